@@ -1,0 +1,102 @@
+"""Merge base.yaml, an experiment YAML and command-line overrides; validate against the schema.
+
+Each layer is merged separately so that a mistake can be blamed on the file (or the
+command line) that introduced it.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import fields, is_dataclass
+from pathlib import Path
+from typing import Sequence
+
+import yaml
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from .errors import ConfigError
+from .schema import ExperimentConfig
+from .validate import validate_values
+
+
+def _schema_node(dotted: str):
+    """The dataclass that holds key `dotted` (its parent), or None."""
+    node = ExperimentConfig
+    for part in dotted.split(".")[:-1]:
+        match = {f.name: f for f in fields(node)}.get(part)
+        if match is None:
+            return None
+        default = match.default_factory() if callable(match.default_factory) else match.default  # type: ignore[misc]
+        if not is_dataclass(default):
+            return None
+        node = type(default)
+    return node
+
+
+def _explain(err: OmegaConfBaseException, source: str) -> str:
+    key = getattr(err, "full_key", None) or "?"
+    node = _schema_node(key)
+    msg = str(getattr(err, "msg", err)).splitlines()[0]
+    text = f"Configuration error in {source}: key '{key}': {msg}."
+    if node is not None:
+        allowed = [f.name for f in fields(node)]
+        leaf = key.split(".")[-1]
+        if leaf not in allowed:
+            close = difflib.get_close_matches(leaf, allowed, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            text += f" Allowed keys here: {', '.join(allowed)}.{hint}"
+        else:
+            field_type = {f.name: f.type for f in fields(node)}[leaf]
+            text += f" Expected type: {field_type}."
+    return text
+
+
+def _read_yaml(path: Path) -> DictConfig:
+    if not path.is_file():
+        raise ConfigError(f"Configuration error: file '{path}' does not exist.")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"Configuration error in {path}: not valid YAML ({err}).") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"Configuration error in {path}: the top level must be a mapping of keys.")
+    return OmegaConf.create(data)
+
+
+def _merge(cfg: DictConfig, layer: DictConfig, source: str) -> DictConfig:
+    try:
+        return OmegaConf.merge(cfg, layer)  # type: ignore[return-value]
+    except OmegaConfBaseException as err:
+        raise ConfigError(_explain(err, source)) from None
+
+
+def load_experiment(path: str | Path, overrides: Sequence[str] = (), base: str | Path | None = None) -> DictConfig:
+    """Resolved, validated config of experiment `path` (base.yaml is looked up beside it)."""
+    path = Path(path)
+    base_path = Path(base) if base else path.parent / "base.yaml"
+    cfg: DictConfig = OmegaConf.structured(ExperimentConfig)
+    if base_path.resolve() != path.resolve():
+        cfg = _merge(cfg, _read_yaml(base_path), str(base_path))
+    cfg = _merge(cfg, _read_yaml(path), str(path))
+    bad = [o for o in overrides if "=" not in o]
+    if bad:
+        raise ConfigError(f"Configuration error on the command line: '{bad[0]}' is not of the form key.sub=value.")
+    try:
+        dotlist = OmegaConf.from_dotlist(list(overrides))
+    except OmegaConfBaseException as err:
+        raise ConfigError(f"Configuration error on the command line: {err}") from None
+    cfg = _merge(cfg, dotlist, "the command line")
+    try:
+        OmegaConf.resolve(cfg)
+    except OmegaConfBaseException as err:
+        raise ConfigError(_explain(err, f"{path} (interpolation)")) from None
+    validate_values(cfg, source=str(path))
+    OmegaConf.set_readonly(cfg, True)
+    return cfg
+
+
+def config_from_dict(data: dict) -> DictConfig:
+    """A validated config built in code (tests, notebooks): schema defaults + `data`."""
+    cfg = _merge(OmegaConf.structured(ExperimentConfig), OmegaConf.create(data), "the given dict")
+    validate_values(cfg, source="the given dict")
+    return cfg

@@ -1,0 +1,23 @@
+"""Settings of the downstream, audit and report stages."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+
+@dataclass
+class DownstreamConfig:
+    sources: List[str] = field(default_factory=lambda: ["real", "linear", "plan", "ksame"], metadata={"help": "training sources compared"})
+    seeds: int = field(default=3, metadata={"help": "repetitions per source"})
+    epochs: int = field(default=10, metadata={"help": "epochs per run"})
+
+
+@dataclass
+class AuditConfig:
+    distances: List[str] = field(default_factory=lambda: ["auditor", "ssim", "l2", "lpips"], metadata={"help": "nearest-real distances (lpips only with local weights)"})
+    lpips_weights: Optional[str] = field(default=None, metadata={"help": "local LPIPS weights file"})
+    inception_weights: Optional[str] = field(default=None, metadata={"help": "local Inception weights file for the Fréchet distance"})
+    near_duplicate_quantile: float = field(default=0.01, metadata={"help": "threshold = this quantile of real-to-real distances between different patients"})
+    samples_per_source: int = field(default=512, metadata={"help": "synthetic samples audited per source"})
+    reid_confidence: float = field(default=0.9, metadata={"help": "auditor softmax confidence that counts as a re-identification"})
+    shadow_models: int = field(default=2, metadata={"help": "shadow models for the membership-inference attack"})

@@ -1,0 +1,38 @@
+"""Run-time settings shared by every stage: trainer, loggers, logging policy."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+@dataclass
+class TrainerConfig:
+    accelerator: str = field(default="auto", metadata={"help": "cpu | gpu | auto"})
+    devices: int = field(default=1, metadata={"help": "processes (GPUs) per node; >1 uses DDP"})
+    num_nodes: int = field(default=1, metadata={"help": "nodes; must match SLURM's layout"})
+    strategy: str = field(default="auto", metadata={"help": "auto | ddp | ddp_find_unused_parameters_true"})
+    precision: str = field(default="32-true", metadata={"help": "32-true | 16-mixed | bf16-mixed"})
+    deterministic: bool = field(default=False, metadata={"help": "torch deterministic algorithms"})
+    log_every_n_steps: int = field(default=10, metadata={"help": "logger cadence in optimiser steps"})
+    progress_bar: bool = field(default=True, metadata={"help": "rich progress bars"})
+
+
+@dataclass
+class WandbConfig:
+    enabled: bool = field(default=False, metadata={"help": "log to Weights & Biases"})
+    project: str = field(default="lightning_privgan", metadata={"help": "W&B project"})
+    entity: Optional[str] = field(default=None, metadata={"help": "W&B entity (team); null = default"})
+    mode: str = field(default="offline", metadata={"help": "offline (sync later: make wandb-sync) | online | disabled"})
+
+
+@dataclass
+class LoggerConfig:
+    wandb: WandbConfig = field(default_factory=WandbConfig)
+
+
+@dataclass
+class LoggingPolicyConfig:
+    allow_real_images: bool = field(
+        default=False,
+        metadata={"help": "allow real patient images in reports and W&B (never by default)"},
+    )

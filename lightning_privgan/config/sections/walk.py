@@ -1,0 +1,43 @@
+"""Settings of anchors, the PLAN walker and the synthetic stream."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+
+@dataclass
+class AnchorConfig:
+    method: str = field(default="ksame", metadata={"help": "random | inverted | ksame"})
+    k: int = field(default=3, metadata={"help": "k of k-same (group size lower bound)"})
+    num_random: int = field(default=64, metadata={"help": "anchors per class for method=random"})
+    pairing: str = field(default="random", metadata={"help": "random | nearest"})
+    max_uses: int = field(default=4, metadata={"help": "times one anchor may appear in pairs"})
+    num_pairs: int = field(default=64, metadata={"help": "pairs to walk"})
+
+
+@dataclass
+class WalkConfig:
+    methods: List[str] = field(default_factory=lambda: ["linear", "plan"], metadata={"help": "path methods to compute"})
+    n_steps: int = field(default=16, metadata={"help": "points per path, endpoints included"})
+    optim_steps: int = field(default=500, metadata={"help": "Adam steps (paper: 500)"})
+    lr: float = field(default=0.1, metadata={"help": "Adam lr (paper: 0.1)"})
+    lambda_priv: float = field(default=0.1, metadata={"help": "weight of KL(uniform || φ_id)"})
+    lambda_eq: float = field(default=1.0, metadata={"help": "weight of the equal-spacing term"})
+    lambda_cls: float = field(default=1.0, metadata={"help": "weight of the class-keeping CE"})
+    space: str = field(default="w", metadata={"help": "w (paper) | w+"})
+    noise_mode: str = field(default="const", metadata={"help": "const | random | none"})
+    clamp: bool = field(default=True, metadata={"help": "clamp images to [-1, 1] before the classifiers"})
+    memory_budget_mb: int = field(default=2048, metadata={"help": "sizes the image chunks pushed through G and the nets"})
+    early_stop_patience: int = field(default=0, metadata={"help": "stop when the loss has not improved for N steps (0 = off)"})
+    early_stop_rel_tol: float = field(default=1e-4, metadata={"help": "relative improvement that counts"})
+
+
+@dataclass
+class StreamConfig:
+    samples_per_epoch: int = field(default=2048, metadata={"help": "synthetic images per epoch (all ranks together)"})
+    batch_size: int = field(default=64, metadata={"help": "batch size"})
+    pairs_per_batch: int = field(default=8, metadata={"help": "paths optimised per generation round"})
+    refresh: str = field(default="cache", metadata={"help": "fresh (new paths every epoch) | cache (reuse optimised paths, new sampling points)"})
+    interpolate: bool = field(default=True, metadata={"help": "sample between optimised points too"})
+    gate_threshold: Optional[float] = field(default=None, metadata={"help": "reject samples whose auditor distance to the nearest real train image is below this"})
+    num_workers: int = field(default=0, metadata={"help": "workers handing out seeds"})

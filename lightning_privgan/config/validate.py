@@ -1,0 +1,70 @@
+"""Value checks the type system can't express (choices, ranges, sums)."""
+from __future__ import annotations
+
+from omegaconf import DictConfig
+
+from .errors import ConfigError
+
+SOURCES = ("phantom_cxr", "phantom_fundus", "medmnist", "shenzhen", "montgomery", "tb", "aptos", "eyepacs", "folder")
+BACKBONES = ("compact", "resnet18", "resnet34", "resnet50")
+
+CHOICES = {
+    "data.source": SOURCES,
+    "data.channels": (1, 3),
+    "data.on_bad_image": ("error", "skip"),
+    "gan.preset": ("tiny", "small", "paper"),
+    "gan.fd_features": ("auto", "inception", "offline"),
+    "identity.backbone": BACKBONES,
+    "auditor.backbone": BACKBONES,
+    "classifier.backbone": BACKBONES,
+    "identity.augment": ("none", "standard", "identity"),
+    "auditor.augment": ("none", "standard", "identity"),
+    "classifier.augment": ("none", "standard", "identity"),
+    "anchors.method": ("random", "inverted", "ksame"),
+    "anchors.pairing": ("random", "nearest"),
+    "walk.space": ("w", "w+"),
+    "walk.noise_mode": ("const", "random", "none"),
+    "stream.refresh": ("fresh", "cache"),
+    "logger.wandb.mode": ("offline", "online", "disabled"),
+}
+LIST_CHOICES = {
+    "walk.methods": ("linear", "plan"),
+    "downstream.sources": ("real", "linear", "plan", "ksame"),
+    "audit.distances": ("auditor", "ssim", "l2", "lpips"),
+}
+
+
+def _get(cfg: DictConfig, dotted: str):
+    node = cfg
+    for part in dotted.split("."):
+        node = node[part]
+    return node
+
+
+def validate_values(cfg: DictConfig, source: str) -> None:
+    def fail(key: str, why: str) -> None:
+        raise ConfigError(f"Configuration error in {source}: key '{key}': {why}.")
+
+    for key, allowed in CHOICES.items():
+        value = _get(cfg, key)
+        if value not in allowed:
+            fail(key, f"{value!r} is not one of {', '.join(map(str, allowed))}")
+    for key, allowed in LIST_CHOICES.items():
+        for value in _get(cfg, key):
+            if value not in allowed:
+                fail(key, f"{value!r} is not one of {', '.join(allowed)}")
+    res = cfg.data.resolution
+    if res < 16 or res > 1024 or res & (res - 1):
+        fail("data.resolution", f"{res} is not a power of two between 16 and 1024")
+    if len(cfg.data.class_names) != cfg.data.num_classes:
+        fail("data.class_names", f"{len(cfg.data.class_names)} names for data.num_classes={cfg.data.num_classes}")
+    fractions = cfg.data.splits
+    total = fractions.train + fractions.holdout + fractions.val + fractions.test
+    if abs(total - 1.0) > 1e-6 or min(fractions.train, fractions.holdout, fractions.val, fractions.test) < 0:
+        fail("data.splits", f"train + holdout + val + test must be non-negative and sum to 1 (they sum to {total:g})")
+    if cfg.walk.n_steps < 2:
+        fail("walk.n_steps", "a path needs at least its two endpoints")
+    if cfg.anchors.k < 1:
+        fail("anchors.k", "must be at least 1")
+    if cfg.trainer.devices < 1 or cfg.trainer.num_nodes < 1:
+        fail("trainer.devices", "devices and num_nodes must be at least 1")

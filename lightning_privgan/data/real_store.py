@@ -1,0 +1,96 @@
+"""The data stage's artifact: a manifest plus the decoded images, and typed access to a split.
+
+Every model-side consumer (GAN, classifiers, anchors, audit) reads real data through
+`RealData.load(run_dir / "data")`, so decoding happens once per experiment.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..pipeline.atomic import atomic_path, torch_save_atomic, write_json_atomic
+
+SPLITS = ("train", "holdout", "val", "test")
+MANIFEST_COLUMNS = ("index", "path", "label", "patient_id", "split")
+
+
+def to_model_range(images_uint8: torch.Tensor) -> torch.Tensor:
+    """uint8 [0, 255] -> float [-1, 1], the range of every image in the model world."""
+    return images_uint8.float().div_(127.5).sub_(1.0)
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """float [-1, 1] -> uint8 [0, 255] (clamped)."""
+    return images.detach().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
+
+
+@dataclass
+class SplitTensors:
+    images: torch.Tensor  # float [N, C, H, W] in [-1, 1]
+    labels: torch.Tensor  # long [N]
+    patient_ids: np.ndarray  # str [N]
+    rows: np.ndarray  # int [N], manifest index of each image
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@dataclass
+class RealData:
+    images: torch.Tensor  # uint8 [N, C, H, W]; row i <-> manifest.index == i
+    manifest: pd.DataFrame
+    class_names: list[str]
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def channels(self) -> int:
+        return int(self.images.shape[1])
+
+    @property
+    def resolution(self) -> int:
+        return int(self.images.shape[-1])
+
+    def split(self, name: str) -> SplitTensors:
+        if name not in SPLITS:
+            raise ValueError(f"unknown split {name!r}; splits are {SPLITS}")
+        rows = self.manifest.loc[self.manifest["split"] == name, "index"].to_numpy()
+        sub = self.manifest.set_index("index").loc[rows]
+        return SplitTensors(
+            images=to_model_range(self.images[torch.as_tensor(rows)]),
+            labels=torch.as_tensor(sub["label"].to_numpy(), dtype=torch.long),
+            patient_ids=sub["patient_id"].astype(str).to_numpy(),
+            rows=rows,
+        )
+
+    def train_identities(self) -> list[str]:
+        """Sorted identities of the train split: class i of φ_id is identities[i]."""
+        train = self.manifest[self.manifest["split"] == "train"]
+        return sorted(train["patient_id"].astype(str).unique())
+
+    def save(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        torch_save_atomic(self.images.contiguous(), folder / "images.pt")
+        with atomic_path(folder / "manifest.csv") as tmp:
+            self.manifest.loc[:, list(MANIFEST_COLUMNS)].to_csv(tmp, index=False)
+        write_json_atomic(folder / "classes.json", {"class_names": list(self.class_names)})
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "RealData":
+        folder = Path(folder)
+        for name in ("images.pt", "manifest.csv", "classes.json"):
+            if not (folder / name).is_file():
+                raise FileNotFoundError(f"data stage output {folder / name} is missing; run the 'data' stage first")
+        manifest = pd.read_csv(folder / "manifest.csv", dtype={"patient_id": str, "path": str})
+        images = torch.load(folder / "images.pt", weights_only=True)
+        class_names = json.loads((folder / "classes.json").read_text())["class_names"]
+        if len(manifest) != len(images):
+            raise ValueError(f"{folder}: manifest has {len(manifest)} rows but images.pt holds {len(images)} images")
+        return cls(images=images, manifest=manifest, class_names=class_names)

@@ -1,0 +1,48 @@
+"""Loggers of a stage: CSV always; W&B when enabled, continuing the same run on resume."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from omegaconf import OmegaConf
+from pytorch_lightning.loggers import CSVLogger, Logger
+
+from .stage import StageContext
+
+
+def _wandb_run_id(stage_dir: Path) -> str:
+    # A requeued SLURM job or a resumed stage must continue the same W&B run,
+    # so the id is chosen once and kept in the stage folder.
+    id_file = stage_dir / "wandb_run_id.txt"
+    if id_file.exists():
+        return id_file.read_text().strip()
+    run_id = uuid.uuid4().hex[:12]
+    id_file.write_text(run_id + "\n")
+    return run_id
+
+
+def stage_loggers(ctx: StageContext, suffix: str = "") -> list[Logger]:
+    loggers: list[Logger] = [CSVLogger(save_dir=str(ctx.out), name="csv" + suffix, version="")]
+    wandb_cfg = ctx.cfg.logger.wandb
+    if wandb_cfg.enabled and wandb_cfg.mode != "disabled":
+        from pytorch_lightning.loggers import WandbLogger
+
+        os.environ.setdefault("WANDB_MODE", wandb_cfg.mode)
+        name = f"{ctx.cfg.name}/{ctx.name}{suffix}"
+        loggers.append(
+            WandbLogger(
+                project=wandb_cfg.project,
+                entity=wandb_cfg.entity,
+                name=name,
+                group=ctx.cfg.name,
+                job_type=ctx.name,
+                tags=list(ctx.cfg.tags),
+                id=_wandb_run_id(ctx.out if not suffix else ctx.out / suffix.strip("/")),
+                resume="allow",
+                save_dir=str(ctx.out),
+                offline=wandb_cfg.mode == "offline",
+                config=OmegaConf.to_container(ctx.cfg, resolve=True),
+            )
+        )
+    return loggers

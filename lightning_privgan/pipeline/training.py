@@ -1,0 +1,83 @@
+"""A Lightning Trainer for a stage, and a fit that resumes from the stage's last checkpoint."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import ModelCheckpoint, RichProgressBar
+
+from .loggers import stage_loggers
+from .stage import StageContext
+
+
+def make_trainer(
+    ctx: StageContext,
+    *,
+    monitor: str | None = None,
+    mode: str = "max",
+    subdir: str = "",
+    callbacks: list[pl.Callback] | None = None,
+    **trainer_kwargs: Any,
+) -> pl.Trainer:
+    """Trainer with the experiment's devices/strategy, CSV(+W&B) loggers and checkpoints.
+
+    Checkpoints go to <stage>/<subdir>/checkpoints/: `last.ckpt` for resuming and,
+    when `monitor` is given, `best.ckpt`.
+    """
+    t = ctx.cfg.trainer
+    root = ctx.out / subdir if subdir else ctx.out
+    ckpt_dir = root / "checkpoints"
+    checkpoint = ModelCheckpoint(
+        dirpath=str(ckpt_dir),
+        filename="best",
+        monitor=monitor,
+        mode=mode,
+        save_top_k=1 if monitor else 0,
+        save_last=True,
+        enable_version_counter=False,
+    )
+    cbs: list[pl.Callback] = [checkpoint, *(callbacks or [])]
+    if t.progress_bar:
+        cbs.append(RichProgressBar(leave=True))
+    kwargs: dict[str, Any] = dict(
+        accelerator=t.accelerator,
+        devices=t.devices,
+        num_nodes=t.num_nodes,
+        strategy=t.strategy,
+        precision=t.precision,
+        deterministic=t.deterministic,
+        log_every_n_steps=t.log_every_n_steps,
+        enable_progress_bar=t.progress_bar,
+        enable_model_summary=False,
+        default_root_dir=str(root),
+        logger=stage_loggers(ctx, suffix=f"/{subdir}" if subdir else ""),
+        callbacks=cbs,
+    )
+    kwargs.update(trainer_kwargs)
+    return pl.Trainer(**kwargs)
+
+
+def last_checkpoint(trainer: pl.Trainer) -> str | None:
+    for cb in trainer.callbacks:  # type: ignore[attr-defined]
+        if isinstance(cb, ModelCheckpoint) and cb.dirpath:
+            last = Path(cb.dirpath) / "last.ckpt"
+            if last.exists():
+                return str(last)
+    return None
+
+
+def fit_resumable(trainer: pl.Trainer, module: pl.LightningModule, **fit_kwargs: Any) -> None:
+    """trainer.fit, resuming from last.ckpt when an interrupted run left one."""
+    trainer.fit(module, ckpt_path=last_checkpoint(trainer), **fit_kwargs)
+
+
+def best_or_last_checkpoint(trainer: pl.Trainer) -> str:
+    for cb in trainer.callbacks:  # type: ignore[attr-defined]
+        if isinstance(cb, ModelCheckpoint):
+            if cb.best_model_path:
+                return cb.best_model_path
+    last = last_checkpoint(trainer)
+    if last is None:
+        raise RuntimeError("training finished without writing a checkpoint")
+    return last
