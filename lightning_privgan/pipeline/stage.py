@@ -35,6 +35,12 @@ class StageContext:
         """The folder of an upstream stage, which the runner has completed."""
         return self.run_dir / stage
 
+    @property
+    def is_global_zero(self) -> bool:
+        from .distributed import is_global_zero
+
+        return is_global_zero()
+
     def seed(self, *names: object) -> int:
         return derive_seed(self.cfg.seed, self.name, *names)
 
@@ -48,3 +54,7 @@ class Stage:
     # Sections of the config that never change results (devices, logging) are left out
     # of config_keys so that moving a run from CPU to a cluster keeps its cache.
     description: str = ""
+    # True for stages that train with Lightning: every rank runs them (DDP) and their
+    # code must write outputs only where ctx.is_global_zero. Other stages run on rank 0
+    # while the other ranks wait for their completion record.
+    distributed: bool = False

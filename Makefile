@@ -1,0 +1,69 @@
+# lightning_privgan: `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+EXP ?= experiments/demo.yaml
+OVERRIDES ?=
+RUN ?= runs/demo
+NODES ?= 1
+GPUS ?= 1
+PARTITION ?= gpu
+TIME ?= 24:00:00
+
+export WANDB_MODE ?= offline
+export NO_ALBUMENTATIONS_UPDATE := 1
+export HF_HUB_OFFLINE := 1
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# torch + torchvision first: on the project's CPU machines pip finds this pair on local disk.
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "torch>=2.1" "torchvision>=0.16"
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed ## create .venv and install the package (editable, with dev extra)
+
+test: install ## run the fast test suite
+	$(PY) -m pytest -m "not slow" -q
+
+test-all: install ## run every test, slow ones included
+	$(PY) -m pytest -q
+
+demo: install ## run the demo experiment end to end on embedded phantoms and print the table
+	$(VENV)/bin/privgan run experiments/demo.yaml $(OVERRIDES)
+	@cat runs/demo/report.md
+
+exp: install ## run an experiment: make exp EXP=experiments/X.yaml OVERRIDES="key=value ..."
+	$(VENV)/bin/privgan run $(EXP) $(OVERRIDES)
+
+dry-run: install ## show the resolved config and stage plan of EXP
+	$(VENV)/bin/privgan run $(EXP) $(OVERRIDES) --dry-run
+
+report: install ## rebuild the report of a run: make report RUN=runs/<name>
+	$(VENV)/bin/privgan report $(RUN)
+
+slurm: install ## submit EXP to SLURM: make slurm EXP=... NODES=2 GPUS=4 [PARTITION=gpu TIME=24:00:00]
+	$(PY) scripts/slurm/render.py --experiment $(EXP) --nodes $(NODES) --gpus $(GPUS) \
+	  --partition $(PARTITION) --time $(TIME) --overrides "$(OVERRIDES)" > runs/.slurm_job.sbatch
+	sbatch runs/.slurm_job.sbatch
+
+wandb-sync: ## upload offline W&B runs of every run folder
+	@find runs -type d -name 'offline-run-*' -print0 | xargs -0 -r -n1 $(VENV)/bin/wandb sync
+
+base-yaml: install ## regenerate experiments/base.yaml from the typed schema
+	$(PY) -m lightning_privgan.config.defaults_yaml > experiments/base.yaml
+
+bench: install ## run the speed/memory benchmarks (prints figures)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean: ## remove run folders and caches (keeps .venv)
+	rm -rf runs lightning_logs .pytest_cache
+
+.PHONY: help install test test-all demo exp dry-run report slurm wandb-sync base-yaml bench clean

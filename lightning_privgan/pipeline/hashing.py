@@ -1,0 +1,20 @@
+"""The identity of a stage's result: its settings and the identity of what it read."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from omegaconf import DictConfig, OmegaConf
+
+
+def config_slice(cfg: DictConfig, keys: tuple[str, ...]) -> dict:
+    # The seed is part of every stage's identity: a different seed is a different result.
+    out: dict = {"seed": cfg.seed}
+    for key in keys:
+        out[key] = OmegaConf.to_container(cfg[key], resolve=True)
+    return out
+
+
+def stage_hash(name: str, settings: dict, input_tokens: dict[str, str]) -> str:
+    payload = json.dumps({"stage": name, "settings": settings, "inputs": input_tokens}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]

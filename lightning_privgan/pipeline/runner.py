@@ -1,0 +1,178 @@
+"""Runs an experiment's stages in order, skipping those whose results are current.
+
+A stage is current when its folder holds `stage.json` with the hash of its settings
+and of the tokens of the stages it read. A stage that crashed leaves `attempt.json`
+only: running it again with the same hash keeps the folder (training resumes from
+last.ckpt); a different hash clears it, since its partial outputs belong to other settings.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from omegaconf import DictConfig, OmegaConf
+from rich.console import Console
+from rich.table import Table
+
+from .atomic import write_json_atomic, write_text_atomic
+from .distributed import is_global_zero, wait_for
+from .hashing import config_slice, stage_hash
+from .stage import Stage, StageContext
+
+RECORD = "stage.json"
+ATTEMPT = "attempt.json"
+
+
+@dataclass
+class PlannedStage:
+    stage: Stage
+    action: str  # "run" | "cached" | "skip"
+    reason: str
+
+
+def _read_json(path: Path) -> dict | None:
+    import json
+
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+class Pipeline:
+    def __init__(self, cfg: DictConfig, stages: Sequence[Stage], console: Console | None = None):
+        self.cfg = cfg
+        self.stages = list(stages)
+        self.by_name = {s.name: s for s in self.stages}
+        self.run_dir = Path(cfg.runs_root) / cfg.name
+        self.console = console or Console()
+        for i, stage in enumerate(self.stages):
+            earlier = {s.name for s in self.stages[:i]}
+            missing = [n for n in stage.needs if n not in earlier]
+            if missing:
+                raise ValueError(f"stage {stage.name!r} needs {missing}, which are not earlier stages")
+
+    # -- records ---------------------------------------------------------------
+    def record(self, name: str) -> dict | None:
+        return _read_json(self.run_dir / name / RECORD)
+
+    def expected_hash(self, stage: Stage, tokens: dict[str, str]) -> str:
+        inputs = {n: tokens.get(n, "pending") for n in stage.needs}
+        return stage_hash(stage.name, config_slice(self.cfg, stage.config_keys), inputs)
+
+    # -- planning --------------------------------------------------------------
+    def _selected(self, only: Iterable[str], start: str | None) -> set[str]:
+        names = [s.name for s in self.stages]
+        for n in [*only, *([start] if start else [])]:
+            if n not in self.by_name:
+                raise ValueError(f"unknown stage {n!r}; stages are: {', '.join(names)}")
+        if only:
+            return set(only)
+        if start:
+            return set(names[names.index(start):])
+        return set(names)
+
+    def plan(self, only: Iterable[str] = (), start: str | None = None, force: Iterable[str] = ()) -> list[PlannedStage]:
+        only, force = list(only), set(force)
+        for n in force:
+            if n not in self.by_name:
+                raise ValueError(f"unknown stage {n!r} in --force; stages are: {', '.join(self.by_name)}")
+        selected = self._selected(only, start)
+        tokens: dict[str, str] = {}
+        planned: list[PlannedStage] = []
+        for stage in self.stages:
+            rec = self.record(stage.name)
+            want = self.expected_hash(stage, tokens)
+            current = rec is not None and rec.get("hash") == want
+            stale_input = any(tokens.get(n) == "pending" for n in stage.needs)
+            if stage.name not in selected:
+                if current:
+                    tokens[stage.name] = rec["token"]
+                    planned.append(PlannedStage(stage, "cached", "not selected; results current"))
+                else:
+                    tokens[stage.name] = "pending"
+                    planned.append(PlannedStage(stage, "skip", "not selected; results missing or outdated"))
+                continue
+            if stage.name in force:
+                action, reason = "run", "forced"
+            elif current and not stale_input:
+                action, reason = "cached", "results current"
+            elif stale_input:
+                action, reason = "run", "an input will be recomputed"
+            elif rec is None:
+                attempt = _read_json(self.run_dir / stage.name / ATTEMPT)
+                resumable = attempt is not None and attempt.get("hash") == want
+                action, reason = "run", "resume interrupted run" if resumable else "no results yet"
+            else:
+                action, reason = "run", "settings or inputs changed"
+            tokens[stage.name] = rec["token"] if action == "cached" else "pending"
+            planned.append(PlannedStage(stage, action, reason))
+        for p in planned:
+            if p.action == "run":
+                blocked = [n for n in p.stage.needs if next(q for q in planned if q.stage.name == n).action == "skip"]
+                if blocked:
+                    raise ValueError(
+                        f"stage {p.stage.name!r} needs {', '.join(blocked)}, whose results are missing or outdated; "
+                        f"run them first (e.g. --from {blocked[0]})"
+                    )
+        return planned
+
+    def print_plan(self, planned: list[PlannedStage]) -> None:
+        table = Table(title=f"stages of {self.cfg.name} -> {self.run_dir}")
+        for col in ("stage", "action", "why"):
+            table.add_column(col)
+        style = {"run": "bold green", "cached": "cyan", "skip": "dim"}
+        for p in planned:
+            table.add_row(p.stage.name, f"[{style[p.action]}]{p.action}[/]", p.reason)
+        self.console.print(table)
+
+    # -- running ---------------------------------------------------------------
+    def write_config(self) -> None:
+        if is_global_zero():
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(self.run_dir / "config.yaml", OmegaConf.to_yaml(self.cfg, resolve=True))
+
+    def run(self, only: Iterable[str] = (), start: str | None = None, force: Iterable[str] = ()) -> list[PlannedStage]:
+        planned = self.plan(only, start, force)
+        self.write_config()
+        if is_global_zero():
+            self.print_plan(planned)
+        tokens: dict[str, str] = {}
+        for p in planned:
+            if p.action != "run":
+                rec = self.record(p.stage.name)
+                if rec:
+                    tokens[p.stage.name] = rec["token"]
+                continue
+            tokens[p.stage.name] = self._run_stage(p.stage, tokens)
+        return planned
+
+    def _run_stage(self, stage: Stage, tokens: dict[str, str]) -> str:
+        want = self.expected_hash(stage, tokens)
+        folder = self.run_dir / stage.name
+        if not is_global_zero() and not stage.distributed:
+            wait_for(lambda: (self.record(stage.name) or {}).get("hash") == want, f"stage {stage.name}")
+            return self.record(stage.name)["token"]  # type: ignore[index]
+        if is_global_zero():
+            attempt = _read_json(folder / ATTEMPT)
+            if folder.exists() and (attempt is None or attempt.get("hash") != want):
+                shutil.rmtree(folder)  # outputs of other settings must not be trusted or resumed
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / RECORD).unlink(missing_ok=True)
+            write_json_atomic(folder / ATTEMPT, {"hash": want})
+        else:
+            wait_for(lambda: (_read_json(folder / ATTEMPT) or {}).get("hash") == want, f"stage {stage.name} to start")
+        self.console.rule(f"[bold]{stage.name}[/] {stage.description}")
+        started = time.time()
+        stage.run(StageContext(cfg=self.cfg, run_dir=self.run_dir, name=stage.name, console=self.console))
+        seconds = time.time() - started
+        if is_global_zero():
+            token = f"{want}:{time.time_ns()}"
+            write_json_atomic(folder / RECORD, {"hash": want, "token": token, "seconds": round(seconds, 1)})
+            self.console.print(f"[green]✓[/] {stage.name} done in {seconds:.1f} s")
+            return token
+        wait_for(lambda: (self.record(stage.name) or {}).get("hash") == want, f"stage {stage.name}")
+        return self.record(stage.name)["token"]  # type: ignore[index]

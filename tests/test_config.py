@@ -1,0 +1,92 @@
+"""Experiment configuration: merging, validation errors that name key and file, base.yaml in step."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lightning_privgan.config.defaults_yaml import render_base_yaml
+from lightning_privgan.config.errors import ConfigError
+from lightning_privgan.config.load import load_experiment
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write_exp(tmp_path: Path, body: str, name: str = "exp.yaml") -> Path:
+    (tmp_path / "base.yaml").write_text(render_base_yaml())
+    path = tmp_path / name
+    path.write_text(body)
+    return path
+
+
+def test_base_yaml_holds_every_default():
+    assert (REPO / "experiments" / "base.yaml").read_text() == render_base_yaml(), "run `make base-yaml`"
+
+
+@pytest.mark.parametrize("exp", sorted(p.name for p in (REPO / "experiments").glob("*.yaml") if p.name != "base.yaml"))
+def test_every_experiment_file_validates(exp):
+    cfg = load_experiment(REPO / "experiments" / exp)
+    assert cfg.name and isinstance(cfg.seed, int)
+
+
+def test_merge_order_base_experiment_then_overrides(tmp_path):
+    path = write_exp(tmp_path, "name: t\nseed: 3\ngan:\n  kimg: 5\n")
+    cfg = load_experiment(path, ["gan.kimg=7", "data.resolution=64"])
+    assert cfg.seed == 3 and cfg.gan.kimg == 7 and cfg.data.resolution == 64
+    assert cfg.walk.lambda_priv == 0.1  # untouched default from base.yaml
+
+
+def test_interpolation_is_resolved(tmp_path):
+    path = write_exp(tmp_path, "name: t\nstream:\n  batch_size: ${data.batch_size}\n")
+    assert load_experiment(path).stream.batch_size == 64
+
+
+def test_unknown_key_names_key_file_and_allowed(tmp_path):
+    path = write_exp(tmp_path, "name: t\ndata:\n  resolutoin: 64\n")
+    with pytest.raises(ConfigError) as err:
+        load_experiment(path)
+    text = str(err.value)
+    assert "data.resolutoin" in text and str(path) in text and "resolution" in text and "Did you mean" in text
+
+
+def test_wrong_type_names_key_and_type(tmp_path):
+    path = write_exp(tmp_path, "name: t\ngan:\n  kimg: lots\n")
+    with pytest.raises(ConfigError) as err:
+        load_experiment(path)
+    assert "gan.kimg" in str(err.value) and "float" in str(err.value)
+
+
+def test_bad_override_blames_command_line(tmp_path):
+    path = write_exp(tmp_path, "name: t\n")
+    with pytest.raises(ConfigError, match="command line.*walk.stepz"):
+        load_experiment(path, ["walk.stepz=3"])
+    with pytest.raises(ConfigError, match="key.sub=value"):
+        load_experiment(path, ["walk.n_steps"])
+
+
+@pytest.mark.parametrize(
+    "body, key",
+    [
+        ("data:\n  source: dicom\n", "data.source"),
+        ("data:\n  resolution: 48\n", "data.resolution"),
+        ("data:\n  splits:\n    train: 0.9\n", "data.splits"),
+        ("walk:\n  methods: [linear, curved]\n", "walk.methods"),
+        ("data:\n  num_classes: 5\n", "data.class_names"),
+    ],
+)
+def test_value_errors_name_the_key(tmp_path, body, key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_experiment(write_exp(tmp_path, "name: t\n" + body))
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_experiment(tmp_path / "nope.yaml")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_experiment(write_exp(tmp_path, "name: [unclosed\n"))
+
+
+def test_resolved_config_is_read_only(tmp_path):
+    cfg = load_experiment(write_exp(tmp_path, "name: t\n"))
+    with pytest.raises(Exception):
+        cfg.seed = 5
