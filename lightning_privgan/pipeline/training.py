@@ -59,12 +59,14 @@ def make_trainer(
 
 
 def last_checkpoint(trainer: pl.Trainer) -> str | None:
+    """The newest resumable checkpoint: last.ckpt, or the HPC checkpoint that Lightning's
+    SLURM environment writes on SIGUSR1 before a requeue, whichever is more recent."""
+    candidates = list(Path(trainer.default_root_dir).glob("hpc_ckpt_*.ckpt"))
     for cb in trainer.callbacks:  # type: ignore[attr-defined]
         if isinstance(cb, ModelCheckpoint) and cb.dirpath:
-            last = Path(cb.dirpath) / "last.ckpt"
-            if last.exists():
-                return str(last)
-    return None
+            candidates.append(Path(cb.dirpath) / "last.ckpt")
+    existing = [c for c in candidates if c.exists()]
+    return str(max(existing, key=lambda c: c.stat().st_mtime)) if existing else None
 
 
 def fit_resumable(trainer: pl.Trainer, module: pl.LightningModule, **fit_kwargs: Any) -> None:
