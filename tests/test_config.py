@@ -23,7 +23,7 @@ def test_base_yaml_holds_every_default():
     assert (REPO / "experiments" / "base.yaml").read_text() == render_base_yaml(), "run `make base-yaml`"
 
 
-@pytest.mark.parametrize("exp", sorted(p.name for p in (REPO / "experiments").glob("*.yaml") if p.name != "base.yaml"))
+@pytest.mark.parametrize("exp", sorted(str(p.relative_to(REPO / "experiments")) for p in (REPO / "experiments").rglob("*.yaml") if p.name != "base.yaml"))
 def test_every_experiment_file_validates(exp):
     cfg = load_experiment(REPO / "experiments" / exp)
     assert cfg.name and isinstance(cfg.seed, int)
@@ -90,3 +90,15 @@ def test_resolved_config_is_read_only(tmp_path):
     cfg = load_experiment(write_exp(tmp_path, "name: t\n"))
     with pytest.raises(Exception):
         cfg.seed = 5
+
+
+def test_extends_merges_parent_experiment_first(tmp_path):
+    write_exp(tmp_path, "name: parent\nseed: 4\ngan:\n  kimg: 3\n", name="parent.yaml")
+    (tmp_path / "sweep").mkdir()
+    child = tmp_path / "sweep" / "child.yaml"
+    child.write_text("extends: ../parent.yaml\nname: child\ngan:\n  lr: 0.01\n")
+    cfg = load_experiment(child)
+    assert (cfg.name, cfg.seed, cfg.gan.kimg, cfg.gan.lr) == ("child", 4, 3, 0.01)
+    (tmp_path / "loop.yaml").write_text("extends: loop.yaml\nname: loop\n")
+    with pytest.raises(ConfigError, match="cycle"):
+        load_experiment(tmp_path / "loop.yaml")

@@ -70,14 +70,41 @@ def _merge(cfg: DictConfig, layer: DictConfig, source: str) -> DictConfig:
         raise ConfigError(_explain(err, source)) from None
 
 
+def _extends_chain(path: Path) -> list[Path]:
+    """[ancestor, ..., path]: an experiment may say `extends: other.yaml` (relative to itself)
+    so that sweeps restate only the swept key on top of the experiment they vary."""
+    chain = [path]
+    while True:
+        parent = _read_yaml(chain[0]).get("extends")
+        if parent is None:
+            return chain
+        parent_path = (chain[0].parent / str(parent)).resolve()
+        if parent_path in [p.resolve() for p in chain]:
+            raise ConfigError(f"Configuration error in {chain[0]}: 'extends' forms a cycle through {parent_path}.")
+        chain.insert(0, parent_path)
+
+
+def find_base(path: Path) -> Path:
+    """base.yaml beside the experiment or in a folder above it (sweeps live in subfolders)."""
+    for folder in [path.parent, *path.parent.resolve().parents]:
+        if (folder / "base.yaml").is_file():
+            return folder / "base.yaml"
+    raise ConfigError(f"Configuration error: no base.yaml beside {path} or above it; pass --base.")
+
+
 def load_experiment(path: str | Path, overrides: Sequence[str] = (), base: str | Path | None = None) -> DictConfig:
-    """Resolved, validated config of experiment `path` (base.yaml is looked up beside it)."""
+    """Resolved, validated config of experiment `path` merged over base.yaml (see find_base)."""
     path = Path(path)
-    base_path = Path(base) if base else path.parent / "base.yaml"
+    if not path.is_file():
+        raise ConfigError(f"Configuration error: file '{path}' does not exist.")
+    base_path = Path(base) if base else find_base(path)
     cfg: DictConfig = OmegaConf.structured(ExperimentConfig)
     if base_path.resolve() != path.resolve():
         cfg = _merge(cfg, _read_yaml(base_path), str(base_path))
-    cfg = _merge(cfg, _read_yaml(path), str(path))
+    for layer_path in _extends_chain(path):
+        layer = _read_yaml(layer_path)
+        layer.pop("extends", None)
+        cfg = _merge(cfg, layer, str(layer_path))
     bad = [o for o in overrides if "=" not in o]
     if bad:
         raise ConfigError(f"Configuration error on the command line: '{bad[0]}' is not of the form key.sub=value.")
