@@ -61,7 +61,8 @@ class RealData:
     def split(self, name: str) -> SplitTensors:
         if name not in SPLITS:
             raise ValueError(f"unknown split {name!r}; splits are {SPLITS}")
-        rows = self.manifest.loc[self.manifest["split"] == name, "index"].to_numpy()
+        # a copy: pandas may hand out a read-only view, which torch warns about
+        rows = self.manifest.loc[self.manifest["split"] == name, "index"].to_numpy().copy()
         sub = self.manifest.set_index("index").loc[rows]
         return SplitTensors(
             images=to_model_range(self.images[torch.as_tensor(rows)]),

@@ -49,7 +49,6 @@ class DataConfig:
     splits: SplitConfig = field(default_factory=SplitConfig)
     phantom: PhantomConfig = field(default_factory=PhantomConfig)
     on_bad_image: str = field(default="error", metadata={"help": "error | skip (skipped files are listed in bad_images.csv)"})
-    cache_tensors: bool = field(default=True, metadata={"help": "decode once into a uint8 tensor file"})
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     batch_size: int = field(default=64, metadata={"help": "real-data batch size"})
-    num_workers: int = field(default=0, metadata={"help": "DataLoader workers"})
+    num_workers: int = field(default=0, metadata={"help": "DataLoader workers; also the decoding threads of the data stage"})

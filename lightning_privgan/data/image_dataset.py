@@ -1,0 +1,47 @@
+"""A map-style dataset over uint8 images: yields (float [-1, 1] CHW tensor, long target)."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, get_worker_info
+
+from .real_store import to_model_range
+
+
+class ImageDataset(Dataset):
+    """`images` uint8 [N, C, H, W]; `transform` (albumentations, uint8 HWC -> float HWC in
+    [-1, 1]) or None for plain conversion."""
+
+    def __init__(self, images: torch.Tensor, targets: torch.Tensor, transform: Callable | None = None):
+        if images.dtype != torch.uint8 or images.ndim != 4:
+            raise ValueError(f"images must be uint8 [N, C, H, W], got {images.dtype} {tuple(images.shape)}")
+        if len(images) != len(targets):
+            raise ValueError(f"{len(images)} images but {len(targets)} targets")
+        self.images = images
+        self.targets = targets.long()
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.transform is None:
+            return to_model_range(self.images[i]), self.targets[i]
+        hwc = np.ascontiguousarray(self.images[i].permute(1, 2, 0).numpy())
+        out = self.transform(image=hwc)["image"]
+        return torch.from_numpy(np.ascontiguousarray(out.transpose(2, 0, 1))).float(), self.targets[i]
+
+
+def reseed_worker_transform(worker_id: int) -> None:
+    """DataLoader worker_init_fn: give each worker's albumentations pipeline its own seed.
+
+    Each worker holds a copy of the pipeline with the *same* RNG state, so without this
+    every worker would apply identical augmentations. torch's per-worker seed differs
+    by worker and by epoch and follows the loader's seeded generator: reproducible.
+    """
+    info = get_worker_info()
+    transform = getattr(info.dataset, "transform", None) if info is not None else None
+    if transform is not None and hasattr(transform, "set_random_seed"):
+        transform.set_random_seed(int(info.seed % 2**31))

@@ -1,0 +1,42 @@
+"""Shared last step of every file-based source: decode the listed files into a SourceData."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ..errors import DataError
+from ..images import decode_files
+from ..manifest import SourceData, source_table
+
+
+def require_dir(path: str | None, what: str) -> Path:
+    if not path:
+        raise DataError(f"{what}: data.root is not set")
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise DataError(f"{what}: folder {root} does not exist")
+    return root
+
+
+def require_file(path: Path, what: str) -> Path:
+    if not path.is_file():
+        raise DataError(f"{what}: file {path} does not exist")
+    return path
+
+
+def decode_records(paths, labels, patient_ids, data_cfg, official_splits=None) -> SourceData:
+    """Decode `paths` at the configured channels/resolution; drop bad files when on_bad_image=skip."""
+    table = source_table([str(p) for p in paths], labels, patient_ids, official_splits)
+    columns = (TextColumn("decoding images"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task("decode", total=len(table))
+        decoded = decode_files(
+            table["path"].tolist(),
+            channels=int(data_cfg.channels),
+            resolution=int(data_cfg.resolution),
+            on_bad_image=str(data_cfg.on_bad_image),
+            num_threads=max(1, int(data_cfg.num_workers)),
+            progress=lambda n: progress.advance(task, n),
+        )
+    return SourceData(images=decoded.images, table=table[decoded.kept].reset_index(drop=True), bad_images=decoded.bad)

@@ -1,0 +1,71 @@
+"""Albumentations pipelines for real training images: uint8 HWC numpy -> float [-1, 1] HWC.
+
+Every pipeline carries its own seed: albumentations keeps a private RNG that
+`seed_everything` doesn't reach, so an unseeded pipeline would make runs irreproducible.
+"""
+from __future__ import annotations
+
+import albumentations as A
+import cv2
+
+STRENGTHS = ("none", "standard", "identity")
+
+
+def _to_model_range(channels: int) -> A.Normalize:
+    # (x / 255 - 0.5) / 0.5 -> [-1, 1]. Scalars for grayscale: the defaults are ImageNet
+    # 3-tuples, which fail (or silently broadcast wrongly) on one channel.
+    mean, std = (0.5, 0.5) if channels == 1 else ((0.5,) * 3, (0.5,) * 3)
+    return A.Normalize(mean=mean, std=std, max_pixel_value=255.0)
+
+
+def _standard(aug) -> list[A.BasicTransform]:
+    """Small, label-preserving jitter: acquisition differences, not new anatomy."""
+    ops: list[A.BasicTransform] = [
+        A.Affine(
+            scale=(1 - aug.scale, 1 + aug.scale),
+            translate_percent=(-aug.translate, aug.translate),
+            rotate=(-aug.rotate_deg, aug.rotate_deg),
+            border_mode=cv2.BORDER_REFLECT_101,
+            p=aug.p,
+        ),
+        A.RandomBrightnessContrast(brightness_limit=aug.brightness, contrast_limit=aug.contrast, p=aug.p),
+    ]
+    if aug.hflip:
+        ops.append(A.HorizontalFlip(p=0.5))
+    return ops
+
+
+def _identity(aug) -> list[A.BasicTransform]:
+    """Stronger, but still identity-preserving: the identity classifier φ_id must recognise a
+    patient across acquisitions (pose, exposure, noise, focus), not memorise one scan."""
+    return [
+        A.Affine(
+            scale=(1 - 2 * aug.scale, 1 + 2 * aug.scale),
+            translate_percent=(-2 * aug.translate, 2 * aug.translate),
+            rotate=(-2 * aug.rotate_deg, 2 * aug.rotate_deg),
+            border_mode=cv2.BORDER_REFLECT_101,
+            p=0.9,
+        ),
+        A.RandomBrightnessContrast(brightness_limit=2 * aug.brightness, contrast_limit=2 * aug.contrast, p=0.9),
+        A.GaussNoise(std_range=(0.01, 0.05), p=0.5),
+        A.GaussianBlur(blur_limit=(3, 3), sigma_limit=(0.1, 0.8), p=0.3),
+        *([A.HorizontalFlip(p=0.5)] if aug.hflip else []),
+    ]
+
+
+def build_train_transform(augment_cfg, channels: int, seed: int, strength: str = "standard") -> A.Compose:
+    """Training pipeline of `strength` none | standard | identity ending in [-1, 1] floats.
+
+    `augment_cfg` is cfg.data.augment; `augment_cfg.enabled = false` turns every strength
+    into "none" (normalisation only).
+    """
+    if strength not in STRENGTHS:
+        raise ValueError(f"unknown augmentation strength {strength!r}; choose one of {STRENGTHS}")
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3, got {channels}")
+    ops: list[A.BasicTransform] = []
+    if augment_cfg.enabled and strength == "standard":
+        ops = _standard(augment_cfg)
+    elif augment_cfg.enabled and strength == "identity":
+        ops = _identity(augment_cfg)
+    return A.Compose([*ops, _to_model_range(channels)], seed=int(seed))

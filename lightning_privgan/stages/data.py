@@ -1,0 +1,56 @@
+"""Stage `data`: read the configured source once, validate it, split it by patient, and
+save the decoded uint8 images with their manifest (RealData) for every later stage."""
+from __future__ import annotations
+
+import pandas as pd
+from rich.table import Table
+
+from ..data.manifest import build_manifest, split_summary
+from ..data.real_store import SPLITS, RealData
+from ..data.sources import load_source
+from ..pipeline.atomic import atomic_path, write_json_atomic
+from ..pipeline.stage import Stage, StageContext
+
+
+def _print_summary(ctx: StageContext, summary: dict, class_names: list[str]) -> None:
+    table = Table(title=f"data: {ctx.cfg.data.source} ({summary['images']} images, {summary['patients']} patients)")
+    table.add_column("split")
+    table.add_column("patients", justify="right")
+    table.add_column("images", justify="right")
+    for name in class_names:
+        table.add_column(name, justify="right")
+    for split in SPLITS:
+        part = summary["splits"].get(split)
+        if part:
+            per_class = [str(part["per_class"][n]) for n in class_names]
+            table.add_row(split, str(part["patients"]), str(part["images"]), *per_class)
+    ctx.console.print(table)
+
+
+def run_data_stage(ctx: StageContext) -> None:
+    data_cfg = ctx.cfg.data
+    source = load_source(data_cfg, seed=ctx.seed("source"))
+    if source.bad_images:
+        # on_bad_image=skip: say how many and which, and keep the list beside the data.
+        with atomic_path(ctx.out / "bad_images.csv") as tmp:
+            pd.DataFrame(source.bad_images, columns=["path", "reason"]).to_csv(tmp, index=False)
+        ctx.console.print(
+            f"[yellow]skipped {len(source.bad_images)} undecodable image(s), listed in {ctx.out / 'bad_images.csv'}:[/] "
+            + ", ".join(p for p, _ in source.bad_images[:5])
+        )
+    manifest = build_manifest(source, data_cfg, seed=ctx.seed("splits"))
+    class_names = list(data_cfg.class_names)
+    RealData(images=source.images, manifest=manifest, class_names=class_names).save(ctx.out)
+    summary = split_summary(manifest, class_names)
+    summary["skipped_images"] = len(source.bad_images)
+    write_json_atomic(ctx.out / "summary.json", summary)
+    _print_summary(ctx, summary, class_names)
+
+
+STAGE = Stage(
+    name="data",
+    run=run_data_stage,
+    needs=(),
+    config_keys=("data",),
+    description="decode the real data set, validate it and split it by patient (train/holdout/val/test)",
+)
