@@ -1,0 +1,84 @@
+"""Stage `gan`: train the StyleGAN2-ADA generator on the real train split.
+
+Outputs: generator.pt (G_ema, standalone: models/generator_io.load_generator),
+fd_curve.csv (kimg, fd, extractor), samples/*.png, summary.json, checkpoints/last.ckpt.
+"""
+from __future__ import annotations
+
+import time
+
+import pytorch_lightning as pl
+import torch
+from omegaconf import OmegaConf
+from torch.utils.data import DataLoader, TensorDataset
+
+from ..data.real_store import RealData
+from ..models.gan_module import GANModule
+from ..models.gan_monitor import GANMonitor
+from ..models.gan_presets import resolve_architecture
+from ..models.generator_io import save_generator
+from ..pipeline.atomic import write_json_atomic
+from ..pipeline.stage import Stage, StageContext
+from ..pipeline.training import fit_resumable, make_trainer
+
+
+def _ddp_strategy(cfg) -> str:
+    # G's parameters take no part in D's phases (and D's none in R1-free G phases):
+    # DDP must look for unused parameters, see models/gan_module.py.
+    t = cfg.trainer
+    if t.devices * t.num_nodes > 1 and t.strategy in ("auto", "ddp"):
+        return "ddp_find_unused_parameters_true"
+    return t.strategy
+
+
+def real_train_loader(data: RealData, per_rank_batch: int, num_workers: int, seed: int) -> DataLoader:
+    train = data.split("train")
+    if len(train) < per_rank_batch:
+        raise ValueError(f"the train split holds {len(train)} images, fewer than one per-rank GAN batch "
+                         f"({per_rank_batch}); lower gan.batch_size")
+    dataset = TensorDataset(train.images, train.labels)
+    return DataLoader(dataset, batch_size=per_rank_batch, shuffle=True, drop_last=True, num_workers=num_workers,
+                      generator=torch.Generator().manual_seed(seed))
+
+
+def run(ctx: StageContext) -> None:
+    cfg = ctx.cfg
+    data = RealData.load(ctx.input("data"))
+    world = cfg.trainer.devices * cfg.trainer.num_nodes
+    if cfg.gan.batch_size % world:
+        raise ValueError(f"gan.batch_size={cfg.gan.batch_size} is not divisible by the {world} processes")
+    loader = real_train_loader(data, cfg.gan.batch_size // world, cfg.data.num_workers, ctx.seed("loader"))
+    train = data.split("train")
+    gan_cfg = OmegaConf.to_container(cfg.gan, resolve=True)
+    module = GANModule(gan_cfg, num_classes=data.num_classes, channels=data.channels, resolution=data.resolution)
+    monitor = GANMonitor(ctx.out, train.images, train.labels, train.patient_ids, fd_features=cfg.gan.fd_features,
+                         inception_weights=cfg.audit.inception_weights, seed=ctx.seed("monitor"), console=ctx.console)
+    trainer = make_trainer(ctx, callbacks=[monitor], max_epochs=-1, strategy=_ddp_strategy(cfg))
+    ctx.console.print(f"[gan] architecture {resolve_architecture(cfg.gan)} (preset {cfg.gan.preset}), "
+                      f"{len(train)} real images, {cfg.gan.kimg} kimg")
+    started = time.time()
+    pl.seed_everything(ctx.seed("fit") + trainer.global_rank, workers=True)  # per-rank streams of z
+    fit_resumable(trainer, module, train_dataloaders=loader)
+    if not trainer.is_global_zero:
+        return
+    save_generator(module.G_ema, ctx.out / "generator.pt")
+    last_fd = module.fd_history[-1] if module.fd_history else {}
+    write_json_atomic(ctx.out / "summary.json", {
+        "kimg": module.kimg,
+        "batches": module.batches_done,
+        "augment_p": float(module.augment.p),
+        "fd": last_fd.get("fd"),
+        "fd_extractor": last_fd.get("extractor"),
+        "architecture": resolve_architecture(cfg.gan),
+        "num_ws": module.G.num_ws,
+        "seconds_this_session": round(time.time() - started, 1),
+    })
+
+
+STAGE = Stage(
+    name="gan",
+    run=run,
+    needs=("data",),
+    config_keys=("data", "gan"),
+    description="StyleGAN2-ADA generator on the real train split (G_ema -> generator.pt)",
+)
