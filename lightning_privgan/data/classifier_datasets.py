@@ -1,0 +1,105 @@
+"""Datasets of the classifiers over in-memory RealData tensors, and the identity train/val split.
+
+Identity validation ("re-identification on unseen scans of training patients"): a
+training patient with several scans gives one of them, chosen with the stage seed,
+to validation; φ_id never trains on it. Data with one image per identity (MedMNIST)
+has no unseen scan to hold out, so there validation uses fixed augmented views of
+the training images: it measures robustness to acquisition jitter, a weaker test,
+and metrics.json says which protocol was used.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .real_store import SplitTensors, to_model_range, to_uint8
+
+HELDOUT_SCANS = "heldout_scans"
+AUGMENTED_VIEWS = "augmented_views"
+
+
+class LabelledImages(Dataset):
+    """(img float [C, H, W] in [-1, 1], label) pairs; `transform` = albumentations on uint8 HWC."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, transform=None):
+        if len(images) != len(labels):
+            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        # uint8 storage: a quarter of the memory, and albumentations works on uint8 anyway.
+        self.images = images if images.dtype == torch.uint8 else to_uint8(images)
+        self.labels = torch.as_tensor(labels, dtype=torch.long)
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        img = self.images[i]
+        if self.transform is not None:
+            hwc = img.permute(1, 2, 0).numpy()
+            out = self.transform(image=hwc)["image"]
+            if out.ndim == 2:  # some transforms drop a singleton channel
+                out = out[:, :, None]
+            img = torch.from_numpy(np.ascontiguousarray(out)).permute(2, 0, 1)
+        return to_model_range(img), self.labels[i]
+
+
+@dataclass
+class IdentitySplit:
+    train_images: torch.Tensor  # float [N, C, H, W] in [-1, 1]
+    train_labels: torch.Tensor  # identity index
+    val_images: torch.Tensor
+    val_labels: torch.Tensor
+    protocol: str  # HELDOUT_SCANS | AUGMENTED_VIEWS
+    heldout_rows: list[int]  # manifest rows given to validation (HELDOUT_SCANS)
+
+
+def identity_labels(patient_ids: np.ndarray, identities: list[str]) -> torch.Tensor:
+    index = {pid: i for i, pid in enumerate(identities)}
+    unknown = sorted(set(map(str, patient_ids)) - set(index))
+    if unknown:
+        raise ValueError(f"patients {unknown[:5]} are not among the training identities")
+    return torch.as_tensor([index[str(p)] for p in patient_ids], dtype=torch.long)
+
+
+def augmented_views(images: torch.Tensor, transform) -> torch.Tensor:
+    """One fixed augmented view per image (float in [-1, 1]); the transform's seed fixes them."""
+    if transform is None:
+        raise ValueError("augmented-view validation needs an augmentation pipeline (augment is 'none')")
+    views = LabelledImages(images, torch.zeros(len(images)), transform)
+    return torch.stack([views[i][0] for i in range(len(views))])
+
+
+def split_identity_data(train: SplitTensors, identities: list[str], seed: int, view_transform=None) -> IdentitySplit:
+    """Train/val of φ_id from the `train` split: one held-out scan per multi-scan patient,
+    else augmented views (see the module docstring)."""
+    if len(train) == 0:
+        raise ValueError("the train split is empty: no identities to learn")
+    labels = identity_labels(train.patient_ids, identities)
+    rng = np.random.default_rng(seed)
+    held: list[int] = []
+    for ident in range(len(identities)):
+        members = np.flatnonzero(labels.numpy() == ident)
+        if len(members) >= 2:
+            held.append(int(rng.choice(members)))
+    if held:
+        is_val = torch.zeros(len(labels), dtype=torch.bool)
+        is_val[held] = True
+        return IdentitySplit(
+            train_images=train.images[~is_val],
+            train_labels=labels[~is_val],
+            val_images=train.images[is_val],
+            val_labels=labels[is_val],
+            protocol=HELDOUT_SCANS,
+            heldout_rows=sorted(int(train.rows[i]) for i in held),
+        )
+    return IdentitySplit(
+        train_images=train.images,
+        train_labels=labels,
+        val_images=augmented_views(train.images, view_transform),
+        val_labels=labels,
+        protocol=AUGMENTED_VIEWS,
+        heldout_rows=[],
+    )

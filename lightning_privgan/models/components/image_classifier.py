@@ -1,0 +1,61 @@
+"""The classifier network shared by φ_id, the auditor and φ_class (a plain nn.Module).
+
+The walker back-propagates through it into the generator, so `forward` must stay
+differentiable end to end: no resizing through numpy, no uint8 round trips, no
+torch.no_grad. Images arrive in [-1, 1] as produced by the generator.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .backbones import build_backbone
+
+
+class ImageClassifier(nn.Module):
+    def __init__(
+        self,
+        backbone: str,
+        in_channels: int,
+        resolution: int,
+        num_classes: int,
+        width: int = 32,
+        weights: str | Path | None = None,
+    ):
+        super().__init__()
+        if num_classes < 2:
+            raise ValueError(f"a classifier needs at least 2 classes, got {num_classes}")
+        self.backbone, self.feat_dim = build_backbone(backbone, in_channels, resolution, width, weights)
+        self.head = nn.Linear(self.feat_dim, num_classes)
+        self.in_channels = in_channels
+        self.num_classes = num_classes
+        # Everything needed to rebuild the network without Lightning (see classifier_io).
+        # `weights` is left out: once trained, the state dict supersedes the init file.
+        self.constructor_kwargs = dict(
+            backbone=backbone, in_channels=in_channels, resolution=resolution, num_classes=num_classes, width=width
+        )
+
+    def _match_channels(self, img: torch.Tensor) -> torch.Tensor:
+        if img.ndim != 4:
+            raise ValueError(f"expected images [N, C, H, W], got shape {tuple(img.shape)}")
+        c = img.shape[1]
+        if c == self.in_channels:
+            return img
+        if c == 1 and self.in_channels == 3:
+            # Grayscale generator, RGB classifier: repeat the channel (DESIGN, PLAN objective).
+            # expand keeps the gradient path: every copy sends its gradient back to the one channel.
+            return img.expand(-1, 3, -1, -1)
+        raise ValueError(f"images have {c} channels but the classifier expects {self.in_channels}")
+
+    def features(self, img: torch.Tensor) -> torch.Tensor:
+        return self.backbone(self._match_channels(img))
+
+    def forward(self, img: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(img))
+
+    def embed(self, img: torch.Tensor) -> torch.Tensor:
+        """L2-normalised features [N, D]: cosine distances for the privacy audit."""
+        return F.normalize(self.features(img), dim=1)
