@@ -56,7 +56,14 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     from .config.errors import ConfigError
 
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    # Overrides may come after options (`--only gan seed=1`): argparse leaves those unparsed.
+    args, extra = parser.parse_known_args(argv)
+    unknown = [e for e in extra if e.startswith("-") or args.command != "run"]
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command == "run":
+        args.overrides = [*args.overrides, *extra]
     try:
         if args.command == "run":
             return _run(args)

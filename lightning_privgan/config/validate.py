@@ -26,6 +26,7 @@ CHOICES = {
     "walk.noise_mode": ("const", "random", "none"),
     "stream.refresh": ("fresh", "cache"),
     "logger.wandb.mode": ("offline", "online", "disabled"),
+    "audit.path_distance": ("auditor", "ssim", "l2", "lpips"),
 }
 LIST_CHOICES = {
     "walk.methods": ("linear", "plan"),

@@ -6,6 +6,7 @@ Downstream use (synthetic training, real test):
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,9 @@ def make_loader(dataset: Dataset, batch_size: int, shuffle: bool, num_workers: i
 def eval_device(ctx: StageContext) -> torch.device:
     """Where post-training evaluation runs: the first GPU unless the experiment is CPU-only."""
     use_gpu = ctx.cfg.trainer.accelerator in ("gpu", "cuda", "auto") and torch.cuda.is_available()
-    return torch.device("cuda") if use_gpu else torch.device("cpu")
+    # Under DDP each rank evaluates on its own GPU, not all on GPU 0.
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    return torch.device("cuda", local_rank) if use_gpu else torch.device("cpu")
 
 
 def _fit(ctx: StageContext, module: pl.LightningModule, train_loader, val_loader, cfg: Any, subdir: str):

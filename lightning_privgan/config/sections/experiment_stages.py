@@ -10,14 +10,25 @@ class DownstreamConfig:
     sources: List[str] = field(default_factory=lambda: ["real", "linear", "plan", "ksame"], metadata={"help": "training sources compared"})
     seeds: int = field(default=3, metadata={"help": "repetitions per source"})
     epochs: int = field(default=10, metadata={"help": "epochs per run"})
+    synthetic_samples: Optional[int] = field(
+        default=None, metadata={"help": "synthetic training images per linear/plan run (null = stream.samples_per_epoch)"}
+    )
 
 
 @dataclass
 class AuditConfig:
     distances: List[str] = field(default_factory=lambda: ["auditor", "ssim", "l2", "lpips"], metadata={"help": "nearest-real distances (lpips only with local weights)"})
     lpips_weights: Optional[str] = field(default=None, metadata={"help": "local LPIPS weights file"})
+    lpips_backbone_weights: Optional[str] = field(
+        default=None, metadata={"help": "local torchvision AlexNet/VGG16 weights for LPIPS (null = $TORCH_HOME/hub/checkpoints)"}
+    )
     inception_weights: Optional[str] = field(default=None, metadata={"help": "local Inception weights file for the Fréchet distance"})
     near_duplicate_quantile: float = field(default=0.01, metadata={"help": "threshold = this quantile of real-to-real distances between different patients"})
     samples_per_source: int = field(default=512, metadata={"help": "synthetic samples audited per source"})
     reid_confidence: float = field(default=0.9, metadata={"help": "auditor softmax confidence that counts as a re-identification"})
-    shadow_models: int = field(default=2, metadata={"help": "shadow models for the membership-inference attack"})
+    shadow_models: int = field(default=2, metadata={"help": "shadow models for the membership-inference attack (0 = loss-threshold attack only)"})
+    shadow_epochs: Optional[int] = field(default=None, metadata={"help": "epochs of each shadow model (null = downstream.epochs, mirroring the target)"})
+    path_distance: str = field(default="auditor", metadata={"help": "distance drawn along the paths (one of audit.distances)"})
+    path_pairs: int = field(default=32, metadata={"help": "pairs whose every step is rendered for the distance-along-path curve"})
+    grid_samples: int = field(default=32, metadata={"help": "synthetic images kept per source for the report's grids"})
+    batch_size: int = field(default=128, metadata={"help": "images per forward pass while auditing"})

@@ -1,0 +1,57 @@
+"""Pictures of the audit: image grids (through the real-image gate) and atomic PNG writes."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ..pipeline.atomic import atomic_path
+from .real_image_guard import check_publishable
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    """Write a matplotlib figure as PNG atomically and close it."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    plt.close(fig)
+    return path
+
+
+def image_grid(images: torch.Tensor, nrow: int = 8, pad: int = 1) -> torch.Tensor:
+    """[N, C, H, W] in [-1, 1] or uint8 -> one uint8 [H', W', C] grid (C = 1 or 3)."""
+    if images.dim() != 4 or images.shape[1] not in (1, 3) or len(images) == 0:
+        raise ValueError(f"an image grid needs a non-empty [N, C, H, W] batch with C = 1 or 3, got {tuple(images.shape)}")
+    if images.dtype != torch.uint8:
+        images = images.detach().float().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
+    n, c, h, w = images.shape
+    cols = min(nrow, n)
+    rows = (n + cols - 1) // cols
+    grid = torch.zeros(c, rows * (h + pad) + pad, cols * (w + pad) + pad, dtype=torch.uint8)
+    for k in range(n):
+        r, q = divmod(k, cols)
+        grid[:, pad + r * (h + pad) : pad + r * (h + pad) + h, pad + q * (w + pad) : pad + q * (w + pad) + w] = images[k]
+    return grid.permute(1, 2, 0)
+
+
+def save_image_grid(
+    images: torch.Tensor, path: str | Path, *, origin: str, allow_real_images: bool, title: str = "", nrow: int = 8
+) -> Path:
+    """Save a grid of images as PNG, refusing real images unless they are allowed."""
+    check_publishable(origin, allow_real_images, f"image grid {Path(path).name}")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    grid = image_grid(images, nrow)
+    width = max(3.0, grid.shape[1] / 40)
+    fig, ax = plt.subplots(figsize=(width, width * grid.shape[0] / grid.shape[1] + 0.4))
+    ax.imshow(grid.squeeze(-1).numpy(), cmap="gray" if grid.shape[-1] == 1 else None, vmin=0, vmax=255)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return save_figure(fig, path)

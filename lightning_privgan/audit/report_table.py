@@ -1,0 +1,92 @@
+"""The paper-style table, assembled from saved results only (downstream/summary.csv, audit/audit.json)."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+SOURCE_ORDER = ("real", "linear", "plan", "ksame")
+SOURCE_LABELS = {"real": "Real", "linear": "Linear", "plan": "PLAN", "ksame": "k-same"}
+DISTANCE_LABELS = {"auditor": "auditor", "ssim": "SSIM", "l2": "L2", "lpips": "LPIPS"}
+
+
+def read_summary(run_dir: Path) -> pd.DataFrame | None:
+    path = run_dir / "downstream" / "summary.csv"
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def read_audit(run_dir: Path) -> dict | None:
+    path = run_dir / "audit" / "audit.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def report_table(run_dir: Path) -> pd.DataFrame:
+    """One row per source, numeric columns (NaN where a stage has not produced the figure)."""
+    summary, audit = read_summary(run_dir), read_audit(run_dir)
+    sources = list(SOURCE_ORDER)
+    if summary is not None:
+        sources += [s for s in summary["source"] if s not in sources]
+    if audit is not None:
+        sources += [s for s in audit["sources"] if s not in sources]
+    rows = []
+    for s in sources:
+        row: dict = {"source": s}
+        if summary is not None and (summary["source"] == s).any():
+            r = summary[summary["source"] == s].iloc[0]
+            for col in ("acc_mean", "acc_std", "auroc_mean", "auroc_std", "runs"):
+                if col in r:
+                    row[col] = float(r[col])
+        if audit is not None:
+            mia = audit.get("membership", {}).get(s, {})
+            for col in ("threshold_balanced_accuracy_mean", "threshold_balanced_accuracy_std", "threshold_auc_mean",
+                        "shadow_balanced_accuracy_mean", "shadow_balanced_accuracy_std", "shadow_auc_mean"):
+                if col in mia:
+                    row[col] = mia[col]
+            src = audit["sources"].get(s)
+            if src is not None:
+                row["fd"] = src.get("fd")
+                row["reid_rate"] = src["reid"]["rate"]
+                for kind, d in src["distances"].items():
+                    row[f"{kind}_mean_min"] = d["mean_min"]
+                    row[f"{kind}_near_duplicate_rate"] = d["near_duplicate_rate"]
+        if len(row) > 1:
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _num(v, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    return f"{v:.{digits}f}"
+
+
+def _pm(row: pd.Series, base: str) -> str:
+    mean, std = row.get(f"{base}_mean"), row.get(f"{base}_std")
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "—"
+    return f"{mean:.3f} ± {std:.3f}" if std is not None and not math.isnan(std) else f"{mean:.3f}"
+
+
+def source_label(source: str, anchor_method: str | None = None) -> str:
+    """Row name; the anchor row says what the anchors really were when they were not k-same."""
+    if source == "ksame" and anchor_method not in (None, "ksame"):
+        return f"anchors ({anchor_method})"
+    return SOURCE_LABELS.get(source, source)
+
+
+def markdown_table(table: pd.DataFrame, anchor_method: str | None = None) -> str:
+    """The table as Markdown: utility columns, then privacy columns."""
+    kinds = [k for k in DISTANCE_LABELS if f"{k}_mean_min" in table.columns]
+    header = ["Source", "Accuracy", "AUROC", "MIA acc (loss)", "MIA acc (shadow)", "FD"]
+    header += [f"min dist {DISTANCE_LABELS[k]}" for k in kinds] + [f"near-dup {DISTANCE_LABELS[k]}" for k in kinds] + ["re-id rate"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for _, row in table.iterrows():
+        cells = [source_label(row["source"], anchor_method), _pm(row, "acc"), _pm(row, "auroc"),
+                 _pm(row, "threshold_balanced_accuracy"), _pm(row, "shadow_balanced_accuracy"), _num(row.get("fd"), 2)]
+        cells += [_num(row.get(f"{k}_mean_min")) for k in kinds]
+        cells += [_num(row.get(f"{k}_near_duplicate_rate")) for k in kinds]
+        cells.append(_num(row.get("reid_rate")))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

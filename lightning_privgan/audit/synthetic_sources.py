@@ -1,0 +1,65 @@
+"""The images each compared source stands for, built the same way for training and for the audit.
+
+  linear / plan  points sampled along the saved paths (walk stage), rendered by G_ema
+  ksame          the k-same anchors alone (each the average latent of >= k patients)
+  real           real images (train split for training; the audit uses holdout as reference)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import torch
+from torch import nn
+
+SYNTHETIC_SOURCES = ("linear", "plan", "ksame")
+
+
+@dataclass
+class WalkArtifacts:
+    G: nn.Module
+    paths: dict  # paths.pt: "linear"/"plan" [P, n, w_dim], "labels" [P], "pairs"
+    anchors: dict  # anchors.pt: "w" [A, w_dim], "labels" [A], "groups"
+
+
+def load_walk_artifacts(run_dir: Path, device: torch.device | str = "cpu") -> WalkArtifacts:
+    from ..models.generator_io import load_generator
+
+    files = {"gan": run_dir / "gan" / "generator.pt", "walk": run_dir / "walk" / "paths.pt", "anchors": run_dir / "anchors" / "anchors.pt"}
+    for stage, path in files.items():
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing; run the '{stage}' stage first")
+    G = load_generator(files["gan"], device=device).eval().requires_grad_(False)
+    paths = torch.load(files["walk"], map_location="cpu", weights_only=False)
+    anchors = torch.load(files["anchors"], map_location="cpu", weights_only=False)
+    return WalkArtifacts(G, paths, anchors)
+
+
+@torch.no_grad()
+def synthetic_source(
+    source: str,
+    art: WalkArtifacts,
+    num: int,
+    seed: int,
+    interpolate: bool = True,
+    noise_mode: str = "const",
+    batch_size: int = 64,
+) -> tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+    """(images [N, C, H, W] on CPU, labels [N], pair index [N] or None) of a synthetic source."""
+    from ..walk.sampling import synthesize, synthetic_samples
+
+    if source in ("linear", "plan"):
+        if source not in art.paths:
+            raise KeyError(f"paths.pt holds no {source!r} paths (it has {sorted(k for k in art.paths if k in ('linear', 'plan'))}); "
+                           f"add {source!r} to walk.methods")
+        paths = art.paths[source].to(next(art.G.parameters()).device)
+        images, labels, pair_idx, _ = synthetic_samples(
+            art.G, paths, art.paths["labels"], num, seed, interpolate=interpolate, noise_mode=noise_mode, batch=batch_size
+        )
+        return images.cpu(), labels.cpu().long(), pair_idx.cpu()
+    if source == "ksame":
+        w = art.anchors["w"].to(next(art.G.parameters()).device)
+        images = synthesize(art.G, w, noise_mode=noise_mode, batch=batch_size)
+        return images.cpu(), art.anchors["labels"].cpu().long(), None
+    raise ValueError(f"unknown synthetic source {source!r}; synthetic sources are {SYNTHETIC_SOURCES}")

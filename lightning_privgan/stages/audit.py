@@ -1,0 +1,204 @@
+"""Stage `audit`: the privacy half of the paper's table, plus the distance-along-path curve.
+
+Per source (the downstream sources; 'real' is measured on holdout images, i.e. new
+patients, as the reference for what a non-copy looks like): nearest-real distances of
+every enabled kind, near-duplicate rate, re-identification rate, Fréchet distance.
+Then membership inference against every downstream model. Outputs: audit.json,
+privacy.csv, nearest_<source>.csv, mia_runs.csv, path_curve.{json,png},
+path_distances.csv, grid_<source>.pt (uint8 samples the report draws).
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import torch
+from rich.progress import Progress
+
+from ..pipeline.atomic import atomic_path, torch_save_atomic, write_json_atomic
+from ..pipeline.stage import Stage, StageContext
+
+
+def _write_csv(df: pd.DataFrame, path) -> None:
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False)
+
+
+def _split_holdout(holdout, seed: int):
+    """Holdout patients split in two: evaluation non-members, and data for the shadow models."""
+    patients = np.unique(holdout.patient_ids)
+    rng = np.random.default_rng(seed)
+    shadow_patients = set(rng.permutation(patients)[: len(patients) // 2])
+    in_shadow = torch.as_tensor([p in shadow_patients for p in holdout.patient_ids], dtype=torch.bool)
+    return ~in_shadow, in_shadow
+
+
+def _shadow_train_fn(ctx: StageContext, data, epochs: int):
+    from omegaconf import OmegaConf
+
+    from ..data.classifier_datasets import LabelledImages
+    from .classifier_training import make_loader, train_diagnostic
+
+    clf_cfg = OmegaConf.merge(ctx.cfg.classifier, {"epochs": epochs})
+
+    def train(images, labels, seed):
+        loader = make_loader(LabelledImages(images, labels), clf_cfg.batch_size, True, 0, seed)
+        # No data is left to choose a checkpoint on: the shadow's own training set serves,
+        # which favours the most fitted checkpoint (a conservative, stronger attack).
+        val = make_loader(LabelledImages(images, labels), clf_cfg.batch_size, False, 0, seed)
+        net, _ = train_diagnostic(ctx, loader, val, clf_cfg, data.num_classes, data.channels, data.resolution,
+                                  subdir=f"shadows/{seed}")
+        return net
+
+    return train
+
+
+def _path_curves(ctx, art, ref, kind_name: str):
+    """({method: PathCurve}, per-step distance table) for the first audit.path_pairs pairs."""
+    from ..audit.path_curve import path_step_distances, render_path_points, summarize_path_distances
+
+    kind, curves, table = ref.kinds[kind_name], {}, []
+    for method in ("linear", "plan"):
+        if method not in art.paths:
+            continue
+        paths = art.paths[method][: ctx.cfg.audit.path_pairs]
+        images = render_path_points(art.G, paths, noise_mode=ctx.cfg.walk.noise_mode, batch_size=ctx.cfg.audit.batch_size)
+        d = path_step_distances(images, len(paths), kind, ref.features[kind_name], ref.device)
+        curves[method] = summarize_path_distances(d)
+        for p in range(d.shape[0]):
+            table += [{"method": method, "pair": p, "step": s, "distance": float(d[p, s])} for s in range(d.shape[1])]
+    return curves, pd.DataFrame(table)
+
+
+def run(ctx: StageContext) -> None:
+    from ..audit.fd_features import choose_fd_features, fd_between
+    from ..audit.lpips_net import load_lpips
+    from ..audit.path_curve import plot_path_curves
+    from ..audit.membership_audit import attack_downstream_models, downstream_models, summarize_membership
+    from ..audit.real_image_guard import may_publish
+    from ..audit.reid import auditor_probabilities, confident_share, reidentification
+    from ..audit.shadow_attack import fit_shadow_attack
+    from ..audit.source_audit import audit_distances, build_reference
+    from ..audit.synthetic_sources import load_walk_artifacts, synthetic_source
+    from ..data.real_store import RealData, to_uint8
+    from ..models.classifier_io import load_classifier
+    from .classifier_training import eval_device
+
+    cfg, acfg = ctx.cfg, ctx.cfg.audit
+    device = eval_device(ctx)
+    data = RealData.load(ctx.input("data"))
+    train, holdout, val = data.split("train"), data.split("holdout"), data.split("val")
+    auditor = load_classifier(ctx.input("auditor") / "model.pt", map_location=device).requires_grad_(False)
+    identities = json.loads((ctx.input("auditor") / "identities.json").read_text())["identities"]
+    skipped, names = [], list(acfg.distances)
+    lpips = None
+    if "lpips" in names:
+        lpips, why = load_lpips(acfg.lpips_weights, acfg.lpips_backbone_weights)
+        if lpips is None:
+            ctx.console.print(f"[yellow]{why}")
+            skipped.append(why)
+            names.remove("lpips")
+        else:
+            lpips = lpips.to(device)
+    if acfg.path_distance not in names:
+        raise ValueError(f"audit.path_distance={acfg.path_distance!r} is not among the distances computed {names}"
+                         + (f" ({skipped[-1]})" if skipped else ""))
+    ref = build_reference(train.images, train.patient_ids, names, acfg.near_duplicate_quantile, auditor, lpips,
+                          acfg.batch_size, device)
+    art = load_walk_artifacts(ctx.run_dir, device)
+    fd_extractor, fd_features = choose_fd_features(acfg.inception_weights, ctx.input("gan"), auditor)
+
+    # Confident "re-identifications" of patients the auditor never saw are false alarms by construction.
+    false_alarm = confident_share(auditor_probabilities(auditor, holdout.images, acfg.batch_size), acfg.reid_confidence) \
+        if len(holdout) else None
+    sources, csvs, grids = {}, {}, {}
+    progress = Progress(*Progress.get_default_columns(), console=ctx.console, transient=True,
+                        disable=not cfg.trainer.progress_bar)
+    task = progress.add_task("audit", total=len(cfg.downstream.sources) * len(names))
+    with progress:  # stopped (and the terminal restored) even when a source fails
+        for source in cfg.downstream.sources:
+            progress.update(task, description=f"audit {source}")
+            if source == "real":
+                images, origin = holdout.images, "real"
+            else:
+                images, _, _ = synthetic_source(source, art, acfg.samples_per_source, ctx.seed("samples", source),
+                                                interpolate=cfg.stream.interpolate, noise_mode=cfg.walk.noise_mode)
+                origin = "synthetic"
+            if len(images) == 0:
+                raise ValueError(f"audit: source {source!r} has no images to audit")
+            summary, per_sample = audit_distances(images, ref, on_kind_done=lambda _: progress.advance(task))
+            csvs[f"nearest_{source}.csv"] = per_sample
+            reid = reidentification(auditor, images, acfg.reid_confidence, identities, batch_size=acfg.batch_size)
+            fd = fd_between(fd_extractor, train.images, images, device, acfg.batch_size) if len(images) > 1 else None
+            sources[source] = {"origin": origin, "num_samples": int(len(images)), "distances": summary, "reid": reid, "fd": fd}
+            if may_publish(origin, cfg.logging.allow_real_images):
+                grids[f"grid_{source}.pt"] = {"images": to_uint8(images[: acfg.grid_samples]), "origin": origin}
+            ctx.console.print(f"[bold]audit[/] {source}: " + ", ".join(
+                f"{k} min {v['mean_min']:.3f} dup {v['near_duplicate_rate']:.3f}" for k, v in summary.items())
+                + f", re-id {reid['rate']:.3f}, FD {fd if fd is None else round(fd, 3)}")
+
+    if "ksame" not in sources:  # the report shows the k-same anchors even when they are not a compared source
+        anchors, _, _ = synthetic_source("ksame", art, 0, 0, noise_mode=cfg.walk.noise_mode)
+        grids["grid_ksame.pt"] = {"images": to_uint8(anchors[: acfg.grid_samples]), "origin": "synthetic"}
+    curves, csvs["path_distances.csv"] = _path_curves(ctx, art, ref, acfg.path_distance)
+    path_curve = {"distance": acfg.path_distance, "curves": {m: c.to_dict() for m, c in curves.items()}}
+
+    members = (train.images, train.labels)
+    eval_mask, shadow_mask = _split_holdout(holdout, ctx.seed("holdout"))
+    nonmembers = (holdout.images[eval_mask], holdout.labels[eval_mask])
+    attack, shadow_acc = None, None
+    pool = (torch.cat([holdout.images[shadow_mask], val.images]), torch.cat([holdout.labels[shadow_mask], val.labels]))
+    if 0 < acfg.shadow_models and len(pool[0]) < 4 * acfg.shadow_models:
+        why = (f"shadow-model attack skipped: {len(pool[0])} images (half the holdout + val) are too few "
+               f"for {acfg.shadow_models} shadow models")
+        ctx.console.print(f"[yellow]{why}")
+        skipped.append(why)
+    elif acfg.shadow_models > 0:
+        epochs = acfg.shadow_epochs or cfg.downstream.epochs
+        attack, shadow_acc = fit_shadow_attack(pool, _shadow_train_fn(ctx, data, epochs), acfg.shadow_models,
+                                               ctx.seed("shadow"), acfg.batch_size)
+    mia_runs = attack_downstream_models(downstream_models(ctx.input("downstream")), members, nonmembers, attack,
+                                        ctx.seed("mia"), device, acfg.batch_size)
+    csvs["mia_runs.csv"] = mia_runs
+    csvs["privacy.csv"] = pd.DataFrame([
+        {"source": s, "num_samples": v["num_samples"], "fd": v["fd"], "reid_rate": v["reid"]["rate"],
+         **{f"{k}_{m}": d[m] for k, d in v["distances"].items() for m in ("mean_min", "near_duplicate_rate")}}
+        for s, v in sources.items()
+    ])
+    if not ctx.is_global_zero:  # every rank computed (the shadows train with DDP); one writes
+        return
+    for name, df in csvs.items():
+        _write_csv(df, ctx.out / name)
+    for name, blob in grids.items():
+        torch_save_atomic(blob, ctx.out / name)
+    if curves:
+        plot_path_curves(curves, ctx.out / "path_curve.png", acfg.path_distance)
+    write_json_atomic(ctx.out / "path_curve.json", path_curve)
+    write_json_atomic(ctx.out / "audit.json", {
+        "sources": sources,
+        "thresholds": ref.thresholds,
+        "near_duplicate_quantile": acfg.near_duplicate_quantile,
+        "fd_features": fd_features,
+        "skipped": skipped,
+        "path_curve": path_curve,
+        "membership": summarize_membership(mia_runs),
+        "membership_setup": {"members": int(len(train)), "nonmembers": int(eval_mask.sum()),
+                             "shadow_models": int(acfg.shadow_models), "shadow_train_balanced_accuracy": shadow_acc},
+        "reid_confidence": acfg.reid_confidence,
+        "reid_holdout_false_alarm_rate": false_alarm,
+        "reid_chance": 1.0 / len(identities),
+        # The 'ksame' source is the anchors themselves: k-anonymous only when anchors.method is ksame.
+        "anchor_method": art.anchors.get("method", cfg.anchors.method),
+    })
+
+
+STAGE = Stage(
+    name="audit",
+    run=run,
+    needs=("data", "gan", "auditor", "walk", "anchors", "downstream"),
+    config_keys=("audit", "downstream", "classifier", "stream", "walk", "anchors", "data", "gan", "auditor", "logging"),
+    description="privacy audit per source: nearest-real distances, near-duplicates, re-identification, FD, "
+                "distance along the paths, membership inference (audit.json, CSVs, PNG)",
+    distributed=True,  # shadow models train with Lightning: every rank runs the stage, rank 0 writes
+)

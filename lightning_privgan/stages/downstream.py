@@ -1,0 +1,112 @@
+"""Stage `downstream`: the utility half of the paper's table.
+
+For every source (real / linear / plan / ksame) and seed, a DiagnosticClassifier is trained
+on that source alone, its checkpoint chosen on the real val split, and it is tested on the
+real test split. The models are kept (model_<source>_<seed>.pt): the audit attacks them.
+A finished run leaves runs/<source>_<seed>.json, so an interrupted stage redoes only the
+missing runs.
+"""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import torch
+from omegaconf import OmegaConf
+
+from ..pipeline.atomic import atomic_path, write_json_atomic
+from ..pipeline.stage import Stage, StageContext
+
+METRICS = ("acc", "macro_acc", "auroc", "f1", "kappa")
+
+
+def _training_set(ctx: StageContext, source: str, seed_idx: int, train, art_loader):
+    if source == "real":
+        return train.images, train.labels
+    from ..audit.synthetic_sources import synthetic_source
+
+    num = ctx.cfg.downstream.synthetic_samples or ctx.cfg.stream.samples_per_epoch
+    images, labels, _ = synthetic_source(
+        source, art_loader(), num, ctx.seed("samples", source, seed_idx),
+        interpolate=ctx.cfg.stream.interpolate, noise_mode=ctx.cfg.walk.noise_mode,
+    )
+    return images, labels
+
+
+def summarize_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard deviation over seeds of every metric, one row per source."""
+    metrics = [m for m in METRICS if m in runs.columns]
+    grouped = runs.groupby("source", sort=False)[metrics]
+    summary = grouped.mean().add_suffix("_mean").join(grouped.std(ddof=1).fillna(0.0).add_suffix("_std"))
+    summary.insert(0, "runs", grouped.size())
+    return summary.reset_index()
+
+
+def run(ctx: StageContext) -> None:
+    from ..data.classifier_augment import build_classifier_transform
+    from ..data.classifier_datasets import LabelledImages
+    from ..data.real_store import RealData
+    from ..models.classifier_io import export_classifier
+    from .classifier_training import eval_device, evaluate_diagnostic, make_loader, train_diagnostic
+
+    cfg = ctx.cfg
+    data = RealData.load(ctx.input("data"))
+    train, val, test = data.split("train"), data.split("val"), data.split("test")
+    for name, split in (("train", train), ("val", val), ("test", test)):
+        if len(split) == 0:
+            raise ValueError(f"the '{name}' split is empty; the downstream comparison needs train, val and test")
+    clf_cfg = OmegaConf.merge(cfg.classifier, {"epochs": cfg.downstream.epochs})
+    device = eval_device(ctx)
+    cache: dict = {}
+
+    def artifacts():  # G and the paths are loaded once, and only when a synthetic source needs them
+        if "art" not in cache:
+            from ..audit.synthetic_sources import load_walk_artifacts
+
+            cache["art"] = load_walk_artifacts(ctx.run_dir, device)
+        return cache["art"]
+
+    rows = []
+    for source in cfg.downstream.sources:
+        for seed_idx in range(cfg.downstream.seeds):
+            tag = f"{source}_{seed_idx}"
+            done = ctx.out / "runs" / f"{tag}.json"
+            if done.is_file() and (ctx.out / f"model_{tag}.pt").is_file():
+                rows.append(json.loads(done.read_text()))
+                continue
+            images, labels = _training_set(ctx, source, seed_idx, train, artifacts)
+            if len(torch.unique(labels)) < data.num_classes:
+                ctx.console.print(f"[yellow]downstream {tag}: only classes {torch.unique(labels).tolist()} among {len(labels)} training images")
+            seed = ctx.seed("augment", tag)
+            transform = build_classifier_transform(cfg.data.augment, data.channels, seed, clf_cfg.augment)
+            workers = cfg.data.num_workers
+            train_loader = make_loader(LabelledImages(images, labels, transform), clf_cfg.batch_size, True, workers, seed)
+            val_loader = make_loader(LabelledImages(val.images, val.labels), clf_cfg.batch_size, False, workers, seed)
+            net, _ = train_diagnostic(ctx, train_loader, val_loader, clf_cfg, data.num_classes, data.channels,
+                                      data.resolution, subdir=f"runs/{tag}")
+            metrics = evaluate_diagnostic(net.to(device), test.images, test.labels, data.num_classes)
+            row = {"source": source, "seed": seed_idx, "train_images": int(len(labels)), **metrics}
+            rows.append(row)
+            if not ctx.is_global_zero:  # every rank trained (DDP); one writes
+                continue
+            export_classifier(net.cpu(), ctx.out / f"model_{tag}.pt",
+                              meta={"kind": "downstream", "source": source, "seed": seed_idx, "class_names": data.class_names})
+            write_json_atomic(done, row)
+            ctx.console.print(f"[bold]downstream[/] {tag}: " + ", ".join(f"{k} {metrics[k]:.3f}" for k in METRICS if k in metrics))
+    if not ctx.is_global_zero:
+        return
+    runs = pd.DataFrame(rows)
+    with atomic_path(ctx.out / "runs.csv") as tmp:
+        runs.to_csv(tmp, index=False)
+    with atomic_path(ctx.out / "summary.csv") as tmp:
+        summarize_runs(runs).to_csv(tmp, index=False)
+
+
+STAGE = Stage(
+    name="downstream",
+    run=run,
+    needs=("data", "gan", "anchors", "walk", "classifier"),
+    config_keys=("downstream", "classifier", "stream", "walk", "anchors", "data", "gan"),
+    description="train a diagnostic classifier per source and seed on real/linear/plan/k-same, test on real (runs.csv, summary.csv)",
+    distributed=True,  # Lightning training: every rank runs the stage, rank 0 writes
+)

@@ -1,0 +1,118 @@
+"""The report is rebuilt from a fabricated results folder alone, and never shows real images by default."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import torch
+
+from lightning_privgan.audit.path_curve import summarize_path_distances
+from lightning_privgan.audit.report import build_report
+from lightning_privgan.audit.report_table import report_table
+from lightning_privgan.stages.downstream import summarize_runs
+
+
+def _fabricate(run_dir, allow_real: bool | None = None):
+    (run_dir / "downstream").mkdir(parents=True)
+    (run_dir / "audit").mkdir()
+    runs = pd.DataFrame([
+        {"source": s, "seed": k, "acc": acc + 0.01 * k, "auroc": acc + 0.05, "macro_acc": acc, "f1": acc, "kappa": 0.1}
+        for s, acc in (("real", 0.9), ("linear", 0.7), ("plan", 0.8), ("ksame", 0.6)) for k in range(3)
+    ])
+    summarize_runs(runs).to_csv(run_dir / "downstream" / "summary.csv", index=False)
+    dist = lambda m: {"auditor": {"mean_min": m, "median_min": m, "near_duplicate_rate": 0.02, "threshold": 0.1},
+                      "l2": {"mean_min": 2 * m, "median_min": 2 * m, "near_duplicate_rate": 0.0, "threshold": 0.2}}
+    reid = {"rate": 0.05, "chance": 0.01, "most_named": [], "holdout_false_alarm_rate": 0.03}
+    mia = {"threshold_balanced_accuracy_mean": 0.52, "threshold_balanced_accuracy_std": 0.01, "threshold_auc_mean": 0.53,
+           "shadow_balanced_accuracy_mean": 0.51, "shadow_balanced_accuracy_std": 0.02, "shadow_auc_mean": 0.5, "runs": 3}
+    curves = {m: summarize_path_distances(torch.rand(4, 6)).to_dict() for m in ("linear", "plan")}
+    audit = {
+        "sources": {s: {"origin": "real" if s == "real" else "synthetic", "num_samples": 8, "distances": dist(0.3),
+                        "reid": reid, "fd": 12.5} for s in ("real", "linear", "plan", "ksame")},
+        "thresholds": {"auditor": 0.1, "l2": 0.2}, "near_duplicate_quantile": 0.01,
+        "fd_features": "auditor embedding", "skipped": ["LPIPS skipped: audit.lpips_weights is not set"],
+        "path_curve": {"distance": "auditor", "curves": curves},
+        "membership": {s: mia for s in ("real", "linear", "plan", "ksame")},
+        "membership_setup": {"members": 40, "nonmembers": 10, "shadow_models": 2, "shadow_train_balanced_accuracy": 0.6},
+        "reid_confidence": 0.9, "reid_holdout_false_alarm_rate": 0.03, "reid_chance": 0.01,
+    }
+    (run_dir / "audit" / "audit.json").write_text(json.dumps(audit))
+    (run_dir / "audit" / "path_curve.json").write_text(json.dumps(audit["path_curve"]))
+    for s in ("plan", "ksame", "real"):
+        origin = "real" if s == "real" else "synthetic"
+        torch.save({"images": torch.randint(0, 256, (6, 1, 8, 8), dtype=torch.uint8), "origin": origin},
+                   run_dir / "audit" / f"grid_{s}.pt")
+    if allow_real is not None:
+        (run_dir / "config.yaml").write_text(f"name: fab\nlogging:\n  allow_real_images: {str(allow_real).lower()}\n")
+
+
+def test_report_from_saved_results(tmp_path):
+    run_dir = tmp_path / "fab"
+    _fabricate(run_dir)
+    report = build_report(run_dir)
+    text = report.read_text()
+    assert report == run_dir / "report.md"
+    assert "| PLAN | 0.810 ± 0.010 | 0.850 ± 0.000 | 0.520 ± 0.010 | 0.510 ± 0.020 | 12.50 |" in text
+    assert text.index("| Real |") < text.index("| Linear |") < text.index("| PLAN |") < text.index("| k-same |")
+    assert "false alarms on holdout patients 0.0300" in text
+    assert "## Glossary" in text and "near-dup" in text and "LPIPS skipped" in text
+    assert (run_dir / "report" / "path_curve.png").is_file()
+    assert (run_dir / "report" / "grid_plan.png").is_file() and (run_dir / "report" / "grid_ksame.png").is_file()
+    # No config saved -> the safe default: the real grid is left out, and the report says so.
+    assert not (run_dir / "report" / "grid_real.png").exists()
+    assert "real images are not shown" in text
+    table = pd.read_csv(run_dir / "report" / "table.csv")
+    assert table.loc[table.source == "linear", "acc_mean"].item() == pytest.approx(0.71)
+
+
+def test_real_grid_only_when_allowed(tmp_path):
+    for allow in (False, True):
+        run_dir = tmp_path / f"fab_{allow}"
+        _fabricate(run_dir, allow_real=allow)
+        build_report(run_dir)
+        assert (run_dir / "report" / "grid_real.png").exists() == allow
+
+
+def test_anchor_row_is_named_after_the_real_anchor_method(tmp_path):
+    run_dir = tmp_path / "fab"
+    _fabricate(run_dir)
+    audit = json.loads((run_dir / "audit" / "audit.json").read_text())
+    audit["anchor_method"] = "inverted"
+    (run_dir / "audit" / "audit.json").write_text(json.dumps(audit))
+    text = build_report(run_dir).read_text()
+    assert "| anchors (inverted) |" in text and "| k-same |" not in text
+
+
+def test_partial_results_and_empty_folder(tmp_path):
+    run_dir = tmp_path / "fab"
+    _fabricate(run_dir)
+    (run_dir / "audit" / "audit.json").unlink()
+    table = report_table(run_dir)
+    assert "fd" not in table.columns and len(table) == 4
+    assert "—" in build_report(run_dir).read_text()
+    with pytest.raises(FileNotFoundError, match="nothing to report"):
+        (tmp_path / "empty").mkdir()
+        build_report(tmp_path / "empty")
+
+
+def test_wandb_report_logs_offline_and_refuses_real_figures(tmp_path, monkeypatch):
+    pytest.importorskip("wandb")
+    from omegaconf import OmegaConf
+
+    from lightning_privgan.audit.real_image_guard import RealImagePolicyError
+    from lightning_privgan.audit.wandb_report import log_report
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    run_dir = tmp_path / "fab"
+    _fabricate(run_dir)
+    (run_dir / "config.yaml").write_text(
+        "name: fab\nlogger:\n  wandb:\n    enabled: true\n    mode: offline\n    project: p\n    entity: null\n"
+        "logging:\n  allow_real_images: false\n")
+    build_report(run_dir)
+    assert list((run_dir / "report" / "wandb").glob("offline-run-*"))
+    cfg = OmegaConf.load(run_dir / "config.yaml")
+    real_png = run_dir / "report" / "grid_plan.png"
+    with pytest.raises(RealImagePolicyError):
+        log_report(cfg, report_table(run_dir), [("real", real_png, "real")], False, run_dir / "report2")
+    assert not (run_dir / "report2").exists()
