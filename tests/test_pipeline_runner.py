@@ -123,3 +123,15 @@ def test_derived_seeds_are_distinct_and_stable():
     assert derive_seed(0, "gan") == derive_seed(0, "gan")
     assert len({derive_seed(0, s) for s in ("data", "gan", "walk")}) == 3
     assert derive_seed(0, "gan") != derive_seed(1, "gan")
+
+
+def test_dotted_config_key_hashes_one_setting(cpu_cfg):
+    calls: list[str] = []
+    stages = make_stages(calls)
+    stages[1] = Stage("gan", stages[1].run, needs=("data",), config_keys=("gan", "audit.inception_weights"))
+    Pipeline(cpu_cfg(), stages).run()
+    calls.clear()
+    Pipeline(cpu_cfg({"audit": {"shadow_models": 5}}), stages).run()
+    assert calls == []
+    Pipeline(cpu_cfg({"audit": {"inception_weights": "/w/inception.pt"}}), stages).run()
+    assert calls == ["gan", "walk"]

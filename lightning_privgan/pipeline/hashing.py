@@ -11,7 +11,9 @@ def config_slice(cfg: DictConfig, keys: tuple[str, ...]) -> dict:
     # The seed is part of every stage's identity: a different seed is a different result.
     out: dict = {"seed": cfg.seed}
     for key in keys:
-        out[key] = OmegaConf.to_container(cfg[key], resolve=True)
+        # Dotted keys pick one setting of another section (e.g. audit.inception_weights).
+        value = OmegaConf.select(cfg, key, throw_on_missing=True)
+        out[key] = OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
     return out
 
 

@@ -79,6 +79,6 @@ STAGE = Stage(
     name="gan",
     run=run,
     needs=("data",),
-    config_keys=("data", "gan"),
+    config_keys=("data", "gan", "audit.inception_weights"),
     description="StyleGAN2-ADA generator on the real train split (G_ema -> generator.pt)",
 )
