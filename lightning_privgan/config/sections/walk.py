@@ -30,7 +30,7 @@ class WalkConfig:
     memory_budget_mb: int = field(default=2048, metadata={"help": "sizes the image chunks pushed through G and the nets"})
     early_stop_patience: int = field(default=0, metadata={"help": "stop when the loss has not improved for N steps (0 = off)"})
     early_stop_rel_tol: float = field(default=1e-4, metadata={"help": "relative improvement that counts"})
-    autocast: str = field(default="none", metadata={"help": "none | bf16 | fp16: render G and the classifiers in reduced precision during the walk (about 2x faster on GPUs and AVX512-bf16 CPUs; not bit-exact)"})
+    autocast: str = field(default="none", metadata={"help": "none | bf16 | fp16: render G and the classifiers in reduced precision during the walk (measured ~2x faster on this AVX512-bf16 CPU, untested on GPU; not bit-exact)"})
     pairs_per_chunk: int = field(default=64, metadata={"help": "pairs optimised together by the walk stage; each finished chunk is saved, so an interrupted walk resumes"})
     strip_paths: int = field(default=4, metadata={"help": "paths drawn per method in the walk stage's strips.png"})
 

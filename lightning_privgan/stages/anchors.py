@@ -1,0 +1,79 @@
+"""Stage `anchors`: the endpoints of the walks (random | inverted | k-same) and the pairs to walk.
+
+Writes anchors.pt {w, labels, groups (manifest rows behind each anchor), member_w, psnr},
+pairs.pt {pairs [M, 2], labels [M]} and anchors.png (up to 8 anchors per class, one row each).
+"""
+from __future__ import annotations
+
+import torch
+from torchvision.utils import save_image
+
+from ..pipeline.atomic import atomic_path, torch_save_atomic
+from ..pipeline.stage import Stage, StageContext
+from ..walk.anchors import Anchors, inverted_anchors, ksame_anchors, random_anchors
+from ..walk.pairs import select_pairs
+from ..walk.sampling import synthesize
+
+
+def _build_anchors(ctx: StageContext, G, device) -> tuple[Anchors, torch.Tensor | None]:
+    from ..data.real_store import RealData
+    from ..models.inversion import project
+
+    a = ctx.cfg.anchors
+    data = RealData.load(ctx.input("data"))
+    if a.method == "random":
+        return random_anchors(G, a.num_random, data.num_classes, ctx.seed("random")), None
+    train = data.split("train")
+    psnr: list[torch.Tensor] = []
+
+    def projected(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        result = project(G, images, labels.to(device), cfg=ctx.cfg.gan.projection, seed=ctx.seed("project"),
+                         progress=ctx.cfg.trainer.progress_bar)
+        psnr.append(result.psnr)
+        return result.w.to(device)
+
+    if a.method == "inverted":
+        anchors = inverted_anchors(projected, train.images, train.labels, train.rows)
+    else:
+        anchors = ksame_anchors(projected, train.images, train.labels, train.rows, a.k)
+    return anchors, psnr[0]
+
+
+def _save_grid(G, anchors: Anchors, path, noise_mode: str) -> None:
+    rows = [anchors.w[anchors.labels == c][:8] for c in anchors.labels.unique()]
+    width = max(len(r) for r in rows)
+    images = []
+    for r in rows:
+        img = synthesize(G, r.to(next(G.parameters()).device), noise_mode=noise_mode).cpu()
+        pad = img.new_full((width - len(img), *img.shape[1:]), -1.0)
+        images.append(torch.cat([img, pad]))
+    with atomic_path(path) as tmp:
+        save_image(torch.cat(images), tmp, nrow=width, normalize=True, value_range=(-1, 1), format="png")
+
+
+def run(ctx: StageContext) -> None:
+    from ..models.generator_io import load_generator
+    from .classifier_training import eval_device
+
+    device = eval_device(ctx)
+    a = ctx.cfg.anchors
+    G = load_generator(ctx.input("gan") / "generator.pt", device=device)
+    anchors, psnr = _build_anchors(ctx, G, device)
+    pairs = select_pairs(anchors.labels, a.num_pairs, a.pairing, a.max_uses, ctx.seed("pairs"), w=anchors.w)
+    if len(pairs) < a.num_pairs:
+        ctx.console.print(f"[yellow]anchors: only {len(pairs)} of {a.num_pairs} pairs possible with "
+                          f"max_uses={a.max_uses} among {len(anchors.w)} anchors")
+    torch_save_atomic({**anchors.to_dict(), "method": a.method, "psnr": psnr}, ctx.out / "anchors.pt")
+    torch_save_atomic({"pairs": pairs, "labels": anchors.labels.cpu()[pairs[:, 0]]}, ctx.out / "pairs.pt")
+    _save_grid(G, anchors, ctx.out / "anchors.png", "const")
+    quality = f", projection PSNR {psnr.mean():.1f} dB" if psnr is not None else ""
+    ctx.console.print(f"[bold]anchors[/]: {len(anchors.w)} {a.method} anchors, {len(pairs)} pairs{quality}")
+
+
+STAGE = Stage(
+    name="anchors",
+    run=run,
+    needs=("data", "gan"),
+    config_keys=("data", "gan", "anchors"),
+    description="walk endpoints (random | inverted | k-same projections) and same-class pairs (anchors.pt, pairs.pt, anchors.png)",
+)

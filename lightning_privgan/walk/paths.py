@@ -1,0 +1,135 @@
+"""Latent paths between anchor pairs: the straight line, and PLAN (Pennisi et al., MICCAI 2023).
+
+All pairs are optimised together as one tensor with one Adam. The total loss is a sum over
+pairs and Adam is element-wise, so each pair follows exactly the trajectory it would follow
+alone (tests/test_walk_exactness.py checks this to 1e-10 in float64); batching only buys speed.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Callable, Iterator
+
+import torch
+from rich.progress import Progress
+from torch import nn
+
+from .objective import PlanObjective, PlanWeights
+
+LogFn = Callable[[int, dict], None]
+
+
+def linear_paths(w_a: torch.Tensor, w_b: torch.Tensor, n_steps: int) -> torch.Tensor:
+    """[P, n_steps, ...] evenly spaced; (1−t)·a + t·b keeps both endpoint rows bit-exact."""
+    t = torch.linspace(0, 1, n_steps, dtype=w_a.dtype, device=w_a.device)
+    t = t.view(1, n_steps, *([1] * (w_a.dim() - 1)))
+    return (1 - t) * w_a.unsqueeze(1) + t * w_b.unsqueeze(1)
+
+
+@contextlib.contextmanager
+def _frozen(*modules: nn.Module) -> Iterator[None]:
+    """Eval mode and no parameter gradients while walking; the caller's settings restored after."""
+    saved = [(m, m.training, [p.requires_grad for p in m.parameters()]) for m in modules]
+    for m in modules:
+        m.eval().requires_grad_(False)
+    try:
+        yield
+    finally:
+        for m, training, flags in saved:
+            m.train(training)
+            for p, flag in zip(m.parameters(), flags):
+                p.requires_grad_(flag)
+
+
+def _check_inputs(G: nn.Module, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch.Tensor, space: str) -> None:
+    if w_a.shape != w_b.shape:
+        raise ValueError(f"w_a {tuple(w_a.shape)} and w_b {tuple(w_b.shape)} differ in shape")
+    want = (G.w_dim,) if space == "w" else (G.mapping.num_ws, G.w_dim)
+    if tuple(w_a.shape[1:]) != want:
+        raise ValueError(f"space={space!r} needs latents [P, {', '.join(map(str, want))}], got {tuple(w_a.shape)}")
+    if labels.shape != (w_a.shape[0],):
+        raise ValueError(f"labels must be [P={w_a.shape[0]}], got {tuple(labels.shape)}")
+
+
+def walk(G: nn.Module, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch.Tensor,
+         id_net: nn.Module | None = None, class_net: nn.Module | None = None, method: str = "plan",
+         n_steps: int = 16, optim_steps: int = 500, lr: float = 0.1, lambda_priv: float = 0.1,
+         lambda_eq: float = 1.0, lambda_cls: float = 1.0, space: str = "w", noise_mode: str = "const",
+         clamp: bool = True, memory_budget_mb: float = 2048, early_stop_patience: int = 0,
+         early_stop_rel_tol: float = 1e-4, loss_chunk: int = 4, autocast: str = "none", progress: bool = True,
+         log_fn: LogFn | None = None) -> torch.Tensor:
+    """Paths [P, n_steps, w_dim] (W) or [P, n_steps, num_ws, w_dim] (W+) from w_a to w_b.
+
+    In W+ space, latents [P, w_dim] are broadcast to every layer first. Early stopping is
+    per pair: a pair whose loss has not improved by `early_stop_rel_tol` (relative) for
+    `early_stop_patience` steps is frozen where it is and no longer rendered; the walk ends
+    when every pair is frozen. Per-pair freezing keeps pairs independent of each other.
+    `log_fn(step, terms)` receives the mean over pairs of the unweighted terms and the loss.
+    autocast='bf16' | 'fp16' renders G and the classifiers in reduced precision (faster,
+    not bit-exact); the latents, the losses and Adam stay in the latents' dtype.
+    """
+    if method not in ("plan", "linear"):
+        raise ValueError(f"method must be 'plan' or 'linear', got {method!r}")
+    if n_steps < 2:
+        raise ValueError(f"n_steps must be >= 2 (the two endpoints), got {n_steps}")
+    if space == "w+" and w_a.dim() == 2:
+        w_a = w_a.unsqueeze(1).repeat(1, G.mapping.num_ws, 1)
+        w_b = w_b.unsqueeze(1).repeat(1, G.mapping.num_ws, 1)
+    _check_inputs(G, w_a, w_b, labels, space)
+    w_a, w_b, labels = w_a.detach(), w_b.detach(), labels.to(w_a.device).long()
+    start = linear_paths(w_a, w_b, n_steps)
+    if method == "linear" or n_steps == 2 or optim_steps == 0:
+        return start
+    if id_net is None or class_net is None:
+        raise ValueError("method='plan' needs id_net and class_net")
+    objective = PlanObjective(G, id_net, class_net, labels, n_steps, PlanWeights(lambda_priv, lambda_eq, lambda_cls),
+                              space, noise_mode, clamp, memory_budget_mb, loss_chunk, autocast)
+    inner = start[:, 1:-1].clone().requires_grad_(True)
+    with _frozen(G, id_net, class_net):
+        inner = _optimise(objective, w_a, inner, w_b, optim_steps, lr, early_stop_patience,
+                          early_stop_rel_tol, progress, log_fn)
+    return torch.cat([w_a.unsqueeze(1), inner, w_b.unsqueeze(1)], dim=1)
+
+
+def _optimise(objective: PlanObjective, w_a: torch.Tensor, inner: torch.Tensor, w_b: torch.Tensor,
+              optim_steps: int, lr: float, patience: int, rel_tol: float, progress: bool,
+              log_fn: LogFn | None) -> torch.Tensor:
+    P = inner.shape[0]
+    optimizer = torch.optim.Adam([inner], lr=lr)
+    end_kl, end_ce = objective.endpoint_terms(w_a, w_b)
+    active = torch.ones(P, dtype=torch.bool, device=inner.device)
+    best = torch.full((P,), float("inf"), dtype=inner.dtype, device=inner.device)
+    stale = torch.zeros(P, dtype=torch.long, device=inner.device)
+    weights = objective.weights
+    bar = Progress(transient=True, disable=not progress)
+    with bar:
+        task = bar.add_task("PLAN paths", total=optim_steps)
+        for step in range(optim_steps):
+            optimizer.zero_grad(set_to_none=False)
+            rows = active.nonzero().squeeze(1)
+            kl, ce = objective.backward_images(inner, rows)
+            eq = objective.backward_spacing(w_a, inner, w_b)[rows]
+            kl, ce = kl + end_kl[rows], ce + end_ce[rows]
+            loss = weights.priv * kl + weights.eq * eq + weights.cls * ce
+            if log_fn is not None:
+                log_fn(step, {"loss": loss.mean().item(), "priv": kl.mean().item(), "eq": eq.mean().item(),
+                              "cls": ce.mean().item(), "active_pairs": len(rows)})
+            frozen_values = inner.detach()[~active].clone()
+            optimizer.step()
+            with torch.no_grad():
+                inner[~active] = frozen_values
+            bar.advance(task)
+            if patience > 0:
+                improved = loss < best[rows] * (1 - rel_tol) if rel_tol > 0 else loss < best[rows]
+                best[rows] = torch.where(improved, loss.detach(), best[rows])
+                stale[rows] = torch.where(improved, 0, stale[rows] + 1)
+                active[rows] = stale[rows] < patience
+                if not active.any():
+                    break
+    return inner.detach()
+
+
+def walk_kwargs(walk_cfg) -> dict:
+    """walk()'s keyword arguments from the `walk` config section (everything but `methods`)."""
+    keys = ("n_steps", "optim_steps", "lr", "lambda_priv", "lambda_eq", "lambda_cls", "space", "noise_mode",
+            "clamp", "memory_budget_mb", "early_stop_patience", "early_stop_rel_tol", "autocast")
+    return {key: walk_cfg[key] for key in keys}
