@@ -12,7 +12,9 @@ os.environ.setdefault("WANDB_SILENT", "true")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+# One thread: the tests use tiny tensors, for which thread hand-offs cost more than they
+# save, and a second thread fights the DDP subprocess tests for the 2 cores.
+torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("PRIVGAN_SHARED_DATA", REPO.parent / "shared" / "data"))

@@ -26,6 +26,7 @@ CHOICES = {
     "walk.noise_mode": ("const", "random", "none"),
     "stream.refresh": ("fresh", "cache"),
     "logger.wandb.mode": ("offline", "online", "disabled"),
+    "walk.autocast": ("none", "bf16", "fp16"),
     "audit.path_distance": ("auditor", "ssim", "l2", "lpips"),
 }
 LIST_CHOICES = {
