@@ -34,9 +34,9 @@ def test_gan_stage_writes_outputs_and_stops_at_kimg(cpu_cfg, tmp_path):
     out = tmp_path / "run" / "gan"
     curve = pd.read_csv(out / "fd_curve.csv")
     assert list(curve.columns) == ["kimg", "fd", "extractor"]
-    assert curve["kimg"].tolist() == pytest.approx([0.024, 0.048])
+    assert curve["kimg"].tolist() == pytest.approx([0.0, 0.024, 0.048])  # starts at the untrained G
     assert (curve["extractor"] == "offline").all() and curve["fd"].ge(0).all()
-    assert len(list((out / "samples").glob("*.png"))) == 2
+    assert len(list((out / "samples").glob("*.png"))) == 3
     G = load_generator(out / "generator.pt")
     assert G.img_resolution == 16 and G.c_dim == 2
     summary = (out / "summary.json").read_text()

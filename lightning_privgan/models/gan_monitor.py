@@ -57,6 +57,9 @@ class GANMonitor(pl.Callback):
     def on_fit_start(self, trainer, module) -> None:
         if trainer.is_global_zero and module.cfg.fd_every_kimg > 0:
             self._build_extractor(module)
+            if module.nimg == 0:  # the curve starts at the untrained generator: progress is relative to it
+                self.record_fd(module, log_metric=True)
+                self.sample_grid(trainer, module)
 
     # ---------------------------------------------------------- cadence
     @staticmethod
