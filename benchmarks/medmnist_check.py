@@ -21,9 +21,9 @@ import numpy as np
 import torch
 
 from lightning_privgan.config.load import config_from_dict
-from lightning_privgan.data.classifier_augment import build_classifier_transform
-from lightning_privgan.data.classifier_datasets import LabelledImages
+from lightning_privgan.data.image_dataset import ImageDataset
 from lightning_privgan.data.real_store import to_model_range
+from lightning_privgan.data.transforms import build_train_transform
 from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.stages.classifier_training import evaluate_diagnostic, make_loader, train_diagnostic
 
@@ -84,9 +84,9 @@ def main() -> None:
     })
     run_dir = Path(args.out or tempfile.mkdtemp(prefix="medmnist_check_"))
     ctx = StageContext(cfg=cfg, run_dir=run_dir, name="classifier")
-    transform = build_classifier_transform(cfg.data.augment, channels, ctx.seed("augment"), args.augment)
-    train_loader = make_loader(LabelledImages(train_x, train_y, transform), args.batch_size, True, 0, args.seed)
-    val_loader = make_loader(LabelledImages(val_x, val_y), 512, False, 0, args.seed)
+    transform = build_train_transform(cfg.data.augment, channels, ctx.seed("augment"), args.augment)
+    train_loader = make_loader(ImageDataset(train_x, train_y, transform), args.batch_size, True, 0, args.seed)
+    val_loader = make_loader(ImageDataset(val_x, val_y), 512, False, 0, args.seed)
     print(f"{args.dataset}: train {len(train_y)} (class counts {torch.bincount(train_y).tolist()}), "
           f"val {len(val_y)}, test {len(test_y)}; run folder {run_dir}")
     start = time.time()

@@ -107,11 +107,11 @@ def test_identity_split_holds_out_one_unseen_scan_per_patient():
 
 
 def test_identity_split_uses_augmented_views_without_repeat_scans(cpu_cfg):
-    from lightning_privgan.data.classifier_augment import build_classifier_transform
+    from lightning_privgan.data.transforms import build_train_transform
 
     data = tiny_real_data(num_patients=8, scans=1)
     train = data.split("train")
-    views = build_classifier_transform(cpu_cfg().data.augment, 1, seed=3, strength="identity", ignore_enabled=True)
+    views = build_train_transform(cpu_cfg().data.augment, 1, seed=3, strength="identity", ignore_enabled=True)
     split = split_identity_data(train, data.train_identities(), seed=1, view_transform=views)
     assert split.protocol == AUGMENTED_VIEWS and len(split.train_labels) == len(split.val_labels) == 5
     assert not torch.equal(split.val_images, split.train_images)  # views differ from the training images

@@ -93,3 +93,11 @@ def test_each_worker_gets_its_own_augmentation_stream(cpu_cfg):
                         generator=torch.Generator().manual_seed(0))
     first, second = [images for images, _ in loader][:2]  # item 0 from worker 0, item 1 from worker 1
     assert not torch.equal(first, second)
+
+
+def test_image_dataset_stores_float_images_as_uint8():
+    floats = torch.linspace(-1, 1, 2 * 16).reshape(2, 1, 4, 4)
+    dataset = ImageDataset(floats, np.array([0, 1]))
+    assert dataset.images.dtype == torch.uint8 and dataset.targets.dtype == torch.long
+    image, target = dataset[1]
+    assert torch.allclose(image, floats[1], atol=1 / 127.5) and target == 1

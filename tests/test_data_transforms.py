@@ -55,3 +55,10 @@ def test_identity_strength_is_stronger_than_standard(cpu_cfg):
         for s in ("standard", "identity")
     }
     assert change["identity"] > change["standard"] > 0
+
+
+def test_ignore_enabled_builds_the_ops_when_augmentation_is_disabled(cpu_cfg):
+    cfg = cpu_cfg({"data": {"augment": {"enabled": False}}})
+    images = _images(1)
+    out = _run(build_train_transform(cfg.data.augment, 1, seed=0, strength="identity", ignore_enabled=True), images)
+    assert not np.allclose(out, np.stack(images) / 127.5 - 1, atol=1e-6)

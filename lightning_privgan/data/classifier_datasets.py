@@ -13,37 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
-from .real_store import SplitTensors, to_model_range, to_uint8
+from .image_dataset import ImageDataset
+from .real_store import SplitTensors
 
 HELDOUT_SCANS = "heldout_scans"
 AUGMENTED_VIEWS = "augmented_views"
-
-
-class LabelledImages(Dataset):
-    """(img float [C, H, W] in [-1, 1], label) pairs; `transform` = albumentations on uint8 HWC."""
-
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, transform=None):
-        if len(images) != len(labels):
-            raise ValueError(f"{len(images)} images but {len(labels)} labels")
-        # uint8 storage: a quarter of the memory, and albumentations works on uint8 anyway.
-        self.images = images if images.dtype == torch.uint8 else to_uint8(images)
-        self.labels = torch.as_tensor(labels, dtype=torch.long)
-        self.transform = transform
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int):
-        img = self.images[i]
-        if self.transform is not None:
-            hwc = img.permute(1, 2, 0).numpy()
-            out = self.transform(image=hwc)["image"]
-            if out.ndim == 2:  # some transforms drop a singleton channel
-                out = out[:, :, None]
-            img = torch.from_numpy(np.ascontiguousarray(out)).permute(2, 0, 1)
-        return to_model_range(img), self.labels[i]
 
 
 @dataclass
@@ -65,10 +40,17 @@ def identity_labels(patient_ids: np.ndarray, identities: list[str]) -> torch.Ten
 
 
 def augmented_views(images: torch.Tensor, transform) -> torch.Tensor:
-    """One fixed augmented view per image (float in [-1, 1]); the transform's seed fixes them."""
+    """One fixed augmented view per image (float in [-1, 1]); the transform's seed fixes them.
+
+    `transform` is a transforms.build_train_transform pipeline (uint8 HWC -> float [-1, 1]),
+    normally strength "identity" with ignore_enabled=True.
+    """
     if transform is None:
-        raise ValueError("augmented-view validation needs an augmentation pipeline (augment is 'none')")
-    views = LabelledImages(images, torch.zeros(len(images)), transform)
+        raise ValueError(
+            "augmented-view validation needs an augmentation pipeline, got no transform "
+            "(build one with build_train_transform(..., strength='identity', ignore_enabled=True))"
+        )
+    views = ImageDataset(images, torch.zeros(len(images), dtype=torch.long), transform)
     return torch.stack([views[i][0] for i in range(len(views))])
 
 

@@ -1,4 +1,4 @@
-"""A map-style dataset over uint8 images: yields (float [-1, 1] CHW tensor, long target)."""
+"""A map-style dataset over images stored as uint8: yields (float [-1, 1] CHW tensor, long target)."""
 from __future__ import annotations
 
 from typing import Callable
@@ -7,20 +7,26 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, get_worker_info
 
-from .real_store import to_model_range
+from .real_store import to_model_range, to_uint8
 
 
 class ImageDataset(Dataset):
-    """`images` uint8 [N, C, H, W]; `transform` (albumentations, uint8 HWC -> float HWC in
-    [-1, 1]) or None for plain conversion."""
+    """`images` uint8 [N, C, H, W] or float in [-1, 1] (converted once to uint8 for storage:
+    a quarter of the memory, and albumentations works on uint8 anyway); `transform`
+    (albumentations, uint8 HWC -> float HWC in [-1, 1], see transforms.build_train_transform)
+    or None for plain conversion."""
 
-    def __init__(self, images: torch.Tensor, targets: torch.Tensor, transform: Callable | None = None):
-        if images.dtype != torch.uint8 or images.ndim != 4:
-            raise ValueError(f"images must be uint8 [N, C, H, W], got {images.dtype} {tuple(images.shape)}")
+    def __init__(self, images: torch.Tensor, targets, transform: Callable | None = None):
+        if images.ndim != 4:
+            raise ValueError(f"images must be [N, C, H, W], got {images.dtype} {tuple(images.shape)}")
+        if images.dtype != torch.uint8:
+            if not images.is_floating_point():
+                raise ValueError(f"images must be uint8 or float in [-1, 1], got {images.dtype}")
+            images = to_uint8(images)
         if len(images) != len(targets):
             raise ValueError(f"{len(images)} images but {len(targets)} targets")
         self.images = images
-        self.targets = targets.long()
+        self.targets = torch.as_tensor(targets, dtype=torch.long)
         self.transform = transform
 
     def __len__(self) -> int:
@@ -31,6 +37,8 @@ class ImageDataset(Dataset):
             return to_model_range(self.images[i]), self.targets[i]
         hwc = np.ascontiguousarray(self.images[i].permute(1, 2, 0).numpy())
         out = self.transform(image=hwc)["image"]
+        if out.ndim == 2:  # some transforms drop a singleton channel
+            out = out[:, :, None]
         return torch.from_numpy(np.ascontiguousarray(out.transpose(2, 0, 1))).float(), self.targets[i]
 
 

@@ -25,6 +25,8 @@ def _standard(aug) -> list[A.BasicTransform]:
             scale=(1 - aug.scale, 1 + aug.scale),
             translate_percent=(-aug.translate, aug.translate),
             rotate=(-aug.rotate_deg, aug.rotate_deg),
+            # Reflection, not zeros (black wedges a network could key on) nor replication
+            # (edge streaks): mirrored borders keep the image's own texture statistics.
             border_mode=cv2.BORDER_REFLECT_101,
             p=aug.p,
         ),
@@ -53,19 +55,23 @@ def _identity(aug) -> list[A.BasicTransform]:
     ]
 
 
-def build_train_transform(augment_cfg, channels: int, seed: int, strength: str = "standard") -> A.Compose:
+def build_train_transform(
+    augment_cfg, channels: int, seed: int, strength: str = "standard", ignore_enabled: bool = False
+) -> A.Compose:
     """Training pipeline of `strength` none | standard | identity ending in [-1, 1] floats.
 
     `augment_cfg` is cfg.data.augment; `augment_cfg.enabled = false` turns every strength
-    into "none" (normalisation only).
+    into "none" (normalisation only) unless `ignore_enabled`: the augmented-view identity
+    validation needs views whatever the training augmentation.
     """
     if strength not in STRENGTHS:
         raise ValueError(f"unknown augmentation strength {strength!r}; choose one of {STRENGTHS}")
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 or 3, got {channels}")
     ops: list[A.BasicTransform] = []
-    if augment_cfg.enabled and strength == "standard":
+    active = bool(augment_cfg.enabled or ignore_enabled)
+    if active and strength == "standard":
         ops = _standard(augment_cfg)
-    elif augment_cfg.enabled and strength == "identity":
+    elif active and strength == "identity":
         ops = _identity(augment_cfg)
     return A.Compose([*ops, _to_model_range(channels)], seed=int(seed))

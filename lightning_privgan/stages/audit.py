@@ -37,16 +37,16 @@ def _split_holdout(holdout, seed: int):
 def _shadow_train_fn(ctx: StageContext, data, epochs: int):
     from omegaconf import OmegaConf
 
-    from ..data.classifier_datasets import LabelledImages
+    from ..data.image_dataset import ImageDataset
     from .classifier_training import make_loader, train_diagnostic
 
     clf_cfg = OmegaConf.merge(ctx.cfg.classifier, {"epochs": epochs})
 
     def train(images, labels, seed):
-        loader = make_loader(LabelledImages(images, labels), clf_cfg.batch_size, True, 0, seed)
+        loader = make_loader(ImageDataset(images, labels), clf_cfg.batch_size, True, 0, seed)
         # No data is left to choose a checkpoint on: the shadow's own training set serves,
         # which favours the most fitted checkpoint (a conservative, stronger attack).
-        val = make_loader(LabelledImages(images, labels), clf_cfg.batch_size, False, 0, seed)
+        val = make_loader(ImageDataset(images, labels), clf_cfg.batch_size, False, 0, seed)
         net, _ = train_diagnostic(ctx, loader, val, clf_cfg, data.num_classes, data.channels, data.resolution,
                                   subdir=f"shadows/{seed}")
         return net

@@ -15,9 +15,10 @@ import torch
 from pytorch_lightning.utilities import rank_zero_only
 from torch.utils.data import DataLoader, Dataset
 
-from ..data.classifier_augment import build_classifier_transform, reseed_worker
-from ..data.classifier_datasets import LabelledImages, split_identity_data
+from ..data.classifier_datasets import split_identity_data
+from ..data.image_dataset import ImageDataset, reseed_worker_transform
 from ..data.real_store import RealData
+from ..data.transforms import build_train_transform
 from ..models.classifier_io import export_classifier
 from ..models.classifier_metrics import evaluate_diagnostic, evaluate_identity, inverse_frequency_weights
 from ..models.classifier_module import DiagnosticClassifierModule, IdentityClassifierModule, monitor_mode
@@ -36,7 +37,7 @@ def make_loader(dataset: Dataset, batch_size: int, shuffle: bool, num_workers: i
         batch_size=batch_size,
         shuffle=shuffle,
         num_workers=num_workers,
-        worker_init_fn=reseed_worker if num_workers > 0 else None,
+        worker_init_fn=reseed_worker_transform if num_workers > 0 else None,
         generator=generator,
         persistent_workers=False,  # fresh workers each epoch draw fresh augmentation seeds
         drop_last=False,
@@ -85,11 +86,11 @@ def train_diagnostic(
     """Train a DiagnosticClassifierModule on any (img, label) loaders; (best network in eval mode, its checkpoint).
 
     With cfg.class_weighting and no `class_weights`, inverse-frequency weights come from
-    `train_loader.dataset.labels` when the dataset has them (real data); an endless
+    `train_loader.dataset.targets` when the dataset has them (real data); an endless
     synthetic stream has no label table and trains unweighted (the walker balances classes).
     """
     if cfg.class_weighting and class_weights is None:
-        labels = getattr(train_loader.dataset, "labels", None)
+        labels = getattr(train_loader.dataset, "targets", None)
         if labels is not None:
             class_weights = inverse_frequency_weights(torch.as_tensor(labels), num_classes)
     if not cfg.class_weighting:
@@ -114,10 +115,10 @@ def train_diagnostic_stage(ctx: StageContext, cfg: Any) -> dict:
     val = _nonempty(data, "val", "the best checkpoint is chosen on it")
     test = data.split("test")
     seed = ctx.seed("augment", cfg.seed_offset)
-    transform = build_classifier_transform(ctx.cfg.data.augment, data.channels, seed, cfg.augment)
+    transform = build_train_transform(ctx.cfg.data.augment, data.channels, seed, cfg.augment)
     workers = ctx.cfg.data.num_workers
-    train_loader = make_loader(LabelledImages(train.images, train.labels, transform), cfg.batch_size, True, workers, seed)
-    val_loader = make_loader(LabelledImages(val.images, val.labels), cfg.batch_size, False, workers, seed)
+    train_loader = make_loader(ImageDataset(train.images, train.labels, transform), cfg.batch_size, True, workers, seed)
+    val_loader = make_loader(ImageDataset(val.images, val.labels), cfg.batch_size, False, workers, seed)
     net, best = train_diagnostic(ctx, train_loader, val_loader, cfg, data.num_classes, data.channels, data.resolution)
     device = eval_device(ctx)
     net = net.to(device)
@@ -139,13 +140,13 @@ def train_identity_stage(ctx: StageContext, cfg: Any) -> dict:
         raise ValueError(f"the train split holds {len(identities)} identity; an identity network needs at least 2")
     seed = ctx.seed("augment", cfg.seed_offset)
     augment = ctx.cfg.data.augment
-    view_transform = build_classifier_transform(augment, data.channels, seed + 1, "identity", ignore_enabled=True)
+    view_transform = build_train_transform(augment, data.channels, seed + 1, "identity", ignore_enabled=True)
     split = split_identity_data(data.split("train"), identities, ctx.seed("split", cfg.seed_offset), view_transform)
-    transform = build_classifier_transform(augment, data.channels, seed, cfg.augment)
+    transform = build_train_transform(augment, data.channels, seed, cfg.augment)
     workers = ctx.cfg.data.num_workers
-    train_set = LabelledImages(split.train_images, split.train_labels, transform)
+    train_set = ImageDataset(split.train_images, split.train_labels, transform)
     train_loader = make_loader(train_set, cfg.batch_size, True, workers, seed)
-    val_loader = make_loader(LabelledImages(split.val_images, split.val_labels), cfg.batch_size, False, workers, seed)
+    val_loader = make_loader(ImageDataset(split.val_images, split.val_labels), cfg.batch_size, False, workers, seed)
     weights = inverse_frequency_weights(split.train_labels, len(identities)) if cfg.class_weighting else None
     pl.seed_everything(ctx.seed("init", cfg.seed_offset), workers=False, verbose=False)
     module = IdentityClassifierModule(

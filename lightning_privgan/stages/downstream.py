@@ -43,9 +43,9 @@ def summarize_runs(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def run(ctx: StageContext) -> None:
-    from ..data.classifier_augment import build_classifier_transform
-    from ..data.classifier_datasets import LabelledImages
+    from ..data.image_dataset import ImageDataset
     from ..data.real_store import RealData
+    from ..data.transforms import build_train_transform
     from ..models.classifier_io import export_classifier
     from .classifier_training import eval_device, evaluate_diagnostic, make_loader, train_diagnostic
 
@@ -78,10 +78,10 @@ def run(ctx: StageContext) -> None:
             if len(torch.unique(labels)) < data.num_classes:
                 ctx.console.print(f"[yellow]downstream {tag}: only classes {torch.unique(labels).tolist()} among {len(labels)} training images")
             seed = ctx.seed("augment", tag)
-            transform = build_classifier_transform(cfg.data.augment, data.channels, seed, clf_cfg.augment)
+            transform = build_train_transform(cfg.data.augment, data.channels, seed, clf_cfg.augment)
             workers = cfg.data.num_workers
-            train_loader = make_loader(LabelledImages(images, labels, transform), clf_cfg.batch_size, True, workers, seed)
-            val_loader = make_loader(LabelledImages(val.images, val.labels), clf_cfg.batch_size, False, workers, seed)
+            train_loader = make_loader(ImageDataset(images, labels, transform), clf_cfg.batch_size, True, workers, seed)
+            val_loader = make_loader(ImageDataset(val.images, val.labels), clf_cfg.batch_size, False, workers, seed)
             net, _ = train_diagnostic(ctx, train_loader, val_loader, clf_cfg, data.num_classes, data.channels,
                                       data.resolution, subdir=f"runs/{tag}")
             metrics = evaluate_diagnostic(net.to(device), test.images, test.labels, data.num_classes)
