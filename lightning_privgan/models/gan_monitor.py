@@ -58,7 +58,7 @@ class GANMonitor(pl.Callback):
         if trainer.is_global_zero and module.cfg.fd_every_kimg > 0:
             self._build_extractor(module)
             if module.nimg == 0:  # the curve starts at the untrained generator: progress is relative to it
-                self.record_fd(module, log_metric=True)
+                self.record_fd(module)  # (self.log is not allowed in on_fit_start: CSV only)
                 self.sample_grid(trainer, module)
 
     # ---------------------------------------------------------- cadence

@@ -20,4 +20,5 @@ STAGE = Stage(
     needs=("data",),
     config_keys=("data", "auditor"),
     description="train the audit identity network (model.pt, identities.json, metrics.json)",
+    distributed=True,  # Lightning training: every rank runs the stage, rank 0 writes
 )

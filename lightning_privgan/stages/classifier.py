@@ -19,4 +19,5 @@ STAGE = Stage(
     needs=("data",),
     config_keys=("data", "classifier"),
     description="train φ_class on the real train split (model.pt, metrics.json with val and test figures)",
+    distributed=True,  # Lightning training: every rank runs the stage, rank 0 writes
 )

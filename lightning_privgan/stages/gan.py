@@ -81,4 +81,5 @@ STAGE = Stage(
     needs=("data",),
     config_keys=("data", "gan", "audit.inception_weights"),
     description="StyleGAN2-ADA generator on the real train split (G_ema -> generator.pt)",
+    distributed=True,  # Lightning training: every rank runs the stage, rank 0 writes
 )

@@ -19,4 +19,5 @@ STAGE = Stage(
     needs=("data",),
     config_keys=("data", "identity"),
     description="train φ_id: one class per training patient (model.pt, identities.json, metrics.json)",
+    distributed=True,  # Lightning training: every rank runs the stage, rank 0 writes
 )
