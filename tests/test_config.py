@@ -102,3 +102,9 @@ def test_extends_merges_parent_experiment_first(tmp_path):
     (tmp_path / "loop.yaml").write_text("extends: loop.yaml\nname: loop\n")
     with pytest.raises(ConfigError, match="cycle"):
         load_experiment(tmp_path / "loop.yaml")
+
+
+def test_duplicate_key_is_an_error_not_a_silent_override(tmp_path):
+    path = write_exp(tmp_path, "name: t\ngan:\n  kimg: 3\ngan:\n  lr: 0.1\n")
+    with pytest.raises(ConfigError, match="key 'gan' appears twice"):
+        load_experiment(path)

@@ -82,3 +82,19 @@ def test_pairs_run_out_gracefully_and_fail_clearly():
     assert len(select_pairs(labels, 10, max_uses=1)) == 2
     with pytest.raises(ValueError, match="no same-class pair"):
         select_pairs(torch.tensor([0, 1, 2]), 5)
+
+
+def test_stratified_subset_keeps_class_shares_and_rows():
+    import numpy as np
+
+    from lightning_privgan.data.real_store import SplitTensors
+    from lightning_privgan.stages.anchors import stratified_subset
+
+    labels = torch.tensor([0] * 80 + [1] * 20)
+    split = SplitTensors(images=torch.randn(100, 1, 8, 8), labels=labels,
+                         patient_ids=np.array([f"p{i}" for i in range(100)]), rows=np.arange(100) + 1000)
+    sub = stratified_subset(split, 10, seed=0)
+    assert len(sub) == 10 and int((sub.labels == 1).sum()) == 2
+    assert np.array_equal(sub.rows - 1000, [int(p[1:]) for p in sub.patient_ids])
+    assert torch.equal(sub.images, split.images[torch.as_tensor(sub.rows - 1000)])
+    assert np.array_equal(stratified_subset(split, 10, seed=0).rows, sub.rows)

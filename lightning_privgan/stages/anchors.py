@@ -24,6 +24,9 @@ def _build_anchors(ctx: StageContext, G, device) -> tuple[Anchors, torch.Tensor 
     if a.method == "random":
         return random_anchors(G, a.num_random, data.num_classes, ctx.seed("random")), None
     train = data.split("train")
+    if a.max_images is not None and len(train) > a.max_images:
+        train = stratified_subset(train, a.max_images, ctx.seed("subset"))
+        ctx.console.print(f"anchors: projecting a class-stratified subset of {len(train)} train images (anchors.max_images)")
     psnr: list[torch.Tensor] = []
 
     def projected(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -37,6 +40,22 @@ def _build_anchors(ctx: StageContext, G, device) -> tuple[Anchors, torch.Tensor 
     else:
         anchors = ksame_anchors(projected, train.images, train.labels, train.rows, a.k)
     return anchors, psnr[0]
+
+
+def stratified_subset(split, size: int, seed: int):
+    """`size` images of a split with the class proportions kept: projection costs grow with
+    the number of images, and large data sets need far fewer anchors than images."""
+    from ..data.real_store import SplitTensors
+
+    gen = torch.Generator().manual_seed(seed)
+    keep = []
+    for label in split.labels.unique():
+        members = torch.nonzero(split.labels == label).flatten()
+        quota = max(1, round(size * len(members) / len(split)))
+        keep.append(members[torch.randperm(len(members), generator=gen)[:quota]])
+    index = torch.cat(keep).sort().values
+    return SplitTensors(images=split.images[index], labels=split.labels[index],
+                        patient_ids=split.patient_ids[index.numpy()], rows=split.rows[index.numpy()])
 
 
 def _save_grid(G, anchors: Anchors, path, noise_mode: str) -> None:

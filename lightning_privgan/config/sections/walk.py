@@ -13,6 +13,10 @@ class AnchorConfig:
     pairing: str = field(default="random", metadata={"help": "random | nearest"})
     max_uses: int = field(default=4, metadata={"help": "times one anchor may appear in pairs"})
     num_pairs: int = field(default=64, metadata={"help": "pairs to walk"})
+    max_images: Optional[int] = field(
+        default=None,
+        metadata={"help": "project at most this many train images (class-stratified, seeded) for inverted/ksame; null = all"},
+    )
 
 
 @dataclass
