@@ -67,6 +67,7 @@ def main() -> None:
     parser.add_argument("--monitor", default="val/auroc")
     parser.add_argument("--augment", default="standard", choices=("none", "standard", "identity"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-class-weighting", action="store_true", help="plain CE (accuracy, not macro, is the target)")
     parser.add_argument("--out", default=None, help="run folder (default: a temporary one)")
     args = parser.parse_args()
 
@@ -80,7 +81,7 @@ def main() -> None:
         "data": {"channels": channels, "augment": {"hflip": args.dataset == "retina"}},
         "classifier": {"backbone": args.backbone, "width": args.width, "epochs": args.epochs,
                        "batch_size": args.batch_size, "lr": args.lr, "monitor": args.monitor,
-                       "augment": args.augment},
+                       "augment": args.augment, "class_weighting": not args.no_class_weighting},
     })
     run_dir = Path(args.out or tempfile.mkdtemp(prefix="medmnist_check_"))
     ctx = StageContext(cfg=cfg, run_dir=run_dir, name="classifier")

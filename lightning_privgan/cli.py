@@ -26,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--base", help="base YAML (default: base.yaml beside the experiment)")
     report = sub.add_parser("report", help="rebuild runs/<name>/report.md from saved results")
     report.add_argument("run_dir")
+    export = sub.add_parser("export", help="write a synthetic data set (PNG + manifest.csv) from a finished run")
+    export.add_argument("run_dir")
+    export.add_argument("--source", default="plan", choices=("plan", "linear"))
+    export.add_argument("--num", type=int, default=1000, help="images to write")
+    export.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    export.add_argument("--seed", type=int, default=0)
     sub.add_parser("stages", help="list the stages in order")
     return parser
 
@@ -72,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
 
             path = build_report(Path(args.run_dir))
             print(f"report written to {path}")
+            return 0
+        if args.command == "export":
+            from .export_command import export_from_run
+
+            folder = export_from_run(Path(args.run_dir), args.source, args.num, Path(args.out), args.seed)
+            print(f"{args.num} {args.source} images written to {folder} (manifest.csv: path, label, pair, step)")
             return 0
         if args.command == "stages":
             from .stages import load_stages
