@@ -46,7 +46,8 @@ def _fabricate_upstream(run_dir):
     plan = linear.clone()
     plan[:, 1:-1] += 0.3 * torch.randn_like(plan[:, 1:-1])
     (run_dir / "walk").mkdir()
-    torch.save({"linear": linear, "plan": plan, "labels": torch.tensor([0, 0, 1, 1]), "pairs": None}, run_dir / "walk" / "paths.pt")
+    torch.save({"linear": linear, "plan": plan, "labels": torch.tensor([0, 0, 1, 1]),
+                "pairs": torch.tensor([[0, 1], [1, 2], [3, 4], [4, 5]])}, run_dir / "walk" / "paths.pt")
 
 
 @pytest.mark.slow
@@ -73,6 +74,9 @@ def test_downstream_audit_report_end_to_end(cpu_cfg, tmp_path):
     runs = pd.read_csv(run_dir / "downstream" / "runs.csv")
     assert sorted(runs.source) == ["ksame", "linear", "plan", "real"]
     assert runs.acc.between(0, 1).all()
+    # linear/plan trained on the WalkerDataModule stream: samples_per_epoch fresh images per epoch
+    assert runs.set_index("source").loc[["linear", "plan"], "train_images"].tolist() == [24, 24]
+    assert runs.set_index("source").loc["ksame", "train_images"] == 6
     assert sorted(p.name for p in (run_dir / "downstream").glob("model_*.pt")) == [
         "model_ksame_0.pt", "model_linear_0.pt", "model_plan_0.pt", "model_real_0.pt"]
 

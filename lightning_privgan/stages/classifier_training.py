@@ -52,10 +52,14 @@ def eval_device(ctx: StageContext) -> torch.device:
     return torch.device("cuda", local_rank) if use_gpu else torch.device("cpu")
 
 
-def _fit(ctx: StageContext, module: pl.LightningModule, train_loader, val_loader, cfg: Any, subdir: str):
+def _fit(ctx: StageContext, module: pl.LightningModule, train_loader, val_loader, cfg: Any, subdir: str,
+         datamodule: pl.LightningDataModule | None = None):
     trainer = make_trainer(ctx, monitor=cfg.monitor, mode=monitor_mode(cfg.monitor), subdir=subdir,
                            max_epochs=cfg.epochs)
-    fit_resumable(trainer, module, train_dataloaders=train_loader, val_dataloaders=val_loader)
+    if datamodule is not None:  # e.g. the WalkerDataModule: it makes its batches on the device
+        fit_resumable(trainer, module, datamodule=datamodule)
+    else:
+        fit_resumable(trainer, module, train_dataloaders=train_loader, val_dataloaders=val_loader)
     best = best_or_last_checkpoint(trainer)
     # Our own checkpoint, written a moment ago: full unpickling is safe here.
     state = torch.load(best, map_location="cpu", weights_only=False)["state_dict"]
@@ -74,30 +78,32 @@ def _module_kwargs(cfg: Any, channels: int, resolution: int, num_classes: int, c
 
 def train_diagnostic(
     ctx: StageContext,
-    train_loader: DataLoader,
-    val_loader: DataLoader,
+    train_loader: DataLoader | None,
+    val_loader: DataLoader | None,
     cfg: Any,
     num_classes: int,
     channels: int,
     resolution: int,
     subdir: str = "",
     class_weights: torch.Tensor | None = None,
+    datamodule: pl.LightningDataModule | None = None,
 ) -> tuple[ImageClassifier, Path]:
-    """Train a DiagnosticClassifierModule on any (img, label) loaders; (best network in eval mode, its checkpoint).
+    """Train a DiagnosticClassifierModule on any (img, label) loaders, or on a `datamodule`
+    (the synthetic stream) instead; (best network in eval mode, its checkpoint).
 
     With cfg.class_weighting and no `class_weights`, inverse-frequency weights come from
     `train_loader.dataset.targets` when the dataset has them (real data); an endless
     synthetic stream has no label table and trains unweighted (the walker balances classes).
     """
     if cfg.class_weighting and class_weights is None:
-        labels = getattr(train_loader.dataset, "targets", None)
+        labels = getattr(getattr(train_loader, "dataset", None), "targets", None)
         if labels is not None:
             class_weights = inverse_frequency_weights(torch.as_tensor(labels), num_classes)
     if not cfg.class_weighting:
         class_weights = None
     pl.seed_everything(ctx.seed("init", subdir, cfg.seed_offset), workers=False, verbose=False)
     module = DiagnosticClassifierModule(**_module_kwargs(cfg, channels, resolution, num_classes, class_weights))
-    net, best, _ = _fit(ctx, module, train_loader, val_loader, cfg, subdir)
+    net, best, _ = _fit(ctx, module, train_loader, val_loader, cfg, subdir, datamodule)
     return net, best
 
 

@@ -33,6 +33,16 @@ def _training_set(ctx: StageContext, source: str, seed_idx: int, train, art_load
     return images, labels
 
 
+def _stream(ctx: StageContext, source: str, seed_idx: int, val_dataset):
+    """The WalkerDataModule over this run's saved `source` paths, seeded per repetition."""
+    from omegaconf import OmegaConf
+
+    from ..walk.stream_factory import walker_datamodule_from_run
+
+    cfg = OmegaConf.merge(ctx.cfg, {"seed": ctx.seed("stream", source, seed_idx)})
+    return walker_datamodule_from_run(ctx.run_dir, cfg, method=source, val_dataset=val_dataset)
+
+
 def summarize_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean and standard deviation over seeds of every metric, one row per source."""
     metrics = [m for m in METRICS if m in runs.columns]
@@ -74,18 +84,26 @@ def run(ctx: StageContext) -> None:
             if done.is_file() and (ctx.out / f"model_{tag}.pt").is_file():
                 rows.append(json.loads(done.read_text()))
                 continue
-            images, labels = _training_set(ctx, source, seed_idx, train, artifacts)
-            if len(torch.unique(labels)) < data.num_classes:
-                ctx.console.print(f"[yellow]downstream {tag}: only classes {torch.unique(labels).tolist()} among {len(labels)} training images")
             seed = ctx.seed("augment", tag)
-            transform = build_train_transform(cfg.data.augment, data.channels, seed, clf_cfg.augment)
             workers = cfg.data.num_workers
-            train_loader = make_loader(ImageDataset(images, labels, transform), clf_cfg.batch_size, True, workers, seed)
-            val_loader = make_loader(ImageDataset(val.images, val.labels), clf_cfg.batch_size, False, workers, seed)
-            net, _ = train_diagnostic(ctx, train_loader, val_loader, clf_cfg, data.num_classes, data.channels,
-                                      data.resolution, subdir=f"runs/{tag}")
+            if source in ("linear", "plan") and cfg.downstream.stream:
+                # The product's path: fresh samples along the paths every epoch, made on the device.
+                stream = _stream(ctx, source, seed_idx, ImageDataset(val.images, val.labels))
+                net, _ = train_diagnostic(ctx, None, None, clf_cfg, data.num_classes, data.channels, data.resolution,
+                                          subdir=f"runs/{tag}", datamodule=stream)
+                num_train = cfg.stream.samples_per_epoch * clf_cfg.epochs
+            else:
+                images, labels = _training_set(ctx, source, seed_idx, train, artifacts)
+                if len(torch.unique(labels)) < data.num_classes:
+                    ctx.console.print(f"[yellow]downstream {tag}: only classes {torch.unique(labels).tolist()} among {len(labels)} training images")
+                transform = build_train_transform(cfg.data.augment, data.channels, seed, clf_cfg.augment)
+                train_loader = make_loader(ImageDataset(images, labels, transform), clf_cfg.batch_size, True, workers, seed)
+                val_loader = make_loader(ImageDataset(val.images, val.labels), clf_cfg.batch_size, False, workers, seed)
+                net, _ = train_diagnostic(ctx, train_loader, val_loader, clf_cfg, data.num_classes, data.channels,
+                                          data.resolution, subdir=f"runs/{tag}")
+                num_train = len(labels)
             metrics = evaluate_diagnostic(net.to(device), test.images, test.labels, data.num_classes)
-            row = {"source": source, "seed": seed_idx, "train_images": int(len(labels)), **metrics}
+            row = {"source": source, "seed": seed_idx, "train_images": int(num_train), **metrics}
             rows.append(row)
             if not ctx.is_global_zero:  # every rank trained (DDP); one writes
                 continue

@@ -10,8 +10,12 @@ class DownstreamConfig:
     sources: List[str] = field(default_factory=lambda: ["real", "linear", "plan", "ksame"], metadata={"help": "training sources compared"})
     seeds: int = field(default=3, metadata={"help": "repetitions per source"})
     epochs: int = field(default=10, metadata={"help": "epochs per run"})
+    stream: bool = field(
+        default=True,
+        metadata={"help": "train linear/plan classifiers on the WalkerDataModule stream (fresh samples each epoch); false = a fixed set"},
+    )
     synthetic_samples: Optional[int] = field(
-        default=None, metadata={"help": "synthetic training images per linear/plan run (null = stream.samples_per_epoch)"}
+        default=None, metadata={"help": "fixed-set mode (stream: false): synthetic training images per linear/plan run (null = stream.samples_per_epoch)"}
     )
 
 
