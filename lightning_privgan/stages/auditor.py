@@ -2,16 +2,10 @@
 used only by the privacy audit so that the walk is not judged by its own guide."""
 from __future__ import annotations
 
-from ..pipeline.stage import Stage, StageContext
-from .classifier_training import train_identity_stage
+from ..pipeline.stage import Stage
+from .classifier_training import identity_stage_runner
 
-
-def run(ctx: StageContext) -> None:
-    metrics = train_identity_stage(ctx, ctx.cfg.auditor)
-    ctx.console.print(
-        f"[bold]auditor[/]: re-identification top-1 {metrics['reid_top1']:.3f} "
-        f"({metrics['val_protocol']}, {metrics['num_identities']} identities)"
-    )
+run = identity_stage_runner("auditor")
 
 
 STAGE = Stage(

@@ -176,3 +176,16 @@ def train_identity_stage(ctx: StageContext, cfg: Any) -> dict:
                                                      "val_protocol": split.protocol})
     write_json_atomic(ctx.out / "metrics.json", metrics)
     return metrics
+
+
+def identity_stage_runner(section: str):
+    """The run function of the `identity` and `auditor` stages: train from cfg.<section>, report re-identification."""
+
+    def run(ctx: StageContext) -> None:
+        metrics = train_identity_stage(ctx, ctx.cfg[section])
+        ctx.console.print(
+            f"[bold]{ctx.name}[/]: re-identification top-1 {metrics['reid_top1']:.3f} "
+            f"({metrics['val_protocol']}, {metrics['num_identities']} identities)"
+        )
+
+    return run

@@ -1,16 +1,10 @@
 """Stage `identity`: φ_id, the identity network that guides the PLAN walk away from every training patient."""
 from __future__ import annotations
 
-from ..pipeline.stage import Stage, StageContext
-from .classifier_training import train_identity_stage
+from ..pipeline.stage import Stage
+from .classifier_training import identity_stage_runner
 
-
-def run(ctx: StageContext) -> None:
-    metrics = train_identity_stage(ctx, ctx.cfg.identity)
-    ctx.console.print(
-        f"[bold]identity[/]: re-identification top-1 {metrics['reid_top1']:.3f} "
-        f"({metrics['val_protocol']}, {metrics['num_identities']} identities)"
-    )
+run = identity_stage_runner("identity")
 
 
 STAGE = Stage(
