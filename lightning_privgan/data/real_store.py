@@ -66,7 +66,7 @@ class RealData:
         sub = self.manifest.set_index("index").loc[rows]
         return SplitTensors(
             images=to_model_range(self.images[torch.as_tensor(rows)]),
-            labels=torch.as_tensor(sub["label"].to_numpy(), dtype=torch.long),
+            labels=torch.as_tensor(sub["label"].to_numpy().copy(), dtype=torch.long),
             patient_ids=sub["patient_id"].astype(str).to_numpy(),
             rows=rows,
         )
