@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .drawing import (
+    phantom_random_state,
     assign_patient_labels,
     edge_softness,
     gaussian_blobs,
@@ -129,10 +130,7 @@ def make_cxr_phantoms(
     num_patients: int, scans_per_patient: int, prevalence: float, resolution: int, seed: int
 ) -> PhantomSet:
     """`num_patients * scans_per_patient` grayscale chest X-rays, deterministic from `seed`."""
-    if num_patients < 1 or scans_per_patient < 1:
-        raise ValueError("data.phantom.num_patients and scans_per_patient must be at least 1")
-    rng = np.random.default_rng(seed)
-    gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
+    rng, gen = phantom_random_state(num_patients, scans_per_patient, seed)
     labels = assign_patient_labels(rng, num_patients, prevalence)
     anat = _anatomy(rng, num_patients)
     lesions = _lesions(rng, anat, labels)

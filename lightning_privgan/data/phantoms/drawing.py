@@ -93,6 +93,15 @@ def to_uint8_image(values: torch.Tensor) -> torch.Tensor:
     return values.clamp(0, 1).mul(255).round().to(torch.uint8)
 
 
+def phantom_random_state(num_patients: int, scans_per_patient: int, seed: int) -> tuple[np.random.Generator, torch.Generator]:
+    """Checked sizes and the two seeded streams of a phantom set: numpy for parameters,
+    torch (seeded from numpy) for noise images, so one seed fixes every pixel."""
+    if num_patients < 1 or scans_per_patient < 1:
+        raise ValueError("data.phantom.num_patients and scans_per_patient must be at least 1")
+    rng = np.random.default_rng(seed)
+    return rng, torch.Generator().manual_seed(int(rng.integers(2**31)))
+
+
 def assign_patient_labels(rng: np.random.Generator, num_patients: int, prevalence: float) -> np.ndarray:
     """Exactly round(prevalence * P) diseased patients, in random order.
 

@@ -11,6 +11,7 @@ import torch
 
 from .cxr import PhantomSet
 from .drawing import (
+    phantom_random_state,
     edge_softness,
     gaussian_blobs,
     pixel_grid,
@@ -151,10 +152,7 @@ def make_fundus_phantoms(
     num_patients: int, scans_per_patient: int, prevalence: float, resolution: int, seed: int
 ) -> PhantomSet:
     """`num_patients * scans_per_patient` RGB fundus photographs with DR grades 0-4."""
-    if num_patients < 1 or scans_per_patient < 1:
-        raise ValueError("data.phantom.num_patients and scans_per_patient must be at least 1")
-    rng = np.random.default_rng(seed)
-    gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
+    rng, gen = phantom_random_state(num_patients, scans_per_patient, seed)
     grades = assign_grades(rng, num_patients, prevalence)
     texture = smooth_noise(gen, num_patients, 3, resolution)
     canonical = render_fundus_patients(_patients(rng, grades), texture, resolution)
