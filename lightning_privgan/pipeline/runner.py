@@ -154,8 +154,7 @@ class Pipeline:
         want = self.expected_hash(stage, tokens)
         folder = self.run_dir / stage.name
         if not is_global_zero() and not stage.distributed:
-            wait_for(lambda: (self.record(stage.name) or {}).get("hash") == want, f"stage {stage.name}")
-            return self.record(stage.name)["token"]  # type: ignore[index]
+            return self._wait_for_record(stage.name, want)
         if is_global_zero():
             attempt = _read_json(folder / ATTEMPT)
             if folder.exists() and (attempt is None or attempt.get("hash") != want):
@@ -174,5 +173,9 @@ class Pipeline:
             write_json_atomic(folder / RECORD, {"hash": want, "token": token, "seconds": round(seconds, 1)})
             self.console.print(f"[green]✓[/] {stage.name} done in {seconds:.1f} s")
             return token
-        wait_for(lambda: (self.record(stage.name) or {}).get("hash") == want, f"stage {stage.name}")
-        return self.record(stage.name)["token"]  # type: ignore[index]
+        return self._wait_for_record(stage.name, want)
+
+    def _wait_for_record(self, name: str, want: str) -> str:
+        """A non-zero rank blocks until rank 0 has recorded stage `name` with hash `want`; its token."""
+        wait_for(lambda: (self.record(name) or {}).get("hash") == want, f"stage {name}")
+        return self.record(name)["token"]  # type: ignore[index]
