@@ -6,7 +6,7 @@ import torch
 from torchvision.models import resnet18
 
 from lightning_privgan.models.classifier_io import export_classifier, load_classifier, read_classifier_meta
-from lightning_privgan.models.components.backbones import build_backbone
+from lightning_privgan.models.components.backbones import build_backbone, compact_stage_count
 from lightning_privgan.models.components.image_classifier import ImageClassifier
 
 
@@ -32,6 +32,15 @@ def test_small_resnet_stem_keeps_resolution_large_one_downsamples():
     large, _ = build_backbone("resnet18", 1, 64)
     assert small.conv1.stride == (1, 1) and isinstance(small.maxpool, torch.nn.Identity)
     assert large.conv1.stride == (2, 2) and large.conv1.in_channels == 1
+
+
+@pytest.mark.parametrize("resolution,side", [(28, 4), (32, 4), (64, 4), (128, 4), (256, 4)])
+def test_compact_cnn_ends_on_a_small_map_at_every_resolution(resolution, side):
+    """A fixed depth left 8x8 maps of local features at 64 px and φ_id could not re-identify."""
+    net, _ = build_backbone("compact", 1, resolution, width=4)
+    before_pooling = net.features[:-2](torch.zeros(1, 1, resolution, resolution))
+    assert before_pooling.shape[-1] == side
+    assert compact_stage_count(32) == 3 and compact_stage_count(64) == 4
 
 
 def test_unknown_backbone_and_bad_channels_are_named():

@@ -29,7 +29,7 @@ class AugmentConfig:
     translate: float = field(default=0.04, metadata={"help": "max shift, fraction of the side"})
     brightness: float = field(default=0.1, metadata={"help": "brightness jitter"})
     contrast: float = field(default=0.1, metadata={"help": "contrast jitter"})
-    hflip: bool = field(default=False, metadata={"help": "horizontal flips (off for chest X-rays: laterality matters)"})
+    hflip: bool = field(default=False, metadata={"help": "horizontal flips in diagnostic training (off for chest X-rays: laterality matters); identity training never flips"})
     p: float = field(default=0.8, metadata={"help": "probability of the affine/intensity block"})
 
 

@@ -6,6 +6,7 @@ local file: this project never downloads anything.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Callable
 
@@ -29,26 +30,38 @@ def _conv_bn_relu(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
 
 
 class CompactCNN(nn.Module):
-    """A small, fast CNN for 28-64 px images: three stages, each halving the side, then global pooling."""
+    """A small, fast CNN: a full-resolution stem, then stride-2 stages down to a ~4x4 map, then global pooling.
 
-    def __init__(self, in_channels: int, width: int = 32):
+    The number of stages follows the input side (3 at 28-32 px, 4 at 64 px, 5 at 128 px).
+    With a fixed three stages a 64 px input ends on an 8x8 map whose features each see
+    only ~31 px, and global pooling then discards where the anatomy lies: on phantoms that
+    cost φ_id its re-identification (0.17 top-1 at 64 px against 1.0 at 32 px).
+    """
+
+    def __init__(self, in_channels: int, width: int = 32, resolution: int = 32):
         super().__init__()
-        w = width
-        self.features = nn.Sequential(
-            _conv_bn_relu(in_channels, w),
-            _conv_bn_relu(w, w),
-            _conv_bn_relu(w, 2 * w, stride=2),
-            _conv_bn_relu(2 * w, 2 * w),
-            _conv_bn_relu(2 * w, 4 * w, stride=2),
-            _conv_bn_relu(4 * w, 4 * w),
-            _conv_bn_relu(4 * w, 8 * w, stride=2),
-            nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(),
-        )
-        self.out_dim = 8 * w
+        stages = compact_stage_count(resolution)
+        layers: list[nn.Module] = [_conv_bn_relu(in_channels, width), _conv_bn_relu(width, width)]
+        channels = width
+        for stage in range(stages):
+            # Width doubles per stage up to 8x: deeper stages at large inputs keep the
+            # parameter count (and the walker's backward cost) in check.
+            out = width * 2 ** min(stage + 1, 3)
+            layers.append(_conv_bn_relu(channels, out, stride=2))
+            if stage < stages - 1:
+                layers.append(_conv_bn_relu(out, out))
+            channels = out
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        self.features = nn.Sequential(*layers)
+        self.out_dim = channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)
+
+
+def compact_stage_count(resolution: int) -> int:
+    """Stride-2 stages that bring `resolution` down to about 4 px (at least 3)."""
+    return max(3, round(math.log2(max(resolution, 1) / 4)))
 
 
 _RESNETS: dict[str, Callable[..., tv_models.ResNet]] = {
@@ -126,7 +139,7 @@ def build_backbone(
     if in_channels not in (1, 3):
         raise ValueError(f"in_channels must be 1 or 3, got {in_channels}")
     if name == "compact":
-        net: nn.Module = CompactCNN(in_channels, width)
+        net: nn.Module = CompactCNN(in_channels, width, resolution)
         dim = net.out_dim  # type: ignore[assignment]
     elif name in _RESNETS:
         net, dim = _resnet(name, in_channels, resolution)
