@@ -114,3 +114,32 @@ def test_bad_weights_files_give_clear_errors(tmp_path):
     # ImageNet 7x7 stem into the 3x3 small-image stem: a shape mismatch, named.
     with pytest.raises(ValueError, match="shape mismatches conv1.weight"):
         build_backbone("resnet18", 3, 32, weights=tmp_path / "r18.pt")
+
+
+def test_cosine_head_logits_are_scaled_cosines_and_bounded():
+    model = ImageClassifier("compact", 1, 32, num_classes=6, width=4, head="cosine", head_scale=20.0).eval()
+    img = torch.rand(3, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        logits = model(img)
+        expected = 20.0 * torch.nn.functional.cosine_similarity(
+            model.features(img)[:, None], model.head.weight[None], dim=-1
+        )
+    torch.testing.assert_close(logits, expected, atol=1e-5, rtol=1e-5)
+    assert logits.abs().max() <= 20.0 + 1e-4
+
+
+def test_cosine_head_round_trips_through_export(tmp_path):
+    model = ImageClassifier("compact", 1, 32, num_classes=4, width=4, head="cosine", head_scale=12.0).eval()
+    export_classifier(model, tmp_path / "m.pt")
+    loaded = load_classifier(tmp_path / "m.pt")
+    img = torch.rand(2, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(img), model(img))
+    assert loaded.head.scale == 12.0
+
+
+def test_unknown_head_and_bad_scale_are_named():
+    with pytest.raises(ValueError, match="unknown classifier head 'arcface'"):
+        ImageClassifier("compact", 1, 32, num_classes=4, head="arcface")
+    with pytest.raises(ValueError, match="scale must be positive"):
+        ImageClassifier("compact", 1, 32, num_classes=4, head="cosine", head_scale=0.0)

@@ -14,6 +14,7 @@ from lightning_privgan.data.classifier_datasets import AUGMENTED_VIEWS, HELDOUT_
 from lightning_privgan.data.real_store import RealData
 from lightning_privgan.models.classifier_io import load_classifier, read_classifier_meta
 from lightning_privgan.models.classifier_metrics import diagnostic_metrics, inverse_frequency_weights
+from lightning_privgan.models.components.cosine_head import CosineHead
 from lightning_privgan.models.classifier_module import DiagnosticClassifierModule, IdentityClassifierModule
 from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.stages import auditor, classifier, identity
@@ -74,21 +75,25 @@ def test_inverse_frequency_weights():
         inverse_frequency_weights(torch.tensor([0, 1]), 3)
 
 
+def _net(num_classes: int, channels: int = 1, **extra) -> dict:
+    return dict(backbone="compact", in_channels=channels, resolution=RES, num_classes=num_classes, width=8, **extra)
+
+
 def test_module_loss_uses_class_weights_and_rejects_unknown_monitor():
-    module = DiagnosticClassifierModule("compact", 1, RES, 2, width=8, class_weights=[0.25, 4.0])
+    module = DiagnosticClassifierModule(_net(2), class_weights=[0.25, 4.0])
     img, label = torch.rand(6, 1, RES, RES) * 2 - 1, torch.tensor([0, 0, 0, 1, 1, 0])
     module.log = lambda *a, **k: None  # no trainer attached
     loss = module.training_step((img, label), 0)
     expected = F.cross_entropy(module(img), label, weight=torch.tensor([0.25, 4.0]))
     torch.testing.assert_close(loss, expected)
     with pytest.raises(ValueError, match="monitor 'val/kappa' is not a metric of IdentityClassifierModule"):
-        IdentityClassifierModule("compact", 1, RES, 4, width=8, monitor="val/kappa")
+        IdentityClassifierModule(_net(4), monitor="val/kappa")
 
 
-@pytest.mark.parametrize("module_cls", [DiagnosticClassifierModule, IdentityClassifierModule])
+@pytest.mark.parametrize("module_cls,head", [(DiagnosticClassifierModule, "linear"), (IdentityClassifierModule, "cosine")])
 @pytest.mark.parametrize("channels", [1, 3])
-def test_gradient_flows_to_input_through_modules(module_cls, channels):
-    module = module_cls("compact", channels, RES, 5, width=8).eval()
+def test_gradient_flows_to_input_through_modules(module_cls, head, channels):
+    module = module_cls(_net(5, channels, head=head)).eval()
     img = (torch.rand(2, channels, RES, RES) * 2 - 1).requires_grad_()
     F.cross_entropy(module(img), torch.tensor([1, 3])).backward()
     assert img.grad.abs().sum() > 0
@@ -130,6 +135,7 @@ def test_identity_stage_writes_model_identities_and_reid(stage_ctx, stage_module
     identities = json.loads((ctx.out / "identities.json").read_text())["identities"]
     assert identities == data.train_identities()
     net = load_classifier(ctx.out / "model.pt")
+    assert isinstance(net.head, CosineHead)  # the identity networks' default head survives export
     assert net.num_classes == 5 and read_classifier_meta(ctx.out / "model.pt")["identities"] == identities
     assert (ctx.out / "checkpoints" / "last.ckpt").exists()
     stage_module.STAGE.run(ctx)  # a second run resumes from last.ckpt (already at max_epochs) and rewrites outputs

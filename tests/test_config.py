@@ -72,6 +72,8 @@ def test_bad_override_blames_command_line(tmp_path):
         ("data:\n  splits:\n    train: 0.9\n", "data.splits"),
         ("walk:\n  methods: [linear, curved]\n", "walk.methods"),
         ("data:\n  num_classes: 5\n", "data.class_names"),
+        ("identity:\n  head: arcface\n", "identity.head"),
+        ("auditor:\n  head_scale: 0\n", "auditor.head_scale"),
     ],
 )
 def test_value_errors_name_the_key(tmp_path, body, key):

@@ -15,7 +15,7 @@ from .sections.walk import AnchorConfig, StreamConfig, WalkConfig
 def _auditor_defaults() -> ClassifierConfig:
     # The audit must not trust the walker's own guide: a different seed,
     # backbone and augmentation make the auditor an independent witness.
-    return ClassifierConfig(backbone="resnet18", augment="identity", seed_offset=1000, monitor="val/acc")
+    return ClassifierConfig(backbone="resnet18", augment="identity", head="cosine", seed_offset=1000, monitor="val/acc")
 
 
 @dataclass
@@ -29,7 +29,7 @@ class ExperimentConfig:
     logger: LoggerConfig = field(default_factory=LoggerConfig)
     logging: LoggingPolicyConfig = field(default_factory=LoggingPolicyConfig)
     gan: GANConfig = field(default_factory=GANConfig)
-    identity: ClassifierConfig = field(default_factory=lambda: ClassifierConfig(augment="identity"))
+    identity: ClassifierConfig = field(default_factory=lambda: ClassifierConfig(augment="identity", head="cosine"))
     auditor: ClassifierConfig = field(default_factory=_auditor_defaults)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     anchors: AnchorConfig = field(default_factory=AnchorConfig)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from omegaconf import DictConfig
 
+from ..models.components.cosine_head import HEADS
 from .errors import ConfigError
 
 SOURCES = ("phantom_cxr", "phantom_fundus", "medmnist", "shenzhen", "montgomery", "tb", "aptos", "eyepacs", "folder")
@@ -20,6 +21,9 @@ CHOICES = {
     "identity.augment": ("none", "standard", "identity"),
     "auditor.augment": ("none", "standard", "identity"),
     "classifier.augment": ("none", "standard", "identity"),
+    "identity.head": HEADS,
+    "auditor.head": HEADS,
+    "classifier.head": HEADS,
     "anchors.method": ("random", "inverted", "ksame"),
     "anchors.pairing": ("random", "nearest"),
     "walk.space": ("w", "w+"),
@@ -64,6 +68,9 @@ def validate_values(cfg: DictConfig, source: str) -> None:
     total = fractions.train + fractions.holdout + fractions.val + fractions.test
     if abs(total - 1.0) > 1e-6 or min(fractions.train, fractions.holdout, fractions.val, fractions.test) < 0:
         fail("data.splits", f"train + holdout + val + test must be non-negative and sum to 1 (they sum to {total:g})")
+    for section in ("identity", "auditor", "classifier"):
+        if cfg[section].head_scale <= 0:
+            fail(f"{section}.head_scale", f"must be positive, got {cfg[section].head_scale}")
     if cfg.walk.n_steps < 2:
         fail("walk.n_steps", "a path needs at least its two endpoints")
     if cfg.anchors.k < 1:

@@ -27,24 +27,22 @@ class _ClassifierModule(pl.LightningModule):
 
     def __init__(
         self,
-        backbone: str,
-        in_channels: int,
-        resolution: int,
-        num_classes: int,
-        width: int = 32,
-        weights: str | None = None,
+        net: dict,
         lr: float = 1e-3,
         weight_decay: float = 1e-4,
         class_weights: Sequence[float] | None = None,
         monitor: str = "val/acc",
     ):
+        """`net`: the ImageClassifier's keyword arguments (backbone, in_channels, resolution,
+        num_classes, width, weights, head, head_scale), kept whole in the hyper-parameters."""
         super().__init__()
         self.save_hyperparameters()
         split, _, name = monitor.partition("/")
         if split not in ("train", "val") or name not in (*self.metric_names, "loss"):
             allowed = ", ".join(f"val/{m}" for m in (*self.metric_names, "loss"))
             raise ValueError(f"monitor {monitor!r} is not a metric of {type(self).__name__}; use one of {allowed}")
-        self.net = ImageClassifier(backbone, in_channels, resolution, num_classes, width, weights)
+        self.net = ImageClassifier(**net)
+        num_classes = self.net.num_classes
         if class_weights is not None:
             if len(class_weights) != num_classes:
                 raise ValueError(f"{len(class_weights)} class weights for {num_classes} classes")

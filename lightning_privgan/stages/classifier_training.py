@@ -69,9 +69,12 @@ def _fit(ctx: StageContext, module: pl.LightningModule, train_loader, val_loader
 
 
 def _module_kwargs(cfg: Any, channels: int, resolution: int, num_classes: int, class_weights) -> dict:
-    return dict(
+    net = dict(
         backbone=cfg.backbone, in_channels=channels, resolution=resolution, num_classes=num_classes,
-        width=cfg.width, weights=cfg.weights, lr=cfg.lr, weight_decay=cfg.weight_decay,
+        width=cfg.width, weights=cfg.weights, head=cfg.head, head_scale=cfg.head_scale,
+    )
+    return dict(
+        net=net, lr=cfg.lr, weight_decay=cfg.weight_decay,
         class_weights=None if class_weights is None else [float(w) for w in class_weights], monitor=cfg.monitor,
     )
 

@@ -10,6 +10,11 @@ class ClassifierConfig:
     backbone: str = field(default="compact", metadata={"help": "compact | resnet18 | resnet34 | resnet50"})
     width: int = field(default=32, metadata={"help": "compact CNN base width"})
     weights: Optional[str] = field(default=None, metadata={"help": "local weights file for the backbone (no downloads)"})
+    head: str = field(
+        default="linear",
+        metadata={"help": "linear | cosine (scale · cosine to each class: learns many identities from few images)"},
+    )
+    head_scale: float = field(default=30.0, metadata={"help": "logit scale of the cosine head"})
     epochs: int = field(default=10, metadata={"help": "training epochs"})
     batch_size: int = field(default=64, metadata={"help": "batch size"})
     lr: float = field(default=1e-3, metadata={"help": "AdamW learning rate"})

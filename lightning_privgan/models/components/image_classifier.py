@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .backbones import build_backbone
+from .cosine_head import build_head
 
 
 class ImageClassifier(nn.Module):
@@ -24,18 +25,21 @@ class ImageClassifier(nn.Module):
         num_classes: int,
         width: int = 32,
         weights: str | Path | None = None,
+        head: str = "linear",
+        head_scale: float = 30.0,
     ):
         super().__init__()
         if num_classes < 2:
             raise ValueError(f"a classifier needs at least 2 classes, got {num_classes}")
         self.backbone, self.feat_dim = build_backbone(backbone, in_channels, resolution, width, weights)
-        self.head = nn.Linear(self.feat_dim, num_classes)
+        self.head = build_head(head, self.feat_dim, num_classes, head_scale)
         self.in_channels = in_channels
         self.num_classes = num_classes
         # Everything needed to rebuild the network without Lightning (see classifier_io).
         # `weights` is left out: once trained, the state dict supersedes the init file.
         self.constructor_kwargs = dict(
-            backbone=backbone, in_channels=in_channels, resolution=resolution, num_classes=num_classes, width=width
+            backbone=backbone, in_channels=in_channels, resolution=resolution, num_classes=num_classes, width=width,
+            head=head, head_scale=head_scale,
         )
 
     def _match_channels(self, img: torch.Tensor) -> torch.Tensor:
