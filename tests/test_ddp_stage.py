@@ -1,7 +1,8 @@
 """A training stage under DDP: `privgan run` with two CPU processes (gloo) in a subprocess.
 
-Lightning's launcher re-runs the command for rank 1; the runner must let rank 1 skip the
-finished data stage, join the classifier stage's fit, and leave the writing to rank 0.
+Lightning's launcher re-runs the command for rank 1, and torchrun starts both ranks itself;
+either way the runner must let rank 1 skip the finished data stage, join the classifier
+stage's fit, and leave the writing to rank 0.
 """
 from __future__ import annotations
 
@@ -16,13 +17,21 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_classifier_stage_trains_on_two_ranks(tmp_path):
+LAUNCHERS = {
+    "lightning": [sys.executable, "-m", "lightning_privgan"],
+    "torchrun": [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+                 "-m", "lightning_privgan"],
+}
+
+
+@pytest.mark.parametrize("launcher", sorted(LAUNCHERS))
+def test_classifier_stage_trains_on_two_ranks(tmp_path, launcher):
     env = dict(os.environ, NO_ALBUMENTATIONS_UPDATE="1", WANDB_MODE="offline", OMP_NUM_THREADS="1",
                PYTHONPATH=str(REPO))
     for var in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "NODE_RANK", "SLURM_JOB_ID", "SLURM_NTASKS", "PRIVGAN_DEVICES"):
         env.pop(var, None)
     cmd = [
-        "timeout", "-k", "5", "300", sys.executable, "-m", "lightning_privgan", "run", "experiments/demo.yaml",
+        "timeout", "-k", "5", "300", *LAUNCHERS[launcher], "run", "experiments/demo.yaml",
         "--only", "data", "--only", "classifier",
         f"runs_root={tmp_path}", "name=ddp", "data.resolution=16", "data.phantom.num_patients=16",
         "data.phantom.scans_per_patient=3", "classifier.epochs=2", "classifier.batch_size=8",
