@@ -46,3 +46,5 @@ def test_classifier_stage_trains_on_two_ranks(tmp_path, launcher):
     # Both ranks took part: Lightning reports the world size it trained with.
     assert "distributed_backend=gloo" in result.stderr + result.stdout
     assert "All distributed processes registered. Starting with 2 processes" in result.stderr + result.stdout
+    # Rank 1 joins the fit only: evaluation and its figures come from rank 0 alone.
+    assert (result.stdout + result.stderr).count("classifier test:") == 1

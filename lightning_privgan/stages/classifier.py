@@ -7,6 +7,8 @@ from .classifier_training import train_diagnostic_stage
 
 def run(ctx: StageContext) -> None:
     metrics = train_diagnostic_stage(ctx, ctx.cfg.classifier)
+    if metrics is None:  # a non-zero DDP rank
+        return
     for split in ("val", "test"):
         if metrics[split] is not None:
             figures = ", ".join(f"{k} {v:.3f}" for k, v in metrics[split].items() if k != "n")

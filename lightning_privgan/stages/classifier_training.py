@@ -117,8 +117,9 @@ def _nonempty(data: RealData, split: str, why: str):
     return tensors
 
 
-def train_diagnostic_stage(ctx: StageContext, cfg: Any) -> dict:
-    """φ_class on the real train split, checkpoint chosen on val, figures on val and test."""
+def train_diagnostic_stage(ctx: StageContext, cfg: Any) -> dict | None:
+    """φ_class on the real train split, checkpoint chosen on val, figures on val and test
+    (None on a non-zero DDP rank: it joins the fit, rank 0 evaluates and writes)."""
     data = RealData.load(ctx.input("data"))
     train = _nonempty(data, "train", "the classifier has nothing to learn from")
     val = _nonempty(data, "val", "the best checkpoint is chosen on it")
@@ -129,20 +130,21 @@ def train_diagnostic_stage(ctx: StageContext, cfg: Any) -> dict:
     train_loader = make_loader(ImageDataset(train.images, train.labels, transform), cfg.batch_size, True, workers, seed)
     val_loader = make_loader(ImageDataset(val.images, val.labels), cfg.batch_size, False, workers, seed)
     net, best = train_diagnostic(ctx, train_loader, val_loader, cfg, data.num_classes, data.channels, data.resolution)
+    if rank_zero_only.rank != 0:
+        return None
     device = eval_device(ctx)
     net = net.to(device)
     metrics: dict[str, Any] = {"val": evaluate_diagnostic(net, val.images, val.labels, data.num_classes)}
     metrics["test"] = evaluate_diagnostic(net, test.images, test.labels, data.num_classes) if len(test) else None
     metrics["best_checkpoint"] = best.name
-    if rank_zero_only.rank != 0:  # under DDP every rank gets here; one writes
-        return metrics
     export_classifier(net.cpu(), ctx.out / "model.pt", meta={"kind": "diagnostic", "class_names": data.class_names})
     write_json_atomic(ctx.out / "metrics.json", metrics)
     return metrics
 
 
-def train_identity_stage(ctx: StageContext, cfg: Any) -> dict:
-    """φ_id (or the auditor): one class per training identity, re-identification on unseen scans."""
+def train_identity_stage(ctx: StageContext, cfg: Any) -> dict | None:
+    """φ_id (or the auditor): one class per training identity, re-identification on unseen scans
+    (None on a non-zero DDP rank: it joins the fit, rank 0 evaluates and writes)."""
     data = RealData.load(ctx.input("data"))
     identities = data.train_identities()
     if len(identities) < 2:
@@ -162,6 +164,8 @@ def train_identity_stage(ctx: StageContext, cfg: Any) -> dict:
         **_module_kwargs(cfg, data.channels, data.resolution, len(identities), weights)
     )
     net, best, _ = _fit(ctx, module, train_loader, val_loader, cfg, subdir="")
+    if rank_zero_only.rank != 0:
+        return None
     reid = evaluate_identity(net.to(eval_device(ctx)), split.val_images, split.val_labels)
     metrics = {
         "reid_top1": reid["top1"],
@@ -172,8 +176,6 @@ def train_identity_stage(ctx: StageContext, cfg: Any) -> dict:
         "num_val_images": reid["n"],
         "best_checkpoint": best.name,
     }
-    if rank_zero_only.rank != 0:  # under DDP every rank gets here; one writes
-        return metrics
     export_classifier(net.cpu(), ctx.out / "model.pt", meta={"kind": ctx.name, "identities": identities})
     write_json_atomic(ctx.out / "identities.json", {"identities": identities, "heldout_rows": split.heldout_rows,
                                                      "val_protocol": split.protocol})
@@ -186,6 +188,8 @@ def identity_stage_runner(section: str):
 
     def run(ctx: StageContext) -> None:
         metrics = train_identity_stage(ctx, ctx.cfg[section])
+        if metrics is None:  # a non-zero DDP rank
+            return
         ctx.console.print(
             f"[bold]{ctx.name}[/]: re-identification top-1 {metrics['reid_top1']:.3f} "
             f"({metrics['val_protocol']}, {metrics['num_identities']} identities)"
