@@ -18,18 +18,23 @@ def _to_model_range(channels: int) -> A.Normalize:
     return A.Normalize(mean=mean, std=std, max_pixel_value=255.0)
 
 
+def _pose(aug, p: float) -> A.Affine:
+    """The configured scan-to-scan motion: rotation, scale and shift."""
+    return A.Affine(
+        scale=(1 - aug.scale, 1 + aug.scale),
+        translate_percent=(-aug.translate, aug.translate),
+        rotate=(-aug.rotate_deg, aug.rotate_deg),
+        # Reflection, not zeros (black wedges a network could key on) nor replication
+        # (edge streaks): mirrored borders keep the image's own texture statistics.
+        border_mode=cv2.BORDER_REFLECT_101,
+        p=p,
+    )
+
+
 def _standard(aug) -> list[A.BasicTransform]:
     """Small, label-preserving jitter: acquisition differences, not new anatomy."""
     ops: list[A.BasicTransform] = [
-        A.Affine(
-            scale=(1 - aug.scale, 1 + aug.scale),
-            translate_percent=(-aug.translate, aug.translate),
-            rotate=(-aug.rotate_deg, aug.rotate_deg),
-            # Reflection, not zeros (black wedges a network could key on) nor replication
-            # (edge streaks): mirrored borders keep the image's own texture statistics.
-            border_mode=cv2.BORDER_REFLECT_101,
-            p=aug.p,
-        ),
+        _pose(aug, aug.p),
         A.RandomBrightnessContrast(brightness_limit=aug.brightness, contrast_limit=aug.contrast, p=aug.p),
     ]
     if aug.hflip:
@@ -49,13 +54,7 @@ def _identity(aug) -> list[A.BasicTransform]:
     allows them: a mirrored vessel tree or ribcage is no scan that patient could produce.
     """
     return [
-        A.Affine(
-            scale=(1 - aug.scale, 1 + aug.scale),
-            translate_percent=(-aug.translate, aug.translate),
-            rotate=(-aug.rotate_deg, aug.rotate_deg),
-            border_mode=cv2.BORDER_REFLECT_101,
-            p=0.9,
-        ),
+        _pose(aug, p=0.9),
         A.RandomBrightnessContrast(brightness_limit=2 * aug.brightness, contrast_limit=2 * aug.contrast, p=0.9),
         A.GaussNoise(std_range=(0.01, 0.05), p=0.5),
         A.GaussianBlur(blur_limit=(3, 3), sigma_limit=(0.1, 0.8), p=0.3),
