@@ -1,16 +1,19 @@
-"""The PLAN objective's per-image terms and the reference code's chunk weighting.
+"""The PLAN objective's per-image terms, weighted exactly as the paper's code sums them.
 
-The reference computes the privacy term as
-    sum over chunks of 4 images of F.kl_div(F.log_softmax(logits, 1), uniform, reduction='batchmean')
-and the class term the same way with F.cross_entropy (mean reduction). 'batchmean' and 'mean'
-divide by the size of *that chunk*, so the sum over chunks is not a global mean: an image in a
-full chunk weighs 1/4, an image in a last, partial chunk of r images weighs 1/r. We batch all
-images of all paths at once and reproduce that exactly with per-image weights.
+The reference (perceivelab/PLAN, privacy_path.py, get_privacy_path) renders only the n−2
+inner points of a path, cuts those images into chunks of 4 starting at the first inner
+point, and adds per chunk
+    F.kl_div(F.log_softmax(logits, 1), uniform, reduction='batchmean')      (privacy)
+    F.cross_entropy(logits, y)                                              (class, mean)
+'batchmean' and 'mean' divide by the size of *that chunk*, so the sum over chunks is not a
+global mean: an image in a full chunk weighs 1/4, an image in a last, partial chunk of r
+images weighs 1/r (n = 16: 14 inner images, chunks 4+4+4+2, the last two weigh 1/2 each).
+We render all images of all paths in chunks of any size and reproduce that with per-image
+weights. The fixed endpoints are never rendered: they enter the equidistance term alone.
 
-Which images are in the sum: all n points of a path, endpoints included, in path order
-(w_1, w_2, ..., w_n), cut into chunks of 4 starting at w_1. The endpoints are fixed, so their
-terms are constants (no gradient) but they (a) count in the logged value and (b) decide where
-the chunk boundaries fall, hence the weights of the inner points.
+The equidistance term is Σ F.pairwise_distance(w_i, w_{i+1})², and pairwise_distance
+computes ‖w_i − w_{i+1} + eps‖ with eps = 1e-6: the eps shifts the gradient by 2e-6 per
+coordinate, which Adam's normalisation turns into visible path differences, so we keep it.
 """
 from __future__ import annotations
 
@@ -19,15 +22,18 @@ import torch.nn.functional as F
 from torch import nn
 
 REFERENCE_CHUNK = 4
+# torch.nn.functional.pairwise_distance's default eps, added to every difference.
+PAIRWISE_EPS = 1e-6
 
 
-def reference_point_weights(n_points: int, chunk: int = REFERENCE_CHUNK) -> torch.Tensor:
-    """Weight [n_points] of each path point: 1 / size of the reference chunk it falls in."""
-    if n_points < 1 or chunk < 1:
-        raise ValueError(f"need n_points >= 1 and chunk >= 1, got {n_points} and {chunk}")
-    index = torch.arange(n_points)
+def inner_point_weights(n_steps: int, chunk: int = REFERENCE_CHUNK) -> torch.Tensor:
+    """Weight [n_steps − 2] of each inner point of a path: 1 / size of the reference chunk it falls in."""
+    if n_steps < 3 or chunk < 1:
+        raise ValueError(f"need n_steps >= 3 (one inner point) and chunk >= 1, got {n_steps} and {chunk}")
+    inner = n_steps - 2
+    index = torch.arange(inner)
     start = (index // chunk) * chunk
-    size = torch.clamp(torch.full_like(index, n_points) - start, max=chunk)
+    size = torch.clamp(torch.full_like(index, inner) - start, max=chunk)
     return 1.0 / size.double()
 
 
@@ -43,8 +49,11 @@ def cross_entropy_per_image(logits: torch.Tensor, labels: torch.Tensor) -> torch
 
 
 def equal_spacing(paths: torch.Tensor) -> torch.Tensor:
-    """Σ_i ||w_{i+1} − w_i||² per path: paths [P, n, ...] -> [P] (W+ sums over layers too)."""
-    steps = paths[:, 1:] - paths[:, :-1]
+    """Σ_i ‖w_i − w_{i+1} + eps‖² per path, as pairwise_distance computes it: [P, n, ...] -> [P].
+
+    In W+ the distance is taken per layer (pairwise_distance reduces the last dim) and summed.
+    """
+    steps = paths[:, :-1] - paths[:, 1:] + PAIRWISE_EPS
     return steps.pow(2).flatten(1).sum(dim=1)
 
 
@@ -67,4 +76,3 @@ def match_channels(images: torch.Tensor, channels: int | None) -> torch.Tensor:
     if have == 1 and channels == 3:
         return images.expand(-1, 3, -1, -1)
     raise ValueError(f"a classifier expects {channels}-channel images but the generator makes {have}-channel ones")
-

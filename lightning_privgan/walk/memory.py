@@ -4,12 +4,23 @@ Measuring the bytes autograd saves for backward (saved_tensors_hooks) works the 
 and GPU, unlike allocator statistics, and is what grows with the chunk size. Autograd also
 "saves" the weights it needs for input gradients; they exist anyway and don't grow with the
 chunk, so the cost of one image is the difference between probes of two images and one.
+
+The budget itself comes from the device when the config leaves it null: on a GPU a share of
+the memory that is free now, on a CPU a working set that stays in cache (bigger chunks are
+slower there: benchmarks/bench_walker.py --chunk-sweep).
 """
 from __future__ import annotations
 
 from typing import Callable
 
 import torch
+
+# Share of a GPU's free memory the walker may fill; the rest covers the allocator's
+# fragmentation and temporaries that the saved-tensor probe cannot see.
+GPU_FREE_SHARE = 0.6
+# CPU: chunks whose saved activations stay near this size ran fastest on the 2-core machine
+# (tiny preset, 32 px: ~40 images per chunk; 5.5 ms/img at 224 images against 3.5 at 32-64).
+CPU_WORKING_SET_MB = 64.0
 
 
 def _saved_bytes(render_loss: Callable[[int], torch.Tensor], n: int) -> int:
@@ -29,6 +40,14 @@ def _saved_bytes(render_loss: Callable[[int], torch.Tensor], n: int) -> int:
 def saved_bytes_per_image(render_loss: Callable[[int], torch.Tensor]) -> int:
     """Bytes autograd keeps per image; `render_loss(n)` runs the forward pass of n (1 or 2) images."""
     return max(_saved_bytes(render_loss, 2) - _saved_bytes(render_loss, 1), 1)
+
+
+def device_budget_mb(device: torch.device) -> float:
+    """The walker's memory budget when the config gives none: sized from `device`."""
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        return GPU_FREE_SHARE * free / 2**20
+    return CPU_WORKING_SET_MB
 
 
 def chunk_size_for_budget(bytes_per_image: int, budget_mb: float, limit: int) -> int:

@@ -1,13 +1,17 @@
 """The PLAN loss of many paths, evaluated chunk by chunk with gradients accumulated.
 
-All inner points of all paths form one flat batch of images; it is pushed through
-G, φ_id and φ_class in memory-sized chunks, each chunk back-propagated at once so only
-one chunk's activations are alive. Per-image weights (losses.reference_point_weights)
-make the result equal to the reference's chunk-of-4 sums, whatever our chunk size.
+L = λ_priv Σ_i a_i KL(u‖φ_id(G(w_i))) + λ_eq Σ_i ‖w_i − w_{i+1} + eps‖² + λ_cls Σ_i a_i CE(φ_class(G(w_i)), y)
+over the inner points i of each path (losses.py: the weights a_i and the eps). All inner points
+of all paths form one flat batch of images; it is pushed through G, φ_id and φ_class in chunks
+sized to the device, each chunk back-propagated at once so only one chunk's activations are
+alive. The per-image weights make the sum equal to the reference's chunk-of-4 sums whatever
+our chunk size, so chunking is invisible in the result.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
+from typing import Iterator
 
 import torch
 from torch import nn
@@ -16,14 +20,14 @@ from .losses import (
     cross_entropy_per_image,
     equal_spacing,
     expected_channels,
+    inner_point_weights,
     kl_uniform_per_image,
     match_channels,
-    reference_point_weights,
 )
-from .memory import chunk_size_for_budget, saved_bytes_per_image
+from .memory import chunk_size_for_budget, device_budget_mb, saved_bytes_per_image
 
 
-# bf16 autocast roughly doubled the image throughput on an AVX512-bf16 CPU (GPU untested)
+# bf16 autocast roughly doubled the image throughput on an AVX512-bf16 CPU
 # (measured 60-78 -> 126 img/s, tiny preset, 1 thread); the losses stay in float32.
 AUTOCAST = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -35,26 +39,48 @@ class PlanWeights:
     cls: float = 1.0
 
 
+@contextlib.contextmanager
+def channels_last_weights(*modules: nn.Module, enabled: bool = True) -> Iterator[None]:
+    """4-D weights in channels_last while walking, restored after.
+
+    oneDNN (CPU) and cuDNN (tensor cores) convolve NHWC natively; NCHW costs a layout
+    reorder of every activation on every call (1.4x on the 2-core CPU at 32-64 images).
+    The conv outputs follow their weights' layout, so the whole forward and backward stay NHWC.
+    """
+    if not enabled:
+        yield
+        return
+    saved = [(p, p.data) for m in modules for p in m.parameters() if p.dim() == 4]
+    for p, data in saved:
+        p.data = data.contiguous(memory_format=torch.channels_last)
+    try:
+        yield
+    finally:
+        for p, data in saved:
+            p.data = data
+
+
 class PlanObjective:
-    """L = λ_priv Σ_i a_i KL(u‖φ_id(G(w_i))) + λ_eq Σ_i ‖w_{i+1}−w_i‖² + λ_cls Σ_i a_i CE(φ_class(G(w_i)), y)."""
+    """The paper's PLAN loss for P paths of n points; only the n − 2 inner points are rendered."""
 
     def __init__(self, G: nn.Module, id_net: nn.Module, class_net: nn.Module, labels: torch.Tensor,
                  n_steps: int, weights: PlanWeights, space: str, noise_mode: str, clamp: bool,
-                 memory_budget_mb: float, loss_chunk: int, autocast: str = "none") -> None:
+                 memory_budget_mb: float | None, loss_chunk: int, autocast: str = "none") -> None:
         if space not in ("w", "w+"):
             raise ValueError(f"space must be 'w' or 'w+', got {space!r}")
+        if autocast not in AUTOCAST:
+            raise ValueError(f"autocast must be one of {', '.join(AUTOCAST)}, got {autocast!r}")
+        if memory_budget_mb is not None and memory_budget_mb <= 0:
+            raise ValueError(f"memory_budget_mb must be positive or null (sized from the device), got {memory_budget_mb}")
         self.G, self.id_net, self.class_net = G, id_net, class_net
         self.labels = labels
         self.weights = weights
         self.space, self.noise_mode, self.clamp = space, noise_mode, clamp
         self.id_channels = expected_channels(id_net)
         self.class_channels = expected_channels(class_net)
-        self.point_weight = reference_point_weights(n_steps, loss_chunk)
-        self.n_steps = n_steps
+        self.point_weight = inner_point_weights(n_steps, loss_chunk)
         self.memory_budget_mb = memory_budget_mb
         self.chunk: int | None = None
-        if autocast not in AUTOCAST:
-            raise ValueError(f"autocast must be one of {', '.join(AUTOCAST)}, got {autocast!r}")
         self.autocast_dtype = AUTOCAST[autocast]
 
     def _images(self, w: torch.Tensor) -> torch.Tensor:
@@ -73,14 +99,6 @@ class PlanObjective:
         ce = cross_entropy_per_image(class_logits.to(w.dtype), labels)
         return kl, ce
 
-    def endpoint_terms(self, w_a: torch.Tensor, w_b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Weighted (KL, CE) [P] of the fixed endpoints: constants, evaluated once, no gradient."""
-        with torch.no_grad():
-            kl_a, ce_a = self.image_terms(w_a, self.labels)
-            kl_b, ce_b = self.image_terms(w_b, self.labels)
-        first, last = self.point_weight[0].item(), self.point_weight[-1].item()
-        return first * kl_a + last * kl_b, first * ce_a + last * ce_b
-
     def _chunk_size(self, inner: torch.Tensor, limit: int) -> int:
         if self.chunk is None:
             probe_w = inner.detach().flatten(0, 1)[:1].repeat_interleave(2, dim=0).requires_grad_(True)
@@ -90,25 +108,29 @@ class PlanObjective:
                 kl, ce = self.image_terms(probe_w[:n], probe_labels[:n])
                 return (kl + ce).sum()
 
-            self.chunk = chunk_size_for_budget(saved_bytes_per_image(render), self.memory_budget_mb, limit)
+            budget = self.memory_budget_mb if self.memory_budget_mb is not None else device_budget_mb(inner.device)
+            self.chunk = chunk_size_for_budget(saved_bytes_per_image(render), budget, limit)
         return min(self.chunk, limit)
 
     def backward_images(self, inner: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Accumulate the image terms' gradients of paths `rows` into inner.grad.
 
-        inner: the [P, n-2, ...] leaf being optimised. Returns weighted (KL, CE) sums [len(rows)].
+        inner: the [P, n-2, ...] leaf being optimised. Returns the paper's (privacy, class)
+        sums per path [len(rows)]: Σ over chunks of 4 of the batchmean KL and of the mean CE.
         """
         m = inner.shape[1]
         count = len(rows) * m
-        point_w = self.point_weight[1:-1].to(inner.device, inner.dtype).repeat(len(rows))
+        point_w = self.point_weight.to(inner.device, inner.dtype).repeat(len(rows))
         labels = self.labels[rows].repeat_interleave(m)
         kl_sum = torch.zeros(len(rows), dtype=inner.dtype, device=inner.device)
         ce_sum = torch.zeros_like(kl_sum)
         owner = torch.arange(len(rows), device=inner.device).repeat_interleave(m)
         chunk = self._chunk_size(inner, count)
+        all_rows = len(rows) == inner.shape[0]
         for start in range(0, count, chunk):
             sl = slice(start, min(start + chunk, count))
-            flat = inner[rows].flatten(0, 1)[sl]
+            # Indexed afresh per chunk: each chunk's backward frees its own graph.
+            flat = (inner if all_rows else inner[rows]).flatten(0, 1)[sl]
             kl, ce = self.image_terms(flat, labels[sl])
             kl_w, ce_w = point_w[sl] * kl, point_w[sl] * ce
             (self.weights.priv * kl_w.sum() + self.weights.cls * ce_w.sum()).backward()
@@ -117,7 +139,7 @@ class PlanObjective:
         return kl_sum, ce_sum
 
     def backward_spacing(self, w_a: torch.Tensor, inner: torch.Tensor, w_b: torch.Tensor) -> torch.Tensor:
-        """Accumulate the equal-spacing gradient; returns Σ‖Δw‖² per path [P]."""
+        """Accumulate the equal-spacing gradient; returns Σ‖w_i − w_{i+1} + eps‖² per path [P]."""
         full = torch.cat([w_a.unsqueeze(1), inner, w_b.unsqueeze(1)], dim=1)
         eq = equal_spacing(full)
         (self.weights.eq * eq.sum()).backward()

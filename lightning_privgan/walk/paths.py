@@ -2,7 +2,8 @@
 
 All pairs are optimised together as one tensor with one Adam. The total loss is a sum over
 pairs and Adam is element-wise, so each pair follows exactly the trajectory it would follow
-alone (tests/test_walk_exactness.py checks this to 1e-10 in float64); batching only buys speed.
+alone, which is the paper's get_privacy_path (tests/test_walk_exactness.py checks both to
+float64 round-off); batching, chunking and channels_last only buy speed.
 """
 from __future__ import annotations
 
@@ -13,16 +14,18 @@ import torch
 from rich.progress import Progress
 from torch import nn
 
-from .objective import PlanObjective, PlanWeights
+from .objective import PlanObjective, PlanWeights, channels_last_weights
 
 LogFn = Callable[[int, dict], None]
 
 
 def linear_paths(w_a: torch.Tensor, w_b: torch.Tensor, n_steps: int) -> torch.Tensor:
-    """[P, n_steps, ...] evenly spaced; (1−t)·a + t·b keeps both endpoint rows bit-exact."""
+    """[P, n_steps, ...] evenly spaced: a + t·(b − a), the paper's start; the endpoint rows are a and b exactly."""
     t = torch.linspace(0, 1, n_steps, dtype=w_a.dtype, device=w_a.device)
     t = t.view(1, n_steps, *([1] * (w_a.dim() - 1)))
-    return (1 - t) * w_a.unsqueeze(1) + t * w_b.unsqueeze(1)
+    path = w_a.unsqueeze(1) + t * (w_b - w_a).unsqueeze(1)
+    path[:, 0], path[:, -1] = w_a, w_b  # a + 1·(b − a) may differ from b in the last bit
+    return path
 
 
 @contextlib.contextmanager
@@ -54,18 +57,21 @@ def walk(G: nn.Module, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch.Tenso
          id_net: nn.Module | None = None, class_net: nn.Module | None = None, method: str = "plan",
          n_steps: int = 16, optim_steps: int = 500, lr: float = 0.1, lambda_priv: float = 0.1,
          lambda_eq: float = 1.0, lambda_cls: float = 1.0, space: str = "w", noise_mode: str = "const",
-         clamp: bool = True, memory_budget_mb: float = 2048, early_stop_patience: int = 0,
-         early_stop_rel_tol: float = 1e-4, loss_chunk: int = 4, autocast: str = "none", progress: bool = True,
-         log_fn: LogFn | None = None) -> torch.Tensor:
+         clamp: bool = True, memory_budget_mb: float | None = None, early_stop_patience: int = 0,
+         early_stop_rel_tol: float = 1e-4, loss_chunk: int = 4, autocast: str = "none", channels_last: bool = True,
+         progress: bool = True, log_fn: LogFn | None = None) -> torch.Tensor:
     """Paths [P, n_steps, w_dim] (W) or [P, n_steps, num_ws, w_dim] (W+) from w_a to w_b.
 
     In W+ space, latents [P, w_dim] are broadcast to every layer first. Early stopping is
     per pair: a pair whose loss has not improved by `early_stop_rel_tol` (relative) for
     `early_stop_patience` steps is frozen where it is and no longer rendered; the walk ends
     when every pair is frozen. Per-pair freezing keeps pairs independent of each other.
-    `log_fn(step, terms)` receives the mean over pairs of the unweighted terms and the loss.
+    `log_fn(step, terms)` receives the mean over pairs of the paper's loss and of its three
+    unweighted terms (priv: Σ chunk KL, eq: Σ squared distances, cls: Σ chunk CE).
+    memory_budget_mb=None sizes the image chunks from the device (walk/memory.py).
     autocast='bf16' | 'fp16' renders G and the classifiers in reduced precision (faster,
     not bit-exact); the latents, the losses and Adam stay in the latents' dtype.
+    channels_last=True runs the networks' convolutions in NHWC (same result, faster).
     """
     if method not in ("plan", "linear"):
         raise ValueError(f"method must be 'plan' or 'linear', got {method!r}")
@@ -84,7 +90,7 @@ def walk(G: nn.Module, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch.Tenso
     objective = PlanObjective(G, id_net, class_net, labels, n_steps, PlanWeights(lambda_priv, lambda_eq, lambda_cls),
                               space, noise_mode, clamp, memory_budget_mb, loss_chunk, autocast)
     inner = start[:, 1:-1].clone().requires_grad_(True)
-    with _frozen(G, id_net, class_net):
+    with _frozen(G, id_net, class_net), channels_last_weights(G, id_net, class_net, enabled=channels_last):
         inner = _optimise(objective, w_a, inner, w_b, optim_steps, lr, early_stop_patience,
                           early_stop_rel_tol, progress, log_fn)
     return torch.cat([w_a.unsqueeze(1), inner, w_b.unsqueeze(1)], dim=1)
@@ -95,7 +101,6 @@ def _optimise(objective: PlanObjective, w_a: torch.Tensor, inner: torch.Tensor, 
               log_fn: LogFn | None) -> torch.Tensor:
     P = inner.shape[0]
     optimizer = torch.optim.Adam([inner], lr=lr)
-    end_kl, end_ce = objective.endpoint_terms(w_a, w_b)
     active = torch.ones(P, dtype=torch.bool, device=inner.device)
     best = torch.full((P,), float("inf"), dtype=inner.dtype, device=inner.device)
     stale = torch.zeros(P, dtype=torch.long, device=inner.device)
@@ -108,7 +113,6 @@ def _optimise(objective: PlanObjective, w_a: torch.Tensor, inner: torch.Tensor, 
             rows = active.nonzero().squeeze(1)
             kl, ce = objective.backward_images(inner, rows)
             eq = objective.backward_spacing(w_a, inner, w_b)[rows]
-            kl, ce = kl + end_kl[rows], ce + end_ce[rows]
             loss = weights.priv * kl + weights.eq * eq + weights.cls * ce
             if log_fn is not None:
                 log_fn(step, {"loss": loss.mean().item(), "priv": kl.mean().item(), "eq": eq.mean().item(),
@@ -131,5 +135,5 @@ def _optimise(objective: PlanObjective, w_a: torch.Tensor, inner: torch.Tensor, 
 def walk_kwargs(walk_cfg) -> dict:
     """walk()'s keyword arguments from the `walk` config section (everything but `methods`)."""
     keys = ("n_steps", "optim_steps", "lr", "lambda_priv", "lambda_eq", "lambda_cls", "space", "noise_mode",
-            "clamp", "memory_budget_mb", "early_stop_patience", "early_stop_rel_tol", "autocast")
+            "clamp", "memory_budget_mb", "early_stop_patience", "early_stop_rel_tol", "autocast", "channels_last")
     return {key: walk_cfg[key] for key in keys}

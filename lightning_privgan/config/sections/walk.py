@@ -31,10 +31,11 @@ class WalkConfig:
     space: str = field(default="w", metadata={"help": "w (paper) | w+"})
     noise_mode: str = field(default="const", metadata={"help": "const | random | none"})
     clamp: bool = field(default=True, metadata={"help": "clamp images to [-1, 1] before the classifiers"})
-    memory_budget_mb: int = field(default=2048, metadata={"help": "sizes the image chunks pushed through G and the nets"})
+    memory_budget_mb: Optional[float] = field(default=None, metadata={"help": "MB for the image chunks pushed through G and the nets; null = sized from the device (GPU: 60% of free memory; CPU: a cache-sized working set)"})
     early_stop_patience: int = field(default=0, metadata={"help": "stop when the loss has not improved for N steps (0 = off)"})
     early_stop_rel_tol: float = field(default=1e-4, metadata={"help": "relative improvement that counts"})
     autocast: str = field(default="none", metadata={"help": "none | bf16 | fp16: render G and the classifiers in reduced precision during the walk (measured ~2x faster on this AVX512-bf16 CPU, untested on GPU; not bit-exact)"})
+    channels_last: bool = field(default=True, metadata={"help": "run G and the classifiers in NHWC while walking (same paths, faster on oneDNN/cuDNN)"})
     pairs_per_chunk: int = field(default=64, metadata={"help": "pairs optimised together by the walk stage; each finished chunk is saved, so an interrupted walk resumes"})
     strip_paths: int = field(default=4, metadata={"help": "paths drawn per method in the walk stage's strips.png"})
 

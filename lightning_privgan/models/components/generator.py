@@ -74,7 +74,10 @@ class SynthesisBlock(nn.Module):
         else:
             x = self.conv0(x, ws[:, 0], noise_mode)
             x = self.conv1(x, ws[:, 1], noise_mode)
-        y = self.torgb(x, ws[:, self.num_conv]).float()
+        # The image sums in at least float32 (half-precision layers under autocast), and in
+        # float64 when G runs in float64 (the walker's exactness checks need its round-off).
+        y = self.torgb(x, ws[:, self.num_conv])
+        y = y.to(torch.promote_types(y.dtype, torch.float32))
         img = y if img is None else upsample2x(img) + y
         return x, img
 
