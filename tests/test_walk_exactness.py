@@ -1,19 +1,15 @@
-"""The batched walker reproduces the paper's get_privacy_path (perceivelab/PLAN, privacy_path.py).
+"""The batched walker reproduces the paper's get_privacy_path (perceivelab/PLAN, privacy_path.py)
+pair for pair, to float64 round-off, on the project's own generator and classifiers.
 
-`paper_walk` below is our own transcription of that function's semantics, one pair at a time:
-linear start a + t(b − a); only the n − 2 inner points are optimised, rendered (W broadcast to
-every layer, noise 'const', clamped, grayscale repeated to 3 channels) and scored, in chunks of 4
-from the first inner point, each chunk adding its batchmean KL to uniform and its mean CE;
-equidistance Σ pairwise_distance(w_i, w_{i+1})² over the full path (pairwise_distance's eps
-included); loss = 0.1·priv + eq + cls; Adam(lr 0.1, betas 0.9/0.999). Float64 throughout,
-on the project's own generator and classifiers.
+The yardstick, benchmarks/paper_reference.py, is our own transcription of that function's
+semantics (inner points only, chunks of 4, pairwise_distance's eps; see its docstring).
 """
 from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
 
+from benchmarks.paper_reference import paper_walk
 from lightning_privgan.models.components.generator import Generator
 from lightning_privgan.models.components.image_classifier import ImageClassifier
 from lightning_privgan.walk.losses import inner_point_weights
@@ -24,33 +20,6 @@ pytestmark = pytest.mark.usefixtures("single_thread")
 
 OPTIM_STEPS = 10
 TOL = 1e-9
-
-
-def paper_walk(G, w_a, w_b, label: int, id_net, class_net, n_steps: int, optim_steps: int, lr: float = 0.1):
-    """One pair, the paper's way. Returns (path [n, w_dim], per-step loss terms)."""
-    t = torch.linspace(0, 1, n_steps, dtype=w_a.dtype)
-    inner = torch.stack([w_a + weight * (w_b - w_a) for weight in t])[1:-1].clone().requires_grad_(True)
-    opt = torch.optim.Adam([inner], betas=(0.9, 0.999), lr=lr)
-    log = []
-    for _ in range(optim_steps):
-        opt.zero_grad()
-        imgs = G.synthesis(inner.unsqueeze(1).repeat(1, G.mapping.num_ws, 1), noise_mode="const").clamp(-1, 1)
-        if imgs.shape[1] == 1:
-            imgs = imgs.repeat(1, 3, 1, 1)
-        priv = cls = 0
-        for chunk in imgs.split(4):
-            out = id_net(chunk)
-            uniform = torch.ones(out.shape[1], dtype=out.dtype) / out.shape[1]
-            priv = priv + F.kl_div(F.log_softmax(out, dim=1), uniform, reduction="batchmean")
-            out = class_net(chunk)
-            cls = cls + F.cross_entropy(out, torch.tensor(label).repeat(out.shape[0]))
-        full = torch.cat([w_a[None], inner, w_b[None]])
-        eq = F.pairwise_distance(full[:-1], full[1:]).square().sum()
-        loss = priv * 0.1 + eq + cls
-        log.append({"loss": loss.item(), "priv": priv.item(), "eq": eq.item(), "cls": cls.item()})
-        loss.backward()
-        opt.step()
-    return torch.cat([w_a[None], inner.detach(), w_b[None]]), log
 
 
 @pytest.fixture(scope="module")

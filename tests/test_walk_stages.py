@@ -1,46 +1,28 @@
 """The anchors and walk stages end to end on fakes (real loaders and projector monkeypatched)."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
-from lightning_privgan.data.real_store import RealData
 from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.stages import anchors as anchors_stage
 from lightning_privgan.stages import walk as walk_stage
-from tests.fake_networks import fake_trio, single_thread  # noqa: F401
+from tests.fake_networks import single_thread  # noqa: F401
+from tests.walk_stage_fakes import STAGE_OVERRIDES, install_fake_networks, write_real_data
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.fixture
 def run_dir(tmp_path, monkeypatch):
-    G, id_net, class_net = fake_trio()
-    n = 12
-    manifest = pd.DataFrame({"index": range(n), "path": [f"{i}.png" for i in range(n)], "label": [0, 1] * 6,
-                             "patient_id": [f"p{i // 2}" for i in range(n)], "split": ["train"] * 10 + ["test"] * 2})
-    images = torch.randint(0, 256, (n, 1, 16, 16), dtype=torch.uint8)
-    RealData(images=images, manifest=manifest, class_names=["a", "b"]).save(tmp_path / "data")
-
-    def fake_project(G_, imgs, labels=None, cfg=None, seed=0, progress=True, **kw):
-        w = imgs.flatten(1)[:, :G.w_dim].double().float() + 0.01 * labels[:, None].float()
-        return SimpleNamespace(w=w, psnr=torch.full((len(imgs),), 30.0))
-
-    nets = {"identity": id_net, "classifier": class_net, "auditor": id_net}
-    monkeypatch.setattr("lightning_privgan.models.generator_io.load_generator", lambda path, device="cpu": G)
-    monkeypatch.setattr("lightning_privgan.models.classifier_io.load_classifier",
-                        lambda path, map_location="cpu": nets[path.parent.name])
-    monkeypatch.setattr("lightning_privgan.models.inversion.project", fake_project)
+    write_real_data(tmp_path)
+    install_fake_networks(monkeypatch.setattr)
     return tmp_path
 
 
 def _ctx(cpu_cfg, run_dir, name, **overrides):
-    cfg = cpu_cfg({"anchors": {"method": "ksame", "k": 2, "num_pairs": 5, "max_uses": 2},
-                   "walk": {"n_steps": 5, "optim_steps": 3, "pairs_per_chunk": 2}, **overrides})
+    cfg = cpu_cfg({**STAGE_OVERRIDES, **overrides})
     return StageContext(cfg=cfg, run_dir=run_dir, name=name)
 
 

@@ -1,40 +1,65 @@
 """Stage `walk`: linear and PLAN paths for the SAME anchor pairs, so the two compare fairly.
 
-Pairs are optimised walk.pairs_per_chunk at a time; each finished chunk is saved under
-partial/, so an interrupted walk resumes at the first missing chunk. Writes paths.pt
+Pairs are optimised walk.pairs_per_chunk at a time. Under DDP every rank walks every
+world_size-th chunk on its own device; each finished chunk is saved under partial/, so an
+interrupted walk (of any world size) resumes at the missing chunks, and rank 0 gathers them
+into paths.pt, identical to what one process writes:
 {"linear", "plan": [P, n, ...], "pairs", "labels", "losses": {method: [per-chunk step logs]}}
 and strips.png (rows: a few paths per method; columns: the path's points).
 """
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import torch
 from torchvision.utils import save_image
 
 from ..pipeline.atomic import atomic_path, torch_save_atomic
+from ..pipeline.distributed import wait_for
 from ..pipeline.stage import Stage, StageContext
+from ..pipeline.world import World, join_world
 from ..walk.paths import walk, walk_kwargs
 from ..walk.sampling import synthesize
 
 
-def _walk_chunk(ctx: StageContext, nets, method: str, w, pairs, labels, start: int) -> tuple[torch.Tensor, list]:
-    """Paths of pairs[start : start + chunk], from partial/ when an earlier attempt finished them."""
+def _chunk_file(ctx: StageContext, method: str, start: int) -> Path:
+    return ctx.out / "partial" / f"{method}_{start:06d}.pt"
+
+
+def _finished_chunk(path: Path, chunk: torch.Tensor) -> tuple[torch.Tensor, list] | None:
+    """(paths, losses) of a chunk an earlier attempt or another rank saved, if it is for these pairs."""
+    if not path.is_file():
+        return None
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    return (blob["paths"], blob["losses"]) if torch.equal(blob["pairs"], chunk) else None
+
+
+def _walk_chunk(ctx: StageContext, nets, device: torch.device, method: str, w, pairs, labels, start: int) -> None:
+    """Walk pairs[start : start + chunk] unless a finished file for them exists; save it atomically."""
     G, id_net, class_net = nets
     chunk = pairs[start:start + ctx.cfg.walk.pairs_per_chunk]
-    saved = ctx.out / "partial" / f"{method}_{start:06d}.pt"
-    if saved.is_file():
-        blob = torch.load(saved, map_location="cpu", weights_only=True)
-        if torch.equal(blob["pairs"], chunk):
-            return blob["paths"], blob["losses"]
+    saved = _chunk_file(ctx, method, start)
+    if _finished_chunk(saved, chunk) is not None:
+        return
     log: list[dict] = []
-    device = next(G.parameters()).device
     paths = walk(G, w[chunk[:, 0]].to(device), w[chunk[:, 1]].to(device), labels[start:start + len(chunk)].to(device),
                  id_net, class_net, method=method, progress=ctx.cfg.trainer.progress_bar,
                  log_fn=lambda step, terms: log.append({"step": step, **terms}), **walk_kwargs(ctx.cfg.walk))
-    paths = paths.cpu()
-    torch_save_atomic({"pairs": chunk, "paths": paths, "losses": log}, saved)
-    return paths, log
+    torch_save_atomic({"pairs": chunk, "paths": paths.cpu(), "losses": log}, saved)
+
+
+def _gather(ctx: StageContext, method: str, pairs, starts: list[int]) -> tuple[torch.Tensor, list]:
+    """Rank 0: every chunk of `method`, waiting for those the other ranks are still walking."""
+    parts, logs = [], []
+    for start in starts:
+        chunk = pairs[start:start + ctx.cfg.walk.pairs_per_chunk]
+        path = _chunk_file(ctx, method, start)
+        wait_for(lambda: _finished_chunk(path, chunk) is not None, f"walk chunk {path.name} from another rank")
+        paths, log = _finished_chunk(path, chunk)  # type: ignore[misc]
+        parts.append(paths)
+        logs.append(log)
+    return torch.cat(parts), logs
 
 
 def _save_strips(G, result: dict, methods, path, count: int, noise_mode: str) -> None:
@@ -50,26 +75,26 @@ def _save_strips(G, result: dict, methods, path, count: int, noise_mode: str) ->
 def run(ctx: StageContext) -> None:
     from ..models.classifier_io import load_classifier
     from ..models.generator_io import load_generator
-    from .classifier_training import eval_device
 
     cfg = ctx.cfg
-    device = eval_device(ctx)
-    G = load_generator(ctx.input("gan") / "generator.pt", device=device)
-    id_net = load_classifier(ctx.input("identity") / "model.pt", map_location=device)
-    class_net = load_classifier(ctx.input("classifier") / "model.pt", map_location=device)
+    world: World = join_world(cfg.trainer)
+    G = load_generator(ctx.input("gan") / "generator.pt", device=world.device)
+    id_net = load_classifier(ctx.input("identity") / "model.pt", map_location=world.device)
+    class_net = load_classifier(ctx.input("classifier") / "model.pt", map_location=world.device)
     anchors = torch.load(ctx.input("anchors") / "anchors.pt", map_location="cpu", weights_only=False)
     selected = torch.load(ctx.input("anchors") / "pairs.pt", map_location="cpu", weights_only=True)
     pairs, labels, w = selected["pairs"], selected["labels"], anchors["w"]
+    starts = list(range(0, len(pairs), cfg.walk.pairs_per_chunk))
+    for method in cfg.walk.methods:
+        # Round robin per method: linear chunks cost nothing, so PLAN's must be spread on their own.
+        for start in starts[world.rank::world.size]:
+            _walk_chunk(ctx, (G, id_net, class_net), world.device, method, w, pairs, labels, start)
+    if not world.is_zero:
+        return  # rank 0 gathers and writes; the runner keeps this rank waiting for the stage record
     result: dict = {"pairs": pairs, "labels": labels, "losses": {}}
     for method in cfg.walk.methods:
-        parts, logs = [], []
-        for start in range(0, len(pairs), cfg.walk.pairs_per_chunk):
-            paths, log = _walk_chunk(ctx, (G, id_net, class_net), method, w, pairs, labels, start)
-            parts.append(paths)
-            logs.append(log)
-        result[method] = torch.cat(parts)
-        result["losses"][method] = logs
-        final = [log[-1]["loss"] for log in logs if log]
+        result[method], result["losses"][method] = _gather(ctx, method, pairs, starts)
+        final = [log[-1]["loss"] for log in result["losses"][method] if log]
         if final:
             ctx.console.print(f"[bold]walk[/] {method}: {len(pairs)} paths, final loss {sum(final) / len(final):.4f} (mean over chunks)")
     torch_save_atomic(result, ctx.out / "paths.pt")
@@ -83,4 +108,5 @@ STAGE = Stage(
     needs=("anchors", "gan", "identity", "classifier"),
     config_keys=("walk", "anchors", "gan", "identity", "classifier", "data"),
     description="linear and PLAN latent paths between the anchor pairs (paths.pt, strips.png)",
+    distributed=True,
 )
