@@ -80,3 +80,17 @@ def test_pairs_together_equal_each_pair_alone(nets):
     for p in range(4):
         alone = walk(G, w_a[p:p + 1], w_b[p:p + 1], y[p:p + 1], id_net, class_net, channels_last=False, **kwargs)
         assert (together[p] - alone[0]).abs().max().item() <= TOL
+
+
+def test_parallel_chunks_give_the_same_paths_as_one_worker(nets):
+    """CPU chunks run side by side on threads; each writes only its own gradient rows."""
+    G, id_net, class_net = nets
+    w_a, w_b, y = _pairs(G, 3, seed=7)
+    kwargs = dict(n_steps=9, optim_steps=4, lr=0.1, progress=False, memory_budget_mb=0.02)
+    one = walk(G, w_a, w_b, y, id_net, class_net, workers=1, **kwargs)
+    torch.set_num_threads(2)  # the fixture pinned one thread; the workers each take one again
+    three = walk(G, w_a, w_b, y, id_net, class_net, workers=3, **kwargs)
+    assert torch.get_num_threads() == 2  # restored after the walk
+    assert torch.equal(one, three)
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        walk(G, w_a, w_b, y, id_net, class_net, workers=0, **kwargs)

@@ -24,6 +24,7 @@ from .losses import (
     kl_uniform_per_image,
     match_channels,
 )
+from .chunk_parallel import default_workers, map_chunks
 from .memory import chunk_size_for_budget, device_budget_mb, saved_bytes_per_image
 
 
@@ -65,7 +66,8 @@ class PlanObjective:
 
     def __init__(self, G: nn.Module, id_net: nn.Module, class_net: nn.Module, labels: torch.Tensor,
                  n_steps: int, weights: PlanWeights, space: str, noise_mode: str, clamp: bool,
-                 memory_budget_mb: float | None, loss_chunk: int, autocast: str = "none") -> None:
+                 memory_budget_mb: float | None, loss_chunk: int, autocast: str = "none",
+                 workers: int | None = None) -> None:
         if space not in ("w", "w+"):
             raise ValueError(f"space must be 'w' or 'w+', got {space!r}")
         if autocast not in AUTOCAST:
@@ -82,6 +84,9 @@ class PlanObjective:
         self.memory_budget_mb = memory_budget_mb
         self.chunk: int | None = None
         self.autocast_dtype = AUTOCAST[autocast]
+        self.workers = workers if workers is not None else default_workers(labels.device)
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {self.workers}")
 
     def _images(self, w: torch.Tensor) -> torch.Tensor:
         ws = w.unsqueeze(1).expand(-1, self.G.mapping.num_ws, -1) if self.space == "w" else w
@@ -112,30 +117,40 @@ class PlanObjective:
             self.chunk = chunk_size_for_budget(saved_bytes_per_image(render), budget, limit)
         return min(self.chunk, limit)
 
+    def _chunk_gradient(self, w: torch.Tensor, labels: torch.Tensor, weight: torch.Tensor):
+        """Gradient of the weighted image terms w.r.t. latents w [N, ...] (detached), and the terms."""
+        w = w.detach().requires_grad_(True)
+        kl, ce = self.image_terms(w, labels)
+        kl_w, ce_w = weight * kl, weight * ce
+        (grad,) = torch.autograd.grad(self.weights.priv * kl_w.sum() + self.weights.cls * ce_w.sum(), w)
+        return grad, kl_w.detach(), ce_w.detach()
+
     def backward_images(self, inner: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Accumulate the image terms' gradients of paths `rows` into inner.grad.
+        """Add the image terms' gradients of paths `rows` to inner.grad.
 
         inner: the [P, n-2, ...] leaf being optimised. Returns the paper's (privacy, class)
         sums per path [len(rows)]: Σ over chunks of 4 of the batchmean KL and of the mean CE.
+        Each image depends on its own latent only, so every gradient row comes from exactly
+        one chunk: chunk size and worker count cannot change the result.
         """
         m = inner.shape[1]
         count = len(rows) * m
         point_w = self.point_weight.to(inner.device, inner.dtype).repeat(len(rows))
         labels = self.labels[rows].repeat_interleave(m)
+        flat = inner.detach()[rows].flatten(0, 1)
+        # Several chunks in flight share the memory budget.
+        chunk = max(1, self._chunk_size(inner, count) // max(1, min(self.workers, count)))
+        slices = [slice(s, min(s + chunk, count)) for s in range(0, count, chunk)]
+        parts = map_chunks(lambda sl: self._chunk_gradient(flat[sl], labels[sl], point_w[sl]), slices, self.workers)
+        grad = torch.cat([g for g, _, _ in parts]).view(len(rows), *inner.shape[1:])
+        if inner.grad is None:
+            inner.grad = torch.zeros_like(inner)
+        inner.grad[rows] += grad
+        owner = torch.arange(len(rows), device=inner.device).repeat_interleave(m)
         kl_sum = torch.zeros(len(rows), dtype=inner.dtype, device=inner.device)
         ce_sum = torch.zeros_like(kl_sum)
-        owner = torch.arange(len(rows), device=inner.device).repeat_interleave(m)
-        chunk = self._chunk_size(inner, count)
-        all_rows = len(rows) == inner.shape[0]
-        for start in range(0, count, chunk):
-            sl = slice(start, min(start + chunk, count))
-            # Indexed afresh per chunk: each chunk's backward frees its own graph.
-            flat = (inner if all_rows else inner[rows]).flatten(0, 1)[sl]
-            kl, ce = self.image_terms(flat, labels[sl])
-            kl_w, ce_w = point_w[sl] * kl, point_w[sl] * ce
-            (self.weights.priv * kl_w.sum() + self.weights.cls * ce_w.sum()).backward()
-            kl_sum.index_add_(0, owner[sl], kl_w.detach())
-            ce_sum.index_add_(0, owner[sl], ce_w.detach())
+        kl_sum.index_add_(0, owner, torch.cat([k for _, k, _ in parts]))
+        ce_sum.index_add_(0, owner, torch.cat([c for _, _, c in parts]))
         return kl_sum, ce_sum
 
     def backward_spacing(self, w_a: torch.Tensor, inner: torch.Tensor, w_b: torch.Tensor) -> torch.Tensor:

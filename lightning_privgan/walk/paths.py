@@ -59,7 +59,7 @@ def walk(G: nn.Module, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch.Tenso
          lambda_eq: float = 1.0, lambda_cls: float = 1.0, space: str = "w", noise_mode: str = "const",
          clamp: bool = True, memory_budget_mb: float | None = None, early_stop_patience: int = 0,
          early_stop_rel_tol: float = 1e-4, loss_chunk: int = 4, autocast: str = "none", channels_last: bool = True,
-         progress: bool = True, log_fn: LogFn | None = None) -> torch.Tensor:
+         workers: int | None = None, progress: bool = True, log_fn: LogFn | None = None) -> torch.Tensor:
     """Paths [P, n_steps, w_dim] (W) or [P, n_steps, num_ws, w_dim] (W+) from w_a to w_b.
 
     In W+ space, latents [P, w_dim] are broadcast to every layer first. Early stopping is
@@ -72,6 +72,7 @@ def walk(G: nn.Module, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch.Tenso
     autocast='bf16' | 'fp16' renders G and the classifiers in reduced precision (faster,
     not bit-exact); the latents, the losses and Adam stay in the latents' dtype.
     channels_last=True runs the networks' convolutions in NHWC (same result, faster).
+    workers: image chunks rendered at once, one thread each (None: one per CPU thread, 1 on a GPU).
     """
     if method not in ("plan", "linear"):
         raise ValueError(f"method must be 'plan' or 'linear', got {method!r}")
@@ -88,7 +89,7 @@ def walk(G: nn.Module, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch.Tenso
     if id_net is None or class_net is None:
         raise ValueError("method='plan' needs id_net and class_net")
     objective = PlanObjective(G, id_net, class_net, labels, n_steps, PlanWeights(lambda_priv, lambda_eq, lambda_cls),
-                              space, noise_mode, clamp, memory_budget_mb, loss_chunk, autocast)
+                              space, noise_mode, clamp, memory_budget_mb, loss_chunk, autocast, workers)
     inner = start[:, 1:-1].clone().requires_grad_(True)
     with _frozen(G, id_net, class_net), channels_last_weights(G, id_net, class_net, enabled=channels_last):
         inner = _optimise(objective, w_a, inner, w_b, optim_steps, lr, early_stop_patience,
