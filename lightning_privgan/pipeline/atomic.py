@@ -22,6 +22,18 @@ class DiskFullError(OSError):
     artifact it would have replaced is untouched."""
 
 
+def _disk_full(err: BaseException | None) -> OSError | None:
+    """The ENOSPC/EDQUOT OSError behind `err`: torch's zip writer, for one, reports a failed
+    write as a RuntimeError raised while handling the OSError."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+            return err
+        err = err.__cause__ or err.__context__
+    return None
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yields a temporary path beside `path`; renames it onto `path` only if the block succeeds."""
@@ -33,10 +45,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     try:
         yield tmp_path
         os.replace(tmp_path, path)
-    except OSError as err:
-        if err.errno in (errno.ENOSPC, errno.EDQUOT) and not isinstance(err, DiskFullError):
-            raise DiskFullError(err.errno, f"no space left on the device while writing {path}; free some space "
-                                           "and run again (finished work is kept, training resumes)") from None
+    except Exception as err:
+        full = _disk_full(err)
+        if full is not None and not isinstance(err, DiskFullError):
+            raise DiskFullError(full.errno, f"no space left on the device while writing {path}; free some space "
+                                            "and run again (finished work is kept, training resumes)") from None
         raise
     finally:
         if tmp_path.exists():
