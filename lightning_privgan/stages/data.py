@@ -2,9 +2,12 @@
 save the decoded uint8 images with their manifest (RealData) for every later stage."""
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 from rich.table import Table
 
+from ..config.data_checks import check_against_data
 from ..data.manifest import build_manifest, split_summary
 from ..data.real_store import SPLITS, RealData
 from ..data.sources import load_source
@@ -47,9 +50,14 @@ def run_data_stage(ctx: StageContext) -> None:
     _print_summary(ctx, summary, class_names)
 
 
+def _check_config(cfg, folder) -> None:
+    check_against_data(cfg, json.loads((folder / "summary.json").read_text()))
+
+
 STAGE = Stage(
     name="data",
     run=run_data_stage,
+    check_config=_check_config,
     needs=(),
     config_keys=("data",),
     description="decode the real data set, validate it and split it by patient (train/holdout/val/test)",
