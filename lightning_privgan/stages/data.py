@@ -39,7 +39,7 @@ def run_data_stage(ctx: StageContext) -> None:
         with atomic_path(ctx.out / "bad_images.csv") as tmp:
             pd.DataFrame(source.bad_images, columns=["path", "reason"]).to_csv(tmp, index=False)
         ctx.console.print(
-            f"[yellow]skipped {len(source.bad_images)} undecodable image(s), listed in {ctx.out / 'bad_images.csv'}:[/] "
+            f"[yellow]skipped {len(source.bad_images)} bad image(s), listed in {ctx.out / 'bad_images.csv'}:[/] "
             + ", ".join(p for p, _ in source.bad_images[:5])
         )
     for kind, files in source.notes.items():
