@@ -114,7 +114,7 @@ RANGES: dict[str, Range] = {
     "walk.lambda_priv": AT_LEAST_0,
     "walk.lambda_eq": AT_LEAST_0,
     "walk.lambda_cls": AT_LEAST_0,
-    "walk.memory_budget_mb": AT_LEAST_1,
+    "walk.memory_budget_mb": Range(0, low_open=True, optional=True),  # null = sized from the device (walk rewrite)
     "walk.early_stop_patience": AT_LEAST_0,
     "walk.early_stop_rel_tol": AT_LEAST_0,
     "walk.pairs_per_chunk": AT_LEAST_1,
