@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from pathlib import Path
@@ -61,6 +62,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from .config.errors import ConfigError
+    from .pipeline.atomic import DiskFullError
 
     parser = _parser()
     # Overrides may come after options (`--only gan seed=1`): argparse leaves those unparsed.
@@ -100,6 +102,14 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("PRIVGAN_DEBUG"):
             raise
         print(f"error: {err} (PRIVGAN_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
+    except OSError as err:
+        # A full disk is the user's to fix, not a bug: one line that says so (atomic writes
+        # left every finished artifact intact, so the same command resumes).
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT) or os.environ.get("PRIVGAN_DEBUG"):
+            raise
+        detail = err.strerror if isinstance(err, DiskFullError) else f"no space left on the device ({err})"
+        print(f"error: {detail}", file=sys.stderr)
         return 1
     return 1
 

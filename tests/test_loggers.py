@@ -25,3 +25,11 @@ def test_wandb_run_id_is_persisted_for_resume(cpu_cfg, tmp_path):
     assert first._id == second._id == stored
     other = stage_loggers(StageContext(cfg=cfg, run_dir=ctx.run_dir, name="identity"))[1]
     assert other._id != stored
+
+
+def test_wandb_run_id_of_a_sub_run_whose_folder_does_not_exist_yet(cpu_cfg, tmp_path):
+    cfg = cpu_cfg({"logger": {"wandb": {"enabled": True, "mode": "offline"}}})
+    ctx = StageContext(cfg=cfg, run_dir=tmp_path / "runs" / cfg.name, name="downstream")
+    first = stage_loggers(ctx, suffix="/runs/real_0")[1]  # downstream/runs/real_0/ is not there yet
+    assert (ctx.out / "runs" / "real_0" / "wandb_run_id.txt").read_text().strip() == first._id
+    assert stage_loggers(ctx, suffix="/runs/real_0")[1]._id == first._id

@@ -3,3 +3,11 @@
 
 class ConfigError(Exception):
     """A configuration mistake; the CLI prints it as one paragraph and exits with status 2."""
+
+
+COMMAND_LINE = "the command line"
+
+
+def where(source: str) -> str:
+    """'in experiments/x.yaml', or 'on the command line' for a dot-list override."""
+    return "on the command line" if source == COMMAND_LINE else f"in {source}"

@@ -14,7 +14,7 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from .errors import ConfigError
+from .errors import COMMAND_LINE, ConfigError, where
 from .schema import ExperimentConfig
 from .validate import validate_values
 
@@ -37,7 +37,7 @@ def _explain(err: OmegaConfBaseException, source: str) -> str:
     key = getattr(err, "full_key", None) or "?"
     node = _schema_node(key)
     msg = str(getattr(err, "msg", err)).splitlines()[0]
-    text = f"Configuration error in {source}: key '{key}': {msg}."
+    text = f"Configuration error {where(source)}: key '{key}': {msg}."
     if node is not None:
         allowed = [f.name for f in fields(node)]
         leaf = key.split(".")[-1]
@@ -67,8 +67,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def _read_yaml(path: Path) -> DictConfig:
-    if not path.is_file():
-        raise ConfigError(f"Configuration error: file '{path}' does not exist.")
+    _require_file(path)
     try:
         data = yaml.load(path.read_text(), Loader=_UniqueKeyLoader) or {}
     except yaml.YAMLError as err:
@@ -76,6 +75,25 @@ def _read_yaml(path: Path) -> DictConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"Configuration error in {path}: the top level must be a mapping of keys.")
     return OmegaConf.create(data)
+
+
+def _require_file(path: Path) -> None:
+    if path.is_dir():
+        raise ConfigError(f"Configuration error: '{path}' is a folder, not an experiment YAML file.")
+    if not path.is_file():
+        raise ConfigError(f"Configuration error: file '{path}' does not exist.")
+
+
+def _blame(layers: list[tuple[str, DictConfig]]):
+    """key(s) -> the source (file or command line) that set any of them last; base.yaml else."""
+
+    def source_of(*keys: str) -> str:
+        for source, layer in reversed(layers):
+            if any(OmegaConf.select(layer, k, default=None) is not None for k in keys):
+                return source
+        return layers[0][0] if layers else "the schema defaults"
+
+    return source_of
 
 
 def _merge(cfg: DictConfig, layer: DictConfig, source: str) -> DictConfig:
@@ -110,16 +128,16 @@ def find_base(path: Path) -> Path:
 def load_experiment(path: str | Path, overrides: Sequence[str] = (), base: str | Path | None = None) -> DictConfig:
     """Resolved, validated config of experiment `path` merged over base.yaml (see find_base)."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"Configuration error: file '{path}' does not exist.")
+    _require_file(path)
     base_path = Path(base) if base else find_base(path)
     cfg: DictConfig = OmegaConf.structured(ExperimentConfig)
+    layers: list[tuple[str, DictConfig]] = []
     if base_path.resolve() != path.resolve():
-        cfg = _merge(cfg, _read_yaml(base_path), str(base_path))
+        layers.append((str(base_path), _read_yaml(base_path)))
     for layer_path in _extends_chain(path):
         layer = _read_yaml(layer_path)
         layer.pop("extends", None)
-        cfg = _merge(cfg, layer, str(layer_path))
+        layers.append((str(layer_path), layer))
     bad = [o for o in overrides if "=" not in o]
     if bad:
         raise ConfigError(f"Configuration error on the command line: '{bad[0]}' is not of the form key.sub=value.")
@@ -127,12 +145,14 @@ def load_experiment(path: str | Path, overrides: Sequence[str] = (), base: str |
         dotlist = OmegaConf.from_dotlist(list(overrides))
     except OmegaConfBaseException as err:
         raise ConfigError(f"Configuration error on the command line: {err}") from None
-    cfg = _merge(cfg, dotlist, "the command line")
+    layers.append((COMMAND_LINE, dotlist))
+    for source, layer in layers:
+        cfg = _merge(cfg, layer, source)
     try:
         OmegaConf.resolve(cfg)
     except OmegaConfBaseException as err:
         raise ConfigError(_explain(err, f"{path} (interpolation)")) from None
-    validate_values(cfg, source=str(path))
+    validate_values(cfg, source=_blame(layers))
     OmegaConf.set_readonly(cfg, True)
     return cfg
 

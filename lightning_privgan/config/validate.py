@@ -1,10 +1,13 @@
 """Value checks the type system can't express (choices, ranges, sums)."""
 from __future__ import annotations
 
-from omegaconf import DictConfig
+from typing import Callable, Union
+
+from omegaconf import DictConfig, OmegaConf
 
 from ..models.components.cosine_head import HEADS
-from .errors import ConfigError
+from .errors import ConfigError, where
+from .ranges import RANGES
 
 SOURCES = ("phantom_cxr", "phantom_fundus", "medmnist", "shenzhen", "montgomery", "tb", "aptos", "eyepacs", "folder")
 BACKBONES = ("compact", "resnet18", "resnet34", "resnet50")
@@ -47,9 +50,29 @@ def _get(cfg: DictConfig, dotted: str):
     return node
 
 
-def validate_values(cfg: DictConfig, source: str) -> None:
-    def fail(key: str, why: str) -> None:
-        raise ConfigError(f"Configuration error in {source}: key '{key}': {why}.")
+_ABSENT = object()
+
+# The source of a value: one name, or a function naming the file (or the command line)
+# that set a given key last, so that a bad override is not blamed on the experiment file.
+Source = Union[str, Callable[..., str]]
+
+
+def _check_ranges(cfg: DictConfig, fail) -> None:
+    for key, allowed in RANGES.items():
+        value = OmegaConf.select(cfg, key, default=_ABSENT)
+        if value is _ABSENT:  # a key of a section another schema version dropped
+            continue
+        for item in value if OmegaConf.is_list(value) else [value]:
+            if isinstance(item, bool) or not allowed.contains(item):
+                fail(key, f"{item!r} is outside the allowed range: must be {allowed.describe()}")
+
+
+def validate_values(cfg: DictConfig, source: Source) -> None:
+    def fail(key: str, why: str, *related: str) -> None:
+        origin = source(key, *related) if callable(source) else source
+        raise ConfigError(f"Configuration error {where(origin)}: key '{key}': {why}.")
+
+    _check_ranges(cfg, fail)
 
     for key, allowed in CHOICES.items():
         value = _get(cfg, key)
@@ -63,17 +86,9 @@ def validate_values(cfg: DictConfig, source: str) -> None:
     if res < 16 or res > 1024 or res & (res - 1):
         fail("data.resolution", f"{res} is not a power of two between 16 and 1024")
     if len(cfg.data.class_names) != cfg.data.num_classes:
-        fail("data.class_names", f"{len(cfg.data.class_names)} names for data.num_classes={cfg.data.num_classes}")
+        fail("data.class_names", f"{len(cfg.data.class_names)} names for data.num_classes={cfg.data.num_classes}",
+             "data.num_classes")
     fractions = cfg.data.splits
     total = fractions.train + fractions.holdout + fractions.val + fractions.test
     if abs(total - 1.0) > 1e-6 or min(fractions.train, fractions.holdout, fractions.val, fractions.test) < 0:
         fail("data.splits", f"train + holdout + val + test must be non-negative and sum to 1 (they sum to {total:g})")
-    for section in ("identity", "auditor", "classifier"):
-        if cfg[section].head_scale <= 0:
-            fail(f"{section}.head_scale", f"must be positive, got {cfg[section].head_scale}")
-    if cfg.walk.n_steps < 2:
-        fail("walk.n_steps", "a path needs at least its two endpoints")
-    if cfg.anchors.k < 1:
-        fail("anchors.k", "must be at least 1")
-    if cfg.trainer.devices < 1 or cfg.trainer.num_nodes < 1:
-        fail("trainer.devices", "devices and num_nodes must be at least 1")

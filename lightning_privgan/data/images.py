@@ -20,19 +20,69 @@ def _center_square(img: Image.Image) -> Image.Image:
     return img.crop((left, top, left + side, top + side))
 
 
-def decode_image(path: str, channels: int, resolution: int) -> np.ndarray:
-    """One file -> uint8 [C, resolution, resolution]: center-crop to square, antialiased resize."""
+# Single-channel modes deeper than 8 bits: PIL's convert("L") clips them, so a 16-bit X-ray
+# would come out almost white. They are scaled by their bit depth instead (see _scaled_grey).
+_DEEP_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+_ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+
+
+def _scaled_grey(img: Image.Image, path: str) -> Image.Image:
+    """A 16-bit, 32-bit integer or float image -> mode "F" with values in 0..255.
+
+    16-bit (and 32-bit integer images holding 16-bit values, as some decoders return
+    16-bit PNGs) are scaled by 255/65535; float images must lie in [0, 1] and are scaled by
+    255. Anything else has no known bit depth and is a bad image rather than a guess.
+    """
+    arr = np.asarray(img)
+    lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
+    if img.mode == "F":
+        if not np.isfinite(arr).all() or lo < 0 or hi > 1:
+            raise BadImageError(str(path), f"float image with values in [{lo:g}, {hi:g}]; float images must lie in [0, 1]")
+        scaled = arr.astype(np.float32) * 255.0
+    else:
+        if lo < 0 or hi > 65535:
+            raise BadImageError(str(path), f"32-bit integer image with values in [{lo:g}, {hi:g}]; "
+                                           "integer images deeper than 8 bits must be 16-bit (0..65535)")
+        scaled = arr.astype(np.float32) * (255.0 / 65535.0)
+    return Image.fromarray(scaled, mode="F")
+
+
+def _decode(path: str, channels: int, resolution: int, min_side: int) -> tuple[np.ndarray, set[str]]:
+    """(uint8 [C, resolution, resolution], notes): notes holds "upscaled" and/or "alpha_dropped"."""
+    notes: set[str] = set()
     try:
         with Image.open(path) as img:
-            # draft() lets the JPEG decoder downscale by 2^k while decoding: much faster for
-            # full-size fundus photographs, and the final resize below still antialiases.
-            img.draft("RGB" if channels == 3 else "L", (resolution, resolution))
-            img = img.convert("RGB" if channels == 3 else "L")
+            w, h = img.size
+            if min(w, h) < min_side:
+                raise BadImageError(str(path), f"image is {w}x{h} pixels, smaller than data.min_side={min_side}")
+            if min(w, h) < resolution:
+                notes.add("upscaled")
+            if img.mode in _ALPHA_MODES or (img.mode == "P" and "transparency" in img.info):
+                notes.add("alpha_dropped")
+            if img.mode in _DEEP_MODES:
+                img = _scaled_grey(img, path)
+            else:
+                # draft() lets the JPEG decoder downscale by 2^k while decoding: much faster for
+                # full-size fundus photographs, and the final resize below still antialiases.
+                img.draft("RGB" if channels == 3 else "L", (resolution, resolution))
+                img = img.convert("RGB" if channels == 3 else "L")
             img = _center_square(img).resize((resolution, resolution), Image.Resampling.LANCZOS)
-            arr = np.asarray(img, dtype=np.uint8)
+            arr = (np.clip(np.rint(np.asarray(img)), 0, 255).astype(np.uint8) if img.mode == "F"
+                   else np.asarray(img, dtype=np.uint8))
+    except Image.DecompressionBombError as err:  # not an OSError: PIL's guard against huge images
+        raise BadImageError(str(path), f"DecompressionBombError: {err}") from None
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as err:
+        if isinstance(err, BadImageError):
+            raise
         raise BadImageError(str(path), f"{type(err).__name__}: {err}") from None
-    return arr[None] if channels == 1 else arr.transpose(2, 0, 1)
+    if arr.ndim == 2 and channels == 3:  # a deep grey image read for a colour data set
+        arr = np.repeat(arr[..., None], 3, axis=2)
+    return (arr[None] if channels == 1 else arr.transpose(2, 0, 1)), notes
+
+
+def decode_image(path: str, channels: int, resolution: int, min_side: int = 1) -> np.ndarray:
+    """One file -> uint8 [C, resolution, resolution]: center-crop to square, antialiased resize."""
+    return _decode(path, channels, resolution, min_side)[0]
 
 
 @dataclass
@@ -40,6 +90,7 @@ class DecodedFiles:
     images: torch.Tensor  # uint8 [K, C, H, W] for the files that decoded
     kept: np.ndarray  # bool [N]: which of the given paths are in `images`
     bad: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) of skipped files
+    notes: dict[str, list[str]] = field(default_factory=dict)  # "upscaled"/"alpha_dropped" -> files
 
 
 def decode_files(
@@ -49,6 +100,7 @@ def decode_files(
     on_bad_image: str = "error",
     num_threads: int = 1,
     progress: Callable[[int], None] | None = None,
+    min_side: int = 1,
 ) -> DecodedFiles:
     """Decode many files; `on_bad_image='skip'` drops undecodable ones and lists them in `bad`.
 
@@ -57,11 +109,12 @@ def decode_files(
 
     def one(path: str):
         try:
-            return decode_image(path, channels, resolution), None
+            arr, notes = _decode(path, channels, resolution, min_side)
+            return arr, None, notes
         except BadImageError as err:
             if on_bad_image != "skip":
                 raise
-            return None, err.reason
+            return None, err.reason, set()
 
     results = []
     with ThreadPoolExecutor(max_workers=max(1, num_threads)) as pool:
@@ -69,15 +122,19 @@ def decode_files(
             results.append(result)
             if progress is not None:
                 progress(1)
-    kept = np.array([arr is not None for arr, _ in results], dtype=bool)
-    bad = [(str(p), reason) for p, (arr, reason) in zip(paths, results) if arr is None]
-    arrays = [arr for arr, _ in results if arr is not None]
+    kept = np.array([arr is not None for arr, _, _ in results], dtype=bool)
+    bad = [(str(p), reason) for p, (arr, reason, _) in zip(paths, results) if arr is None]
+    notes: dict[str, list[str]] = {}
+    for p, (_, _, file_notes) in zip(paths, results):
+        for note in sorted(file_notes):
+            notes.setdefault(note, []).append(str(p))
+    arrays = [arr for arr, _, _ in results if arr is not None]
     images = (
         torch.from_numpy(np.stack(arrays))
         if arrays
         else torch.zeros((0, channels, resolution, resolution), dtype=torch.uint8)
     )
-    return DecodedFiles(images=images, kept=kept, bad=bad)
+    return DecodedFiles(images=images, kept=kept, bad=bad, notes=notes)
 
 
 def convert_channels(images: torch.Tensor, channels: int) -> torch.Tensor:

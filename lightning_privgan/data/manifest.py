@@ -24,6 +24,7 @@ class SourceData:
     images: torch.Tensor  # uint8 [N, C, H, W]
     table: pd.DataFrame  # SOURCE_COLUMNS; official_split is "" where the data set has none
     bad_images: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) skipped
+    notes: dict[str, list[str]] = field(default_factory=dict)  # kind (source_notes.NOTE_TEXT) -> files
 
 
 def source_table(paths, labels, patient_ids, official_splits=None) -> pd.DataFrame:
@@ -61,7 +62,8 @@ def validate_source(source: SourceData, num_classes: int, class_names=None) -> N
     labels = pd.to_numeric(table["label"], errors="coerce")
     not_int = table.loc[labels.isna() | (labels != labels.round()), "path"]
     if len(not_int):
-        raise DataError(f"labels must be integers; bad label for {_show(not_int)}")
+        names = f" or one of data.class_names ({', '.join(class_names)}) for the folder source" if class_names else ""
+        raise DataError(f"labels must be integers{names}; bad label for {_show(not_int)}")
     outside = table.loc[(labels < 0) | (labels >= num_classes), ["path", "label"]]
     if len(outside):
         rows = _show(f"{p} (label {int(l)})" for p, l in outside.itertuples(index=False))

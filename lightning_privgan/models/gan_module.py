@@ -161,6 +161,7 @@ class GANModule(pl.LightningModule):
         return self.nimg / 1000
 
     def on_train_start(self) -> None:
+        self._ada_signs = [s.to(self.device) for s in self._ada_signs]  # restored on the CPU
         if self.kimg >= self.cfg.kimg:
             self.trainer.should_stop = True
 
@@ -176,9 +177,12 @@ class GANModule(pl.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["gan_progress"] = {"nimg": self.nimg, "kimg": self.kimg, "batches_done": self.batches_done,
-                                      "fd_history": list(self.fd_history)}
+                                      "fd_history": list(self.fd_history),
+                                      # signs gathered since ADA's last adjustment: a resumed run adjusts alike
+                                      "ada_signs": [float(s) for s in self._ada_signs]}
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         progress = checkpoint["gan_progress"]
         self.nimg, self.batches_done = int(progress["nimg"]), int(progress["batches_done"])
         self.fd_history = list(progress["fd_history"])
+        self._ada_signs = [torch.tensor(s) for s in progress.get("ada_signs", [])]

@@ -2,13 +2,36 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
 import torch
+
+
+# mkstemp's names: ".<file>.<8 random characters>.tmp" (see atomic_path)
+_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+
+
+class DiskFullError(OSError):
+    """No space left while writing an artifact; the message names the file, and the
+    artifact it would have replaced is untouched."""
+
+
+def _disk_full(err: BaseException | None) -> OSError | None:
+    """The ENOSPC/EDQUOT OSError behind `err`: torch's zip writer, for one, reports a failed
+    write as a RuntimeError raised while handling the OSError."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+            return err
+        err = err.__cause__ or err.__context__
+    return None
 
 
 @contextlib.contextmanager
@@ -22,9 +45,35 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     try:
         yield tmp_path
         os.replace(tmp_path, path)
+    except Exception as err:
+        full = _disk_full(err)
+        if full is not None and not isinstance(err, DiskFullError):
+            raise DiskFullError(full.errno, f"no space left on the device while writing {path}; free some space "
+                                            "and run again (finished work is kept, training resumes)") from None
+        raise
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Delete the temporary files that a killed process left behind in `folder` (recursively).
+
+    Only call it while holding the run's lock (pipeline/run_lock.py): a live writer's
+    temporary file looks the same."""
+    removed = []
+    for tmp in Path(folder).rglob("*.tmp"):
+        if _TEMPORARY.match(tmp.name) and tmp.is_file():
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
@@ -37,5 +86,9 @@ def write_json_atomic(path: str | Path, data: Any) -> None:
 
 
 def torch_save_atomic(obj: Any, path: str | Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    # Through a Python file object: torch.save(obj, <path>) on a full disk raises an opaque
+    # RuntimeError from its zip writer, a file object's write the OSError that names ENOSPC.
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save(obj, f)
+        f.flush()
+        os.fsync(f.fileno())

@@ -8,17 +8,21 @@ from pathlib import Path
 from omegaconf import OmegaConf
 from pytorch_lightning.loggers import CSVLogger, Logger
 
+from .atomic import write_text_atomic
+from .distributed import is_global_zero
 from .stage import StageContext
 
 
 def _wandb_run_id(stage_dir: Path) -> str:
     # A requeued SLURM job or a resumed stage must continue the same W&B run,
-    # so the id is chosen once and kept in the stage folder.
+    # so the id is chosen once and kept in the stage folder (or its sub-run's folder,
+    # e.g. downstream/runs/real_0/, which does not exist yet when the logger is made).
     id_file = stage_dir / "wandb_run_id.txt"
     if id_file.exists():
         return id_file.read_text().strip()
     run_id = uuid.uuid4().hex[:12]
-    id_file.write_text(run_id + "\n")
+    if is_global_zero():  # only rank 0 logs to W&B; other ranks must not race it for the file
+        write_text_atomic(id_file, run_id + "\n")
     return run_id
 
 
@@ -26,8 +30,13 @@ def stage_loggers(ctx: StageContext, suffix: str = "") -> list[Logger]:
     loggers: list[Logger] = [CSVLogger(save_dir=str(ctx.out), name="csv" + suffix, version="")]
     wandb_cfg = ctx.cfg.logger.wandb
     if wandb_cfg.enabled and wandb_cfg.mode != "disabled":
+        import wandb
         from pytorch_lightning.loggers import WandbLogger
 
+        if wandb.run is not None:
+            # WandbLogger adopts a W&B run that is still open: without this, every later stage
+            # (and downstream sub-run) would log into the first stage's run.
+            wandb.finish()
         os.environ.setdefault("WANDB_MODE", wandb_cfg.mode)
         name = f"{ctx.cfg.name}/{ctx.name}{suffix}"
         loggers.append(

@@ -17,9 +17,10 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.table import Table
 
-from .atomic import write_json_atomic, write_text_atomic
+from .atomic import remove_stale_temporaries, write_json_atomic, write_text_atomic
 from .distributed import is_global_zero, wait_for
 from .hashing import config_slice, stage_hash
+from .run_lock import RunLock
 from .stage import Stage, StageContext
 
 RECORD = "stage.json"
@@ -137,6 +138,15 @@ class Pipeline:
 
     def run(self, only: Iterable[str] = (), start: str | None = None, force: Iterable[str] = ()) -> list[PlannedStage]:
         planned = self.plan(only, start, force)
+        if not is_global_zero():  # the other ranks of a DDP job belong to the run rank 0 locked
+            return self._run_planned(planned)
+        with RunLock(self.run_dir):
+            # Temporary files of a killed run: safe to delete now that no other process writes here.
+            for tmp in remove_stale_temporaries(self.run_dir):
+                self.console.print(f"[dim]removed {tmp.relative_to(self.run_dir)}, left by an interrupted run[/]")
+            return self._run_planned(planned)
+
+    def _run_planned(self, planned: list[PlannedStage]) -> list[PlannedStage]:
         self.write_config()
         if is_global_zero():
             self.print_plan(planned)
@@ -146,9 +156,17 @@ class Pipeline:
                 rec = self.record(p.stage.name)
                 if rec:
                     tokens[p.stage.name] = rec["token"]
+                    self._check_config(p.stage)
                 continue
             tokens[p.stage.name] = self._run_stage(p.stage, tokens)
+            self._check_config(p.stage)
         return planned
+
+    def _check_config(self, stage: Stage) -> None:
+        """Settings checked against a finished stage's results (anchors.k against the data
+        stage's class counts), before the later stages spend any time."""
+        if stage.check_config is not None:
+            stage.check_config(self.cfg, self.run_dir / stage.name)
 
     def _run_stage(self, stage: Stage, tokens: dict[str, str]) -> str:
         want = self.expected_hash(stage, tokens)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 from omegaconf import DictConfig
 from rich.console import Console
@@ -58,3 +58,6 @@ class Stage:
     # code must write outputs only where ctx.is_global_zero. Other stages run on rank 0
     # while the other ranks wait for their completion record.
     distributed: bool = False
+    # Called with (cfg, this stage's folder) once its results exist, cached or fresh: checks
+    # settings of later stages against them (raises ConfigError) before any later work.
+    check_config: Optional[Callable[[DictConfig, Path], None]] = None

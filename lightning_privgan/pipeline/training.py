@@ -7,6 +7,7 @@ from typing import Any
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint, RichProgressBar
 
+from .checkpoint_files import AtomicCheckpointIO, loadable_or_moved_aside
 from .loggers import stage_loggers
 from .stage import StageContext
 
@@ -53,6 +54,7 @@ def make_trainer(
         default_root_dir=str(root),
         logger=stage_loggers(ctx, suffix=f"/{subdir}" if subdir else ""),
         callbacks=cbs,
+        plugins=[AtomicCheckpointIO()],  # a kill or a full disk never leaves a truncated last.ckpt
     )
     kwargs.update(trainer_kwargs)
     return pl.Trainer(**kwargs)
@@ -66,7 +68,10 @@ def last_checkpoint(trainer: pl.Trainer) -> str | None:
         if isinstance(cb, ModelCheckpoint) and cb.dirpath:
             candidates.append(Path(cb.dirpath) / "last.ckpt")
     existing = [c for c in candidates if c.exists()]
-    return str(max(existing, key=lambda c: c.stat().st_mtime)) if existing else None
+    for newest in sorted(existing, key=lambda c: c.stat().st_mtime, reverse=True):
+        if loadable_or_moved_aside(newest):
+            return str(newest)
+    return None
 
 
 def fit_resumable(trainer: pl.Trainer, module: pl.LightningModule, **fit_kwargs: Any) -> None:

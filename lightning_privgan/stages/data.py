@@ -2,11 +2,15 @@
 save the decoded uint8 images with their manifest (RealData) for every later stage."""
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 from rich.table import Table
 
+from ..config.data_checks import check_against_data
 from ..data.manifest import build_manifest, split_summary
 from ..data.real_store import SPLITS, RealData
+from ..data.source_notes import NOTE_TEXT
 from ..data.sources import load_source
 from ..pipeline.atomic import atomic_path, write_json_atomic
 from ..pipeline.stage import Stage, StageContext
@@ -35,21 +39,30 @@ def run_data_stage(ctx: StageContext) -> None:
         with atomic_path(ctx.out / "bad_images.csv") as tmp:
             pd.DataFrame(source.bad_images, columns=["path", "reason"]).to_csv(tmp, index=False)
         ctx.console.print(
-            f"[yellow]skipped {len(source.bad_images)} undecodable image(s), listed in {ctx.out / 'bad_images.csv'}:[/] "
+            f"[yellow]skipped {len(source.bad_images)} bad image(s), listed in {ctx.out / 'bad_images.csv'}:[/] "
             + ", ".join(p for p, _ in source.bad_images[:5])
         )
+    for kind, files in source.notes.items():
+        ctx.console.print(f"[yellow]warning: {len(files)} {NOTE_TEXT[kind]}:[/] " + ", ".join(files[:5])
+                          + (f" (and {len(files) - 5} more)" if len(files) > 5 else ""))
     manifest = build_manifest(source, data_cfg, seed=ctx.seed("splits"))
     class_names = list(data_cfg.class_names)
     RealData(images=source.images, manifest=manifest, class_names=class_names).save(ctx.out)
     summary = split_summary(manifest, class_names)
     summary["skipped_images"] = len(source.bad_images)
+    summary.update({f"{kind}_count": len(source.notes.get(kind, [])) for kind in NOTE_TEXT})
     write_json_atomic(ctx.out / "summary.json", summary)
     _print_summary(ctx, summary, class_names)
+
+
+def _check_config(cfg, folder) -> None:
+    check_against_data(cfg, json.loads((folder / "summary.json").read_text()))
 
 
 STAGE = Stage(
     name="data",
     run=run_data_stage,
+    check_config=_check_config,
     needs=(),
     config_keys=("data",),
     description="decode the real data set, validate it and split it by patient (train/holdout/val/test)",

@@ -6,13 +6,16 @@ fd_curve.csv (kimg, fd, extractor), samples/*.png, summary.json, checkpoints/las
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import pytorch_lightning as pl
 import torch
 from omegaconf import OmegaConf
 from torch.utils.data import DataLoader, TensorDataset
 
+from ..data.position_sampler import PositionBatchSampler
 from ..data.real_store import RealData
+from ..models.gan_checkpoint import KimgCheckpoint
 from ..models.gan_module import GANModule
 from ..models.gan_monitor import GANMonitor
 from ..models.gan_presets import resolve_architecture
@@ -31,13 +34,17 @@ def _ddp_strategy(cfg) -> str:
     return t.strategy
 
 
-def real_train_loader(data: RealData, per_rank_batch: int, num_workers: int, seed: int) -> DataLoader:
+def real_train_loader(data: RealData, per_rank_batch: int, num_workers: int, seed: int,
+                      position: Callable[[], int] | None = None) -> DataLoader:
+    """Shuffled real batches; `position` (batches trained so far) makes a resumed run continue
+    the interrupted epoch where it stopped (data/position_sampler.py)."""
     train = data.split("train")
     if len(train) < per_rank_batch:
         raise ValueError(f"the train split holds {len(train)} images, fewer than one per-rank GAN batch "
                          f"({per_rank_batch}); lower gan.batch_size")
     dataset = TensorDataset(train.images, train.labels)
-    return DataLoader(dataset, batch_size=per_rank_batch, shuffle=True, drop_last=True, num_workers=num_workers,
+    sampler = PositionBatchSampler(len(dataset), per_rank_batch, seed, position)
+    return DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers,
                       generator=torch.Generator().manual_seed(seed))
 
 
@@ -47,13 +54,18 @@ def run(ctx: StageContext) -> None:
     world = cfg.trainer.devices * cfg.trainer.num_nodes
     if cfg.gan.batch_size % world:
         raise ValueError(f"gan.batch_size={cfg.gan.batch_size} is not divisible by the {world} processes")
-    loader = real_train_loader(data, cfg.gan.batch_size // world, cfg.data.num_workers, ctx.seed("loader"))
     train = data.split("train")
     gan_cfg = OmegaConf.to_container(cfg.gan, resolve=True)
+    torch.manual_seed(ctx.seed("init"))  # the same initial weights in every process: a run is reproducible
     module = GANModule(gan_cfg, num_classes=data.num_classes, channels=data.channels, resolution=data.resolution)
+    loader = real_train_loader(data, cfg.gan.batch_size // world, cfg.data.num_workers, ctx.seed("loader"),
+                               position=lambda: module.batches_done)
     monitor = GANMonitor(ctx.out, train.images, train.labels, train.patient_ids, fd_features=cfg.gan.fd_features,
                          inception_weights=cfg.audit.inception_weights, seed=ctx.seed("monitor"), console=ctx.console)
-    trainer = make_trainer(ctx, callbacks=[monitor], max_epochs=-1, strategy=_ddp_strategy(cfg))
+    cadence = KimgCheckpoint(ctx.out / "checkpoints" / "last.ckpt", cfg.gan.checkpoint_every_kimg, ctx.seed("batches"))
+    # use_distributed_sampler=False: the position sampler shards the batches by rank itself.
+    trainer = make_trainer(ctx, callbacks=[monitor, cadence], max_epochs=-1, strategy=_ddp_strategy(cfg),
+                           use_distributed_sampler=False)
     ctx.console.print(f"[gan] architecture {resolve_architecture(cfg.gan)} (preset {cfg.gan.preset}), "
                       f"{len(train)} real images, {cfg.gan.kimg} kimg")
     started = time.time()
@@ -72,6 +84,7 @@ def run(ctx: StageContext) -> None:
         "architecture": resolve_architecture(cfg.gan),
         "num_ws": module.G.num_ws,
         "seconds_this_session": round(time.time() - started, 1),
+        "resumed_from_kimg": cadence.resumed_from_kimg,
     })
 
 

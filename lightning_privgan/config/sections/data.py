@@ -48,6 +48,8 @@ class DataConfig:
     class_names: List[str] = field(default_factory=lambda: ["normal", "disease"], metadata={"help": "one name per class"})
     splits: SplitConfig = field(default_factory=SplitConfig)
     phantom: PhantomConfig = field(default_factory=PhantomConfig)
+    min_side: int = field(default=16, metadata={"help": "an image file whose shorter side is below this many pixels is a bad image (see on_bad_image); smaller than data.resolution but not below this: upscaled, with a warning"})
+    allow_outside_root: bool = field(default=False, metadata={"help": "folder: allow CSV paths that lie outside the CSV's folder (../ or absolute)"})
     on_bad_image: str = field(default="error", metadata={"help": "error | skip (skipped files are listed in bad_images.csv)"})
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     batch_size: int = field(default=64, metadata={"help": "real-data batch size"})

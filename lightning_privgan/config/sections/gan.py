@@ -39,6 +39,7 @@ class GANConfig:
     augment_flip: bool = field(default=False, metadata={"help": "allow horizontal flips in D's augmentation"})
     sample_every_kimg: float = field(default=10.0, metadata={"help": "fixed-latent sample grid cadence"})
     fd_every_kimg: float = field(default=10.0, metadata={"help": "Fréchet distance cadence"})
+    checkpoint_every_kimg: float = field(default=1.0, metadata={"help": "write checkpoints/last.ckpt every N kimg, so that a killed run resumes from there (0 = only at the end)"})
     fd_num_images: int = field(default=512, metadata={"help": "generated images per Fréchet distance"})
     fd_features: str = field(default="auto", metadata={"help": "auto | inception | offline (encoder trained on the real data)"})
     mixed_precision: bool = field(default=False, metadata={"help": "bf16 autocast of G and D main passes (regularisers stay fp32)"})

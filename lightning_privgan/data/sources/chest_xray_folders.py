@@ -16,8 +16,9 @@ from .file_records import decode_records, require_dir
 PREFIXES = {"shenzhen": "CHNCXR", "montgomery": "MCUCXR"}
 
 
-def list_tb_images(root: Path, prefix: str) -> list[tuple[Path, int, str]]:
-    """(file, label, patient_id) for every <prefix>_####_L.png in root or root/CXR_png."""
+def list_tb_images(root: Path, prefix: str) -> tuple[list[tuple[Path, int, str]], list[str]]:
+    """(file, label, patient_id) for every <prefix>_####_L.png in root or root/CXR_png, and
+    the other files of that folder, which are not read (the caller reports them)."""
     pattern = re.compile(rf"^({prefix}_\d+)_(\d)\.png$", re.IGNORECASE)
     for folder in (root / "CXR_png", root):
         if not folder.is_dir():
@@ -25,17 +26,19 @@ def list_tb_images(root: Path, prefix: str) -> list[tuple[Path, int, str]]:
         found = [(f, pattern.match(f.name)) for f in sorted(folder.iterdir()) if f.is_file()]
         records = [(f, int(m.group(2)), m.group(1).upper()) for f, m in found if m]
         if records:
-            return records
+            return records, [str(f) for f, m in found if not m]
     raise DataError(f"no {prefix}_####_L.png files in {root} or {root / 'CXR_png'}")
 
 
 def _build(roots: list[tuple[str, str | None]], data_cfg) -> SourceData:
-    records = []
+    records, unmatched = [], []
     for name, root in roots:
-        records += list_tb_images(require_dir(root, name), PREFIXES[name])
+        found, others = list_tb_images(require_dir(root, name), PREFIXES[name])
+        records += found
+        unmatched += others
     # One patient per file: the published sets hold one frontal radiograph per person.
     paths, labels, patients = zip(*records)
-    return decode_records(paths, labels, patients, data_cfg)
+    return decode_records(paths, labels, patients, data_cfg, notes={"unmatched_files": unmatched} if unmatched else {})
 
 
 def build_shenzhen(data_cfg, seed: int) -> SourceData:

@@ -8,24 +8,30 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..errors import DataError
 from ..images import decode_files
 from ..manifest import SourceData, source_table
+from ..source_notes import merge_notes
 
 
 def require_dir(path: str | None, what: str) -> Path:
     if not path:
         raise DataError(f"{what}: data.root is not set")
     root = Path(path).expanduser()
+    if root.exists() and not root.is_dir():
+        raise DataError(f"{what}: {root} is a file, not a folder")
     if not root.is_dir():
         raise DataError(f"{what}: folder {root} does not exist")
     return root
 
 
 def require_file(path: Path, what: str) -> Path:
+    if path.is_dir():
+        raise DataError(f"{what}: {path} is a folder, not a file")
     if not path.is_file():
         raise DataError(f"{what}: file {path} does not exist")
     return path
 
 
-def decode_records(paths, labels, patient_ids, data_cfg, official_splits=None) -> SourceData:
+def decode_records(paths, labels, patient_ids, data_cfg, official_splits=None,
+                   notes: dict[str, list[str]] | None = None) -> SourceData:
     """Decode `paths` at the configured channels/resolution; drop bad files when on_bad_image=skip."""
     table = source_table([str(p) for p in paths], labels, patient_ids, official_splits)
     columns = (TextColumn("decoding images"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -38,5 +44,7 @@ def decode_records(paths, labels, patient_ids, data_cfg, official_splits=None) -
             on_bad_image=str(data_cfg.on_bad_image),
             num_threads=max(1, int(data_cfg.num_workers)),
             progress=lambda n: progress.advance(task, n),
+            min_side=int(data_cfg.min_side),
         )
-    return SourceData(images=decoded.images, table=table[decoded.kept].reset_index(drop=True), bad_images=decoded.bad)
+    return SourceData(images=decoded.images, table=table[decoded.kept].reset_index(drop=True), bad_images=decoded.bad,
+                      notes=merge_notes(notes or {}, decoded.notes))
