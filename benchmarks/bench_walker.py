@@ -6,6 +6,9 @@ paper (256 px, ResNet-18 φ_id with 300 identities and φ_class; for GPUs). Each
 its own subprocess, so its peak memory (ru_maxrss, or CUDA's peak) is its own. Prints per preset:
 seconds, throughput (path points x steps per second), peak memory, the speed-up over the paper's
 code for float32 and for bf16 autocast, and the largest |path difference| to the paper's paths.
+Float32 paths differ from run to run of *any* implementation: Adam turns round-off in near-zero
+gradient coordinates into lr-sized steps. So exactness is shown in float64 (--parity-steps,
+2 pairs), and the float32 'noise floor' row is our walker against itself with NCHW convolutions.
 
     python benchmarks/bench_walker.py [--presets tiny] [--pairs 16] [--n-steps 16] [--steps 5] [--threads 2]
                                       [--device cpu|cuda] [--chunk-sweep]
@@ -64,7 +67,8 @@ def run_variant(args) -> dict:
                                  for p in range(args.pairs)])
         else:
             paths = walk(G, w_a, w_b, y, id_net, class_net, n_steps=args.n_steps, optim_steps=steps,
-                         memory_budget_mb=args.budget_mb, autocast=args.autocast, progress=False)
+                         memory_budget_mb=args.budget_mb, autocast=args.autocast, channels_last=not args.nchw,
+                         progress=False)
         if cuda:
             torch.cuda.synchronize()
         return paths
@@ -85,7 +89,24 @@ def run_variant(args) -> dict:
     return out
 
 
-def _variant(args, preset: str, variant: str, autocast: str = "none", budget_mb: float | None = None) -> dict:
+def float64_parity(preset: str, device: str, n_steps: int, steps: int) -> float:
+    """Largest |path difference| of our walker against the paper's, 2 pairs, float64."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from paper_reference import paper_walk
+
+    from lightning_privgan.walk.paths import walk
+
+    G, id_net, class_net = [m.double() for m in build(preset, device)]
+    g = torch.Generator().manual_seed(2)
+    w = torch.randn(4, G.w_dim, generator=g, dtype=torch.float64).to(device)
+    y = torch.tensor([0, 1], device=device)
+    ours = walk(G, w[:2], w[2:], y, id_net, class_net, n_steps=n_steps, optim_steps=steps, progress=False)
+    return max((ours[p] - paper_walk(G, w[p], w[2 + p], int(y[p]), id_net, class_net, n_steps, steps)[0]).abs().max().item()
+               for p in range(2))
+
+
+def _variant(args, preset: str, variant: str, autocast: str = "none", budget_mb: float | None = None,
+             nchw: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         paths_out = Path(tmp) / "paths.pt"
         cmd = [sys.executable, __file__, "--variant", variant, "--autocast", autocast, "--preset", preset,
@@ -93,6 +114,8 @@ def _variant(args, preset: str, variant: str, autocast: str = "none", budget_mb:
                "--threads", str(args.threads), "--device", args.device, "--paths-out", str(paths_out)]
         if budget_mb is not None:
             cmd += ["--budget-mb", str(budget_mb)]
+        if nchw:
+            cmd += ["--nchw"]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             sys.exit(f"{variant} ({preset}) failed:\n{proc.stderr[-3000:]}")
@@ -111,6 +134,8 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--presets", nargs="+", default=["tiny"], choices=list(PRESETS))
     parser.add_argument("--chunk-sweep", action="store_true", help="also time the walker at several memory budgets")
+    parser.add_argument("--parity-steps", type=int, default=5, help="Adam steps of the float64 parity check (0: skip)")
+    parser.add_argument("--nchw", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--variant", choices=["batched", "paper"], help=argparse.SUPPRESS)
     parser.add_argument("--autocast", default="none", help=argparse.SUPPRESS)
     parser.add_argument("--preset", choices=list(PRESETS), help=argparse.SUPPRESS)
@@ -125,6 +150,7 @@ def main() -> None:
         paper = _variant(args, preset, "paper")
         rows = [paper, _variant(args, preset, "batched", budget_mb=args.budget_mb),
                 _variant(args, preset, "batched", "bf16", budget_mb=args.budget_mb)]
+        floor = dict(_variant(args, preset, "batched", budget_mb=args.budget_mb, nchw=True), variant="batched NCHW")
         if args.chunk_sweep:
             rows += [dict(_variant(args, preset, "batched", budget_mb=mb), variant=f"batched@{mb:g}MB")
                      for mb in (8, 16, 32, 64, 128, 512, 4096)]
@@ -136,6 +162,11 @@ def main() -> None:
             print(f"{preset:>5} ({side} px) {row['variant']:>16}: {row['seconds']:7.2f} s, "
                   f"{row['throughput']:8.1f} path points x steps/s, peak {row['peak_mb']:7.0f} MB, "
                   f"{paper['seconds'] / row['seconds']:5.2f}x the paper's code, max |path diff| {diff:.1e}")
+        print(f"{preset:>5} float32 noise floor: our walker NHWC vs NCHW max |path diff| "
+              f"{(floor['paths'] - rows[1]['paths']).abs().max().item():.1e}")
+        if args.parity_steps:
+            worst = float64_parity(preset, args.device, args.n_steps, args.parity_steps)
+            print(f"{preset:>5} float64 parity, 2 pairs x {args.parity_steps} steps: max |path diff| {worst:.1e}")
 
 
 if __name__ == "__main__":
