@@ -26,12 +26,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--base", help="base YAML (default: base.yaml beside the experiment)")
     report = sub.add_parser("report", help="rebuild runs/<name>/report.md from saved results")
     report.add_argument("run_dir")
-    export = sub.add_parser("export", help="write a synthetic data set (PNG + manifest.csv) from a finished run")
+    export = sub.add_parser("export", help="write a release from a finished run: images, manifest, checksums, "
+                                           "RELEASE.md data card, release.json")
     export.add_argument("run_dir")
     export.add_argument("--source", default="plan", choices=("plan", "linear"))
-    export.add_argument("--num", type=int, default=1000, help="images to write")
-    export.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    export.add_argument("--num", type=int, default=1000, help="images to draw; those failing the privacy gate are "
+                                                             "left out and counted")
+    export.add_argument("--out", required=True, help="a new or empty folder outside every run folder")
     export.add_argument("--seed", type=int, default=0)
+    export.add_argument("--allow-failing", action="store_true", help="keep images that fail the gate, marked 'fail'")
+    export.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder")
+    verify = sub.add_parser("verify", help="re-check a release's checksums; with --against RUN, recompute its "
+                                           "figures and say whether its card still holds")
+    verify.add_argument("release_dir")
+    verify.add_argument("--against", metavar="RUN_DIR", help="the run folder the release was exported from")
     sub.add_parser("stages", help="list the stages in order")
     return parser
 
@@ -80,11 +88,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"report written to {path}")
             return 0
         if args.command == "export":
-            from .export_command import export_from_run
+            from .release.export import export_release
 
-            folder = export_from_run(Path(args.run_dir), args.source, args.num, Path(args.out), args.seed)
-            print(f"{args.num} {args.source} images written to {folder} (manifest.csv: path, label, pair, step)")
+            result = export_release(Path(args.run_dir), Path(args.out), args.source, args.num, args.seed,
+                                    args.allow_failing, args.overwrite)
+            kept = "kept, marked 'fail'" if args.allow_failing else "left out"
+            print(f"{result.released} {args.source} images released to {result.folder} "
+                  f"({result.failed} of {result.candidates} failed the privacy gate, {kept}); see RELEASE.md")
             return 0
+        if args.command == "verify":
+            from .release.verify import verify_release
+
+            report = verify_release(Path(args.release_dir), Path(args.against) if args.against else None)
+            for name, ok, detail in report.checks:
+                print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail else ""))
+            holds = "the card holds" if args.against else "intact (give --against RUN_DIR to re-check the card's figures)"
+            print(holds if report.ok else "the release does NOT hold: see FAIL above")
+            return 0 if report.ok else 1
         if args.command == "stages":
             from .stages import load_stages
 
