@@ -48,8 +48,10 @@ def _run(args: argparse.Namespace) -> int:
     from omegaconf import OmegaConf
     from rich.console import Console
 
+    from .config.errors import ConfigError
     from .config.load import load_experiment
     from .pipeline.cluster import check_slurm_layout
+    from .pipeline.run_log import RunLog
     from .pipeline.runner import Pipeline
     from .stages import load_stages
 
@@ -63,8 +65,30 @@ def _run(args: argparse.Namespace) -> int:
         console.print(OmegaConf.to_yaml(cfg, resolve=True))
         pipeline.print_plan(pipeline.plan(args.only, args.start, args.force))
         return 0
-    pipeline.run(args.only, args.start, args.force)
+    with RunLog(pipeline.run_dir) as run_log:
+        try:
+            pipeline.run(args.only, args.start, args.force)
+        except ConfigError:
+            raise
+        except Exception as err:
+            if os.environ.get("PRIVGAN_DEBUG"):
+                raise
+            run_log.logger.exception("stage %s failed", pipeline.current_stage)
+            print(_error_paragraph(err, pipeline.current_stage), file=sys.stderr)
+            print(f"full log, with the traceback: {run_log.path}", file=sys.stderr)
+            return 1
+    console.print(f"[dim]log, with Lightning's notices and {run_log.lightning_warnings} warnings: {run_log.path}",
+                  soft_wrap=True)
     return 0
+
+
+def _error_paragraph(err: BaseException, stage: str | None) -> str:
+    """One paragraph a person can act on: which stage, what went wrong (the traceback is in the log)."""
+    import textwrap
+
+    message = " ".join(str(err).split()) or "(no message)"
+    where = f"stage '{stage}' failed" if stage else "the run failed"
+    return textwrap.fill(f"error: {where}: {type(err).__name__}: {message}", width=100)
 
 
 def main(argv: list[str] | None = None) -> int:
