@@ -58,7 +58,7 @@ def method_settings(cfg: DictConfig, source: str) -> dict:
                  "lambda_priv": float(cfg.walk.lambda_priv), "lambda_eq": float(cfg.walk.lambda_eq),
                  "lambda_cls": float(cfg.walk.lambda_cls), "space": cfg.walk.space},
         "sampling": {"interpolate": bool(cfg.stream.interpolate), "noise_mode": cfg.walk.noise_mode,
-                     "endpoints": "never sampled (they are k-same anchors)"},
+                     "endpoints": "never sampled (they are the anchors)"},
     }
 
 
