@@ -50,11 +50,14 @@ report: install ## rebuild the report of a run: make report RUN=runs/<name>
 	$(VENV)/bin/privgan report $(RUN)
 
 slurm: install ## submit EXP to SLURM: make slurm EXP=... NODES=2 GPUS=4 [PARTITION=gpu TIME=24:00:00]
+	@mkdir -p runs
 	$(PY) scripts/slurm/render.py --experiment $(EXP) --nodes $(NODES) --gpus $(GPUS) \
 	  --partition $(PARTITION) --time $(TIME) --overrides "$(OVERRIDES)" > runs/.slurm_job.sbatch
+	@command -v sbatch >/dev/null || { echo "sbatch not found (no SLURM here); the job script is runs/.slurm_job.sbatch"; exit 1; }
 	sbatch runs/.slurm_job.sbatch
 
-wandb-sync: ## upload offline W&B runs of every run folder
+wandb-sync: install ## upload offline W&B runs of every run folder
+	@test -d runs || { echo "no runs/ folder yet: nothing to sync"; exit 0; }
 	@find runs -type d -name 'offline-run-*' -print0 | xargs -0 -r -n1 $(VENV)/bin/wandb sync
 
 base-yaml: install ## regenerate experiments/base.yaml from the typed schema

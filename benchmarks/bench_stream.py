@@ -37,6 +37,19 @@ class ClassifierModule(pl.LightningModule):
         return torch.optim.Adam(self.parameters(), lr=1e-3)
 
 
+def build_networks(identities: int = 64):
+    """G at the 'tiny' preset (32 px) and compact φ_id / φ_class, as bench_walker.py measures them."""
+    from lightning_privgan.models.components.generator import Generator
+    from lightning_privgan.models.components.image_classifier import ImageClassifier
+    from lightning_privgan.models.gan_presets import PRESETS
+
+    torch.manual_seed(0)
+    G = Generator(c_dim=2, img_resolution=32, img_channels=1, **PRESETS["tiny"]).eval().requires_grad_(False)
+    id_net = ImageClassifier("compact", 1, 32, identities).eval().requires_grad_(False)
+    class_net = ImageClassifier("compact", 1, 32, 2).eval().requires_grad_(False)
+    return G, id_net, class_net
+
+
 def fit_seconds(module: pl.LightningModule, **fit_kwargs) -> float:
     trainer = pl.Trainer(accelerator="cpu", devices=1, max_epochs=1, logger=False, enable_checkpointing=False,
                          enable_progress_bar=False, enable_model_summary=False)
@@ -54,9 +67,7 @@ def main() -> None:
     parser.add_argument("--walk-steps", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    from benchmarks.bench_walker import build
-
-    G, id_net, class_net = build("tiny", "cpu")
+    G, id_net, class_net = build_networks()
     g = torch.Generator().manual_seed(0)
     anchor_w = torch.randn(2 * args.pairs, G.w_dim, generator=g)
     labels = torch.arange(2).repeat(args.pairs)

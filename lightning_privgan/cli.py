@@ -27,12 +27,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--base", help="base YAML (default: base.yaml beside the experiment)")
     report = sub.add_parser("report", help="rebuild runs/<name>/report.md from saved results")
     report.add_argument("run_dir")
-    export = sub.add_parser("export", help="write a synthetic data set (PNG + manifest.csv) from a finished run")
+    export = sub.add_parser("export", help="write a release from a finished run: images, manifest, checksums, "
+                                           "RELEASE.md data card, release.json")
     export.add_argument("run_dir")
     export.add_argument("--source", default="plan", choices=("plan", "linear"))
-    export.add_argument("--num", type=int, default=1000, help="images to write")
-    export.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    export.add_argument("--num", type=int, default=1000, help="images to draw; those failing the privacy gate are "
+                                                             "left out and counted")
+    export.add_argument("--out", required=True, help="a new or empty folder outside every run folder")
     export.add_argument("--seed", type=int, default=0)
+    export.add_argument("--allow-failing", action="store_true", help="keep images that fail the gate, marked 'fail'")
+    export.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder")
+    verify = sub.add_parser("verify", help="re-check a release's checksums; with --against RUN, recompute its "
+                                           "figures and say whether its card still holds")
+    verify.add_argument("release_dir")
+    verify.add_argument("--against", metavar="RUN_DIR", help="the run folder the release was exported from")
     sub.add_parser("stages", help="list the stages in order")
     return parser
 
@@ -41,8 +49,10 @@ def _run(args: argparse.Namespace) -> int:
     from omegaconf import OmegaConf
     from rich.console import Console
 
+    from .config.errors import ConfigError
     from .config.load import load_experiment
     from .pipeline.cluster import check_slurm_layout
+    from .pipeline.run_log import RunLog
     from .pipeline.runner import Pipeline
     from .stages import load_stages
 
@@ -56,8 +66,30 @@ def _run(args: argparse.Namespace) -> int:
         console.print(OmegaConf.to_yaml(cfg, resolve=True))
         pipeline.print_plan(pipeline.plan(args.only, args.start, args.force))
         return 0
-    pipeline.run(args.only, args.start, args.force)
+    with RunLog(pipeline.run_dir) as run_log:
+        try:
+            pipeline.run(args.only, args.start, args.force)
+        except ConfigError:
+            raise
+        except Exception as err:
+            if os.environ.get("PRIVGAN_DEBUG"):
+                raise
+            run_log.logger.exception("stage %s failed", pipeline.current_stage)
+            print(_error_paragraph(err, pipeline.current_stage), file=sys.stderr)
+            print(f"full log, with the traceback: {run_log.path}", file=sys.stderr)
+            return 1
+    console.print(f"[dim]log, with Lightning's notices and {run_log.lightning_warnings} warnings: {run_log.path}",
+                  soft_wrap=True)
     return 0
+
+
+def _error_paragraph(err: BaseException, stage: str | None) -> str:
+    """One paragraph a person can act on: which stage, what went wrong (the traceback is in the log)."""
+    import textwrap
+
+    message = " ".join(str(err).split()) or "(no message)"
+    where = f"stage '{stage}' failed" if stage else "the run failed"
+    return textwrap.fill(f"error: {where}: {type(err).__name__}: {message}", width=100)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,11 +114,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"report written to {path}")
             return 0
         if args.command == "export":
-            from .export_command import export_from_run
+            from .release.export import export_release
 
-            folder = export_from_run(Path(args.run_dir), args.source, args.num, Path(args.out), args.seed)
-            print(f"{args.num} {args.source} images written to {folder} (manifest.csv: path, label, pair, step)")
+            result = export_release(Path(args.run_dir), Path(args.out), args.source, args.num, args.seed,
+                                    args.allow_failing, args.overwrite)
+            kept = "kept, marked 'fail'" if args.allow_failing else "left out"
+            print(f"{result.released} {args.source} images released to {result.folder} "
+                  f"({result.failed} of {result.candidates} failed the privacy gate, {kept}); see RELEASE.md")
             return 0
+        if args.command == "verify":
+            from .release.verify import verify_release
+
+            report = verify_release(Path(args.release_dir), Path(args.against) if args.against else None)
+            for name, ok, detail in report.checks:
+                print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail else ""))
+            holds = "the card holds" if args.against else "intact (give --against RUN_DIR to re-check the card's figures)"
+            print(holds if report.ok else "the release does NOT hold: see FAIL above")
+            return 0 if report.ok else 1
         if args.command == "stages":
             from .stages import load_stages
 

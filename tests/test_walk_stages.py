@@ -82,20 +82,3 @@ def test_a_stream_built_from_the_run_uses_the_saved_paths_and_the_gate(cpu_cfg, 
     images, labels = dm.make_batch(next(iter(dm.train_dataloader())), epoch=0)
     assert images.shape == (6, 1, 16, 16) and dm.gate is not None
 
-
-def test_export_command_writes_a_set_from_the_saved_paths(cpu_cfg, run_dir):
-    from lightning_privgan.export_command import export_from_run
-    from lightning_privgan.walk.export import load_synthetic_set
-
-    anchors_stage.run(_ctx(cpu_cfg, run_dir, "anchors"))
-    walk_stage.run(_ctx(cpu_cfg, run_dir, "walk"))
-    (run_dir / "gan").mkdir()
-    (run_dir / "gan" / "generator.pt").write_bytes(b"")  # load_generator is the fake above
-    folder = export_from_run(run_dir, "plan", 9, run_dir / "release")
-    images, manifest = load_synthetic_set(folder)
-    paths = torch.load(run_dir / "walk" / "paths.pt", weights_only=False)
-    assert images.shape[0] == 9 and list(manifest.columns) == ["path", "label", "pair", "step"]
-    assert (manifest["step"] > 0).all() and (manifest["step"] < paths["plan"].shape[1] - 1).all()
-    assert (manifest["label"].to_numpy() == paths["labels"][manifest["pair"].to_numpy()].numpy()).all()
-    with pytest.raises(ValueError, match="plan or linear"):
-        export_from_run(run_dir, "real", 9, run_dir / "nope")

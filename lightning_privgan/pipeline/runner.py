@@ -7,6 +7,7 @@ last.ckpt); a different hash clears it, since its partial outputs belong to othe
 """
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from .hashing import config_slice, stage_hash
 from .run_lock import RunLock
 from .stage import Stage, StageContext
 
+log = logging.getLogger(__name__)
 RECORD = "stage.json"
 ATTEMPT = "attempt.json"
 
@@ -50,6 +52,7 @@ class Pipeline:
         self.by_name = {s.name: s for s in self.stages}
         self.run_dir = Path(cfg.runs_root) / cfg.name
         self.console = console or Console()
+        self.current_stage: str | None = None  # the stage running now, named in an error message
         for i, stage in enumerate(self.stages):
             earlier = {s.name for s in self.stages[:i]}
             missing = [n for n in stage.needs if n not in earlier]
@@ -171,6 +174,7 @@ class Pipeline:
     def _run_stage(self, stage: Stage, tokens: dict[str, str]) -> str:
         want = self.expected_hash(stage, tokens)
         folder = self.run_dir / stage.name
+        self.current_stage = stage.name
         if not is_global_zero() and not stage.distributed:
             return self._wait_for_record(stage.name, want)
         if is_global_zero():
@@ -183,6 +187,7 @@ class Pipeline:
         else:
             wait_for(lambda: (_read_json(folder / ATTEMPT) or {}).get("hash") == want, f"stage {stage.name} to start")
         self.console.rule(f"[bold]{stage.name}[/] {stage.description}")
+        log.info("stage %s started (settings hash %s)", stage.name, want)
         started = time.time()
         stage.run(StageContext(cfg=self.cfg, run_dir=self.run_dir, name=stage.name, console=self.console))
         seconds = time.time() - started
@@ -190,6 +195,7 @@ class Pipeline:
             token = f"{want}:{time.time_ns()}"
             write_json_atomic(folder / RECORD, {"hash": want, "token": token, "seconds": round(seconds, 1)})
             self.console.print(f"[green]✓[/] {stage.name} done in {seconds:.1f} s")
+            log.info("stage %s done in %.1f s", stage.name, seconds)
             return token
         return self._wait_for_record(stage.name, want)
 

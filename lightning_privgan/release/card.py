@@ -1,0 +1,126 @@
+"""RELEASE.md, the data card, rendered from release.json: every figure on the card is in the JSON."""
+from __future__ import annotations
+
+DISTANCE_NAMES = {"auditor": "auditor embedding (1 − cosine)", "ssim": "1 − SSIM", "l2": "RMS pixel difference",
+                  "lpips": "LPIPS"}
+
+
+def _f(value, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{100 * value:.1f} %"
+
+
+def _distance_table(audit: dict, candidates: dict) -> list[str]:
+    rows = ["| distance | near-duplicate threshold | mean nearest-real | median | closest | near-duplicates (released) "
+            "| near-duplicates (all candidates) |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for kind, d in audit["distances"].items():
+        c = candidates["distances"][kind]
+        rows.append(f"| {DISTANCE_NAMES.get(kind, kind)} | {_f(d['threshold'], 4)} | {_f(d['mean_min'])} "
+                    f"| {_f(d['median_min'])} | {_f(d['min'])} | {d['near_duplicate_count']} ({_pct(d['near_duplicate_rate'])}) "
+                    f"| {c['near_duplicate_count']} of {candidates['count']} ({_pct(c['near_duplicate_rate'])}) |")
+    return rows
+
+
+def _membership_rows(run: dict) -> list[str]:
+    membership, source = run.get("membership") or {}, run["source"]
+    rows = ["| downstream classifier trained on | seeds | loss attack: balanced acc. | AUC | shadow attack: balanced acc. | AUC |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for name in [s for s in (source, "real") if s in membership]:
+        m = membership[name]
+        label = "real images (reference)" if name == "real" else f"{name} images"
+        rows.append(f"| {label} | {m.get('runs', '–')} | {_f(m.get('threshold_balanced_accuracy_mean'))} "
+                    f"± {_f(m.get('threshold_balanced_accuracy_std'))} | {_f(m.get('threshold_auc_mean'))} "
+                    f"| {_f(m.get('shadow_balanced_accuracy_mean'))} | {_f(m.get('shadow_auc_mean'))} |")
+    return rows if len(rows) > 2 else ["The run's audit holds no membership-inference figures for this source."]
+
+
+def _run_comparison(run: dict) -> list[str]:
+    """The run's own audit of other samples of the same source, for scale."""
+    if not run.get("distances"):
+        return []
+    parts = ", ".join(f"{kind} mean {_f(d.get('mean_min'))}, near-duplicates {_pct(d.get('near_duplicate_rate'))}"
+                      for kind, d in run["distances"].items())
+    return [f"- For comparison, the run's audit of {run['samples']} other {run['source']} samples: {parts}; "
+            f"re-identified {_pct(run.get('reid_rate'))}."]
+
+
+def render_card(release: dict) -> str:
+    what, method, prov, gate = release["what"], release["method"], release["provenance"], release["gate"]
+    audit, cand, run, quality = release["audit"], release["candidates_audit"], release["run_audit"], release["audit"]["quality"]
+    walk, anchors = method["walk"], method["anchors"]
+    counts = ", ".join(f"{name} {n}" for name, n in what["class_counts"].items())
+    lines = [
+        f"# Synthetic data set: {what['images']} {what['data_source']} images ({method['source']} paths)",
+        "",
+        "## What it is",
+        "",
+        f"{what['images']} synthetic {what['resolution']}×{what['resolution']} {what['color']} PNG images "
+        f"(8 bit) with a diagnostic label each: {counts}. Every image was generated; none is a real scan. "
+        "The set holds no real image, no latent of a real image and no identity network.",
+        "",
+        "Files: `images/` (the PNGs), `manifest.csv` (one row per image: path, label, class name, the path and "
+        "step it was sampled at, its nearest-real distances, its gate verdict), `release.json` (every figure of "
+        "this card), `checksums.sha256` (`sha256sum -c checksums.sha256`, or `privgan verify`).",
+        "",
+        "## How it was made",
+        "",
+        f"- A StyleGAN2-style generator trained on the {what['data_source']} training split "
+        f"({method['gan']['kimg']:g} kimg) at {method['data']['resolution']} px.",
+        f"- Anchors: {anchors['method']}" + (f" with k = {anchors['k']} (each anchor the average latent of at least "
+                                             f"{anchors['k']} training images of one class)" if anchors['method'] == 'ksame' else "")
+        + f"; {anchors['num_pairs']} same-class anchor pairs.",
+        (f"- Paths: PLAN, {walk['n_steps']} points per path, {walk['optim_steps']} Adam steps (lr {walk['lr']:g}), "
+         f"λ_priv = {walk['lambda_priv']:g}, λ_eq = {walk['lambda_eq']:g}, λ_cls = {walk['lambda_cls']:g}, {walk['space'].upper()} space."
+         if method["source"] == "plan" else
+         f"- Paths: straight lines between the anchors ({walk['n_steps']} points), no privacy optimisation."),
+        f"- Images drawn at random positions strictly between the anchors ({'interpolated' if method['sampling']['interpolate'] else 'optimised points only'}, "
+        f"noise mode {method['sampling']['noise_mode']}), sample seed {prov['sample_seed']}.",
+        f"- Run `{prov['run_name']}`, config SHA-256 `{prov['config_sha256'][:16]}…`, code {prov['code_version']}; "
+        f"created {release['created_utc']}.",
+        "",
+        "## Privacy gate",
+        "",
+        f"An image is left out when it is a near-duplicate of a real training image under any distance below, or "
+        f"when the independent auditor network names one training patient with confidence ≥ {_f(audit['reid']['confidence'], 2)}. "
+        f"Of {gate['candidates']} images drawn, {gate['passed']} passed and {gate['failed']} failed "
+        f"({', '.join(f'{n} near-duplicate ({k})' for k, n in gate['failed_near_duplicate'].items())}, "
+        f"{gate['failed_reidentified']} re-identified; one image may fail several ways).",
+        ("The failing images are **included** (`--allow-failing`) and marked `fail` in `manifest.csv`."
+         if gate["allow_failing"] else "The failing images are not in this set."),
+        "",
+        f"## Audit of exactly these {audit['count']} images",
+        "",
+        "Nearest-real distance: from each released image to the closest image of the real training split (0 = a copy). "
+        f"A near-duplicate is closer than the {_f(run['near_duplicate_quantile'], 2)} quantile of the distances "
+        "between images of two different real patients.",
+        "",
+        *_distance_table(audit, cand),
+        "",
+        f"- Re-identification by the independent auditor (confidence ≥ {_f(audit['reid']['confidence'], 2)}): "
+        f"{audit['reid']['count']} of {audit['count']} ({_pct(audit['reid']['rate'])}); the same auditor "
+        f"\"re-identifies\" {_pct(run.get('reid_holdout_false_alarm_rate'))} of real patients it never saw (false alarms), "
+        f"chance of naming a given patient {_pct(run.get('reid_chance'))}.",
+        *_run_comparison(run),
+        f"- Fidelity against the {quality['real_images']} real training images: FD {_f(quality['fd'])}, "
+        f"KID {_f(quality['kid'], 4)} ({quality['features']}).",
+        "",
+        "## Membership inference (the run's audit)",
+        "",
+        "Attacks on the run's downstream classifiers: can they tell a training patient from a new one? "
+        "0.5 means no leak. These figures describe the run's classifiers, not this image set.",
+        "",
+        *_membership_rows(run),
+        "",
+        "## Known limits",
+        "",
+        *[f"- {limit}" for limit in release["limits"]],
+        "",
+    ]
+    return "\n".join(lines)

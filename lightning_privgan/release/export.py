@@ -1,0 +1,145 @@
+"""`privgan export RUN --out DIR`: a synthetic data set a hospital can publish.
+
+`num` images are drawn along the run's saved PLAN (or linear) paths, never at the endpoints
+(k-same anchors stand for groups of real patients), stored as 8-bit PNGs and audited as
+stored: nearest-real distances under the audit's distances, re-identification by the
+independent auditor, FD/KID against the real training images. Images that fail the gate
+are left out and counted (`allow_failing` keeps them, marked); an image pixel-identical to
+a real image is never released.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from .image_audit import GATE_CRITERIA, ImageAudit, audit_images, set_quality
+from .limits import known_limits
+from .provenance import method_settings, provenance
+from .run_inputs import RunInputs, check_finished_run, load_run_inputs
+from .target import check_release_target
+from .writer import image_name, write_release
+
+FORMAT = "lightning_privgan.release/1"
+
+
+@dataclass
+class ExportResult:
+    folder: Path
+    candidates: int
+    released: int
+    failed: int
+    release: dict
+
+
+def exact_real_copies(images_uint8: torch.Tensor, real_uint8: torch.Tensor) -> torch.Tensor:
+    """Boolean [N]: the image is pixel-identical to some real image of the data stage."""
+    if images_uint8.shape[1:] != real_uint8.shape[1:]:
+        return torch.zeros(len(images_uint8), dtype=torch.bool)
+    real = {bytes(r.numpy().tobytes()) for r in real_uint8}
+    return torch.tensor([bytes(x.numpy().tobytes()) in real for x in images_uint8], dtype=torch.bool)
+
+
+def _run_audit_context(inputs: RunInputs, source: str) -> dict:
+    """Figures of the run's audit that the card quotes (without patient ids)."""
+    a = inputs.audit
+    src = a.get("sources", {}).get(source, {})
+    return {
+        "source": source,
+        "samples": src.get("num_samples"),
+        "distances": src.get("distances"),
+        "reid_rate": (src.get("reid") or {}).get("rate"),
+        "fd": src.get("fd"),
+        "fd_features": a.get("fd_features"),
+        "near_duplicate_quantile": a.get("near_duplicate_quantile"),
+        "reid_holdout_false_alarm_rate": a.get("reid_holdout_false_alarm_rate"),
+        "reid_chance": a.get("reid_chance"),
+        "membership": a.get("membership"),
+        "membership_setup": a.get("membership_setup"),
+        "skipped": a.get("skipped", []),
+    }
+
+
+def _manifest(labels: torch.Tensor, class_names: list[str], source: str, pair_idx: torch.Tensor,
+              step_pos: torch.Tensor, audit: ImageAudit, keep: torch.Tensor) -> pd.DataFrame:
+    rows = keep.nonzero().flatten()
+    head = pd.DataFrame({
+        "path": [image_name(i) for i in range(len(rows))],
+        "label": labels[rows].long().numpy(),
+        "class_name": [class_names[int(y)] for y in labels[rows]],
+        "source_method": source,
+        "source_path": pair_idx[rows].long().numpy(),
+        "source_step": step_pos[rows].double().numpy(),
+    })
+    return pd.concat([head, audit.columns().iloc[rows.numpy()].reset_index(drop=True)], axis=1)
+
+
+def export_release(run_dir: Path, out: Path, source: str = "plan", num: int = 1000, seed: int = 0,
+                   allow_failing: bool = False, overwrite: bool = False, device: str = "cpu") -> ExportResult:
+    from ..audit.synthetic_sources import load_walk_artifacts
+    from ..data.real_store import to_model_range, to_uint8
+    from ..walk.sampling import synthetic_samples
+
+    if source not in ("plan", "linear"):
+        raise ValueError(f"export --source must be plan or linear, not {source!r}")
+    if num < 1:
+        raise ValueError(f"export --num must be at least 1, not {num}")
+    run_dir = Path(run_dir)
+    check_finished_run(run_dir)
+    target = check_release_target(out, run_dir, overwrite)  # before any work: a refusal costs nothing
+    inputs = load_run_inputs(run_dir, device)
+    art = load_walk_artifacts(run_dir, device)
+    if source not in art.paths:
+        raise ValueError(f"{run_dir}/walk/paths.pt holds no {source!r} paths; add it to walk.methods and re-run the walk stage")
+    cfg = inputs.cfg
+    with torch.no_grad():
+        images, labels, pair_idx, step_pos = synthetic_samples(
+            art.G, art.paths[source].to(device), art.paths["labels"], num, seed,
+            interpolate=bool(cfg.stream.interpolate), noise_mode=cfg.walk.noise_mode)
+    pixels = to_uint8(images.cpu())
+    stored = to_model_range(pixels)  # audited exactly as written to PNG
+    audit = audit_images(stored, inputs)
+    copies = exact_real_copies(pixels, inputs.real_uint8)
+    passed = audit.passed & ~copies
+    keep = (~copies if allow_failing else passed)
+    if not keep.any():
+        raise ValueError(f"every one of the {num} images drawn failed the privacy gate "
+                         f"({_failure_counts(audit, copies)}); nothing to release. Check the run's audit, or "
+                         f"--allow-failing to release them marked")
+    method = method_settings(cfg, source)
+    gate = {"criteria": list(GATE_CRITERIA), "candidates": num, "passed": int(passed.sum()),
+            "failed": int((~passed).sum()), "failed_near_duplicate": {k: int(d.sum()) for k, d in audit.near_duplicate.items()},
+            "failed_reidentified": int(audit.reidentified.sum()), "identical_to_real_left_out": int(copies.sum()),
+            "allow_failing": bool(allow_failing), "failing_included": int((keep & ~passed).sum())}
+    released = {**audit.summary(keep), "quality": set_quality(stored[keep], inputs)}
+    run_audit = _run_audit_context(inputs, source)
+    kept_labels = labels[keep].long()
+    release = {
+        "format": FORMAT,
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "what": {"images": int(keep.sum()), "resolution": int(pixels.shape[-1]), "channels": int(pixels.shape[1]),
+                 "color": "grayscale" if pixels.shape[1] == 1 else "RGB", "data_source": cfg.data.source,
+                 "experiment": cfg.name, "classes": inputs.class_names,
+                 "class_counts": {name: int((kept_labels == i).sum()) for i, name in enumerate(inputs.class_names)}},
+        "method": method,
+        "provenance": provenance(run_dir, cfg.name, seed),
+        "gate": gate,
+        "audit": released,
+        "candidates_audit": audit.summary(),
+        "run_audit": run_audit,
+        "limits": known_limits(method, gate, released, run_audit),
+    }
+    manifest = _manifest(labels, inputs.class_names, source, pair_idx, step_pos, audit, keep)
+    folder = write_release(target, pixels[keep], manifest, release)
+    return ExportResult(folder, num, int(keep.sum()), gate["failed"], release)
+
+
+def _failure_counts(audit: ImageAudit, copies: torch.Tensor) -> str:
+    parts = [f"{int(d.sum())} near-duplicate ({k})" for k, d in audit.near_duplicate.items()]
+    parts.append(f"{int(audit.reidentified.sum())} re-identified")
+    if copies.any():
+        parts.append(f"{int(copies.sum())} identical to a real image")
+    return ", ".join(parts)

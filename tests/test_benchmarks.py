@@ -1,0 +1,48 @@
+"""Every benchmark runs the way `make bench` calls it: `python benchmarks/<script>.py` from the repository
+root, with only the installed package importable (not the repository root, so `benchmarks` is no package)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPTS = sorted(p.name for p in (REPO / "benchmarks").glob("*.py"))
+# The smallest setting of each script that `make bench` runs (benchmarks/bench_*.py).
+SMALLEST = {
+    "bench_generator.py": ["--batch", "2", "--iters", "1", "--train-batches", "1"],
+    "bench_phantoms.py": ["--n", "8", "--resolution", "32", "--repeats", "1"],
+    "bench_stream.py": ["--images", "64", "--batch", "32", "--pairs", "4"],
+    "bench_walker.py": ["--steps", "1", "--pairs", "2", "--n-steps", "4", "--presets", "tiny"],
+}
+
+
+def _as_make_does(script: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    # The editable install puts exactly the package on the path; a link in an empty folder does the
+    # same for this checkout's package, whichever checkout the installed one points at.
+    (tmp_path / "lightning_privgan").symlink_to(REPO / "lightning_privgan")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), WANDB_MODE="offline", NO_ALBUMENTATIONS_UPDATE="1", HF_HUB_OFFLINE="1")
+    return subprocess.run([sys.executable, f"benchmarks/{script}", *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_every_make_bench_script_has_a_smallest_setting():
+    assert sorted(s for s in SCRIPTS if s.startswith("bench_")) == sorted(SMALLEST)
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_benchmark_help_runs_from_the_repository_root(script, tmp_path):
+    result = _as_make_does(script, "--help", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "usage:" in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(SMALLEST))
+def test_benchmark_runs_through_at_its_smallest_setting(script, tmp_path):
+    result = _as_make_does(script, *SMALLEST[script], tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip()
