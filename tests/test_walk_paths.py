@@ -121,3 +121,17 @@ def test_bf16_autocast_lowers_the_loss_like_float32_and_rejects_unknown_modes():
     assert logs["bf16"][-1] == pytest.approx(logs["none"][-1], rel=0.01)
     with pytest.raises(ValueError, match="autocast must be one of"):
         walk(G, a, b, y, id_net, class_net, autocast="int8", **kwargs)
+
+
+def test_every_walk_setting_is_a_walk_keyword():
+    """A new WalkConfig field reaches walk() (and the stream's fresh mode) without another list to edit."""
+    import inspect
+    from dataclasses import fields
+
+    from lightning_privgan.config.sections.walk import WalkConfig
+    from lightning_privgan.walk.paths import STAGE_ONLY_WALK_KEYS, walk, walk_kwargs
+
+    cfg = {f.name: f"value of {f.name}" for f in fields(WalkConfig)}
+    kwargs = walk_kwargs(cfg)
+    assert set(kwargs) == set(cfg) - set(STAGE_ONLY_WALK_KEYS)
+    assert set(kwargs) <= set(inspect.signature(walk).parameters)

@@ -133,8 +133,14 @@ def _optimise(objective: PlanObjective, w_a: torch.Tensor, inner: torch.Tensor, 
     return inner.detach()
 
 
+# WalkConfig fields that configure the walk stage, not a walk: everything else is a walk() keyword.
+STAGE_ONLY_WALK_KEYS = ("methods", "pairs_per_chunk", "strip_paths")
+
+
 def walk_kwargs(walk_cfg) -> dict:
-    """walk()'s keyword arguments from the `walk` config section (everything but `methods`)."""
-    keys = ("n_steps", "optim_steps", "lr", "lambda_priv", "lambda_eq", "lambda_cls", "space", "noise_mode",
-            "clamp", "memory_budget_mb", "early_stop_patience", "early_stop_rel_tol", "autocast", "channels_last")
-    return {key: walk_cfg[key] for key in keys}
+    """walk()'s keyword arguments from the `walk` config section: every WalkConfig field but the stage's own."""
+    from dataclasses import fields
+
+    from ..config.sections.walk import WalkConfig
+
+    return {f.name: walk_cfg[f.name] for f in fields(WalkConfig) if f.name not in STAGE_ONLY_WALK_KEYS}
