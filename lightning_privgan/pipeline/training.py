@@ -7,6 +7,7 @@ from typing import Any
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint, RichProgressBar
 
+from .device_settings import ChannelsLast, apply_matmul_precision, use_cudnn_benchmark
 from .loggers import stage_loggers
 from .stage import StageContext
 
@@ -40,6 +41,9 @@ def make_trainer(
     cbs: list[pl.Callback] = [checkpoint, *(callbacks or [])]
     if t.progress_bar:
         cbs.append(RichProgressBar(leave=True))
+    if t.channels_last:
+        cbs.append(ChannelsLast())
+    apply_matmul_precision(t.tf32)
     kwargs: dict[str, Any] = dict(
         accelerator=t.accelerator,
         devices=t.devices,
@@ -47,6 +51,7 @@ def make_trainer(
         strategy=t.strategy,
         precision=t.precision,
         deterministic=t.deterministic,
+        benchmark=use_cudnn_benchmark(t),
         log_every_n_steps=t.log_every_n_steps,
         enable_progress_bar=t.progress_bar,
         enable_model_summary=False,
