@@ -111,7 +111,10 @@ class ImageStore:
 
     def __del__(self) -> None:
         if self._fd is not None and self._pid == os.getpid():
-            os.close(self._fd)
+            try:
+                os.close(self._fd)
+            except (OSError, TypeError):  # already closed, or interpreter shutdown
+                pass
 
     def _descriptor(self) -> int:
         if self._fd is None or self._pid != os.getpid():

@@ -1,6 +1,6 @@
 """From a source's decoded images + table to the validated manifest the data stage saves.
 
-Manifest columns (DESIGN.md, fixed): index (row into images.pt), path (file, or
+Manifest columns (DESIGN.md, fixed): index (row of the image store, images.u8), path (file, or
 "<npz>:<key>:<i>" for arrays), label, patient_id, split.
 """
 from __future__ import annotations

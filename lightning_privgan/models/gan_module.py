@@ -15,6 +15,10 @@ hooks fire only in that phase's backward, once. The penalty gets `+ logits * 0`
 (as stylegan2-ada does) so that every D parameter, even the output bias that R1
 does not reach, is in the graph; the network not being trained in a phase has
 requires_grad off, which DDP's find_unused_parameters (the stage turns it on) tolerates.
+
+Mixed precision (trainer.precision 16-mixed | bf16-mixed): Lightning runs training_step
+under autocast and scales every manual_backward; R1 and path length leave autocast
+(see _full_precision), the rest of the phase table is unchanged.
 """
 from __future__ import annotations
 
