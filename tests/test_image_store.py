@@ -152,3 +152,13 @@ def test_a_ddp_rank_reads_only_its_own_rows(tmp_path):
         pass
     assert sorted(counting.rows_read) == sorted(split_rows[list(sampler)].tolist())
     assert len(counting.rows_read) == len(split_rows) // 4
+
+
+def test_saving_real_data_elsewhere_copies_the_store(tmp_path):
+    images = _images(9, 1, 4, 4)
+    manifest = pd.DataFrame({"index": range(9), "path": list("abcdefghi"), "label": [0, 1] * 4 + [0],
+                             "patient_id": list("ABCDEFGHI"), "split": ["train"] * 9})
+    RealData(images, manifest, ["x", "y"]).save(tmp_path / "one")
+    loaded = RealData.load(tmp_path / "one")
+    loaded.save(tmp_path / "two")
+    assert torch.equal(RealData.load(tmp_path / "two").images.read(range(9)), images)

@@ -76,11 +76,13 @@ class ImageStoreWriter:
             self.abort()
 
 
-def write_image_store(folder: str | Path, images: torch.Tensor, chunk: int = 1024) -> "ImageStore":
-    """An in-memory uint8 [N, C, H, W] tensor -> a store."""
+def write_image_store(folder: str | Path, images, chunk: int = 1024) -> "ImageStore":
+    """uint8 [N, C, H, W] images (a tensor, or anything with `read(rows)`) -> a store, chunk by chunk."""
     with ImageStoreWriter(folder, tuple(images.shape[1:])) as writer:
         for start in range(0, len(images), chunk):
-            writer.append(images[start:start + chunk].contiguous())
+            rows = range(start, min(start + chunk, len(images)))
+            part = images[start:start + chunk] if isinstance(images, torch.Tensor) else images.read(rows)
+            writer.append(part.contiguous())
         return writer.close()
 
 

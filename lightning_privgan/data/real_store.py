@@ -83,8 +83,7 @@ class RealData:
         folder = Path(folder)
         stored_here = isinstance(self.images, ImageStore) and self.images.folder.resolve() == folder.resolve()
         if not stored_here:  # the data stage writes its store while decoding; this path is for the rest
-            images = self.images.images if isinstance(self.images, MemoryImages) else self.images.read(range(len(self.images)))
-            self.images = write_image_store(folder, images.contiguous())
+            self.images = write_image_store(folder, self.images)
         with atomic_path(folder / "manifest.csv") as tmp:
             self.manifest.loc[:, list(MANIFEST_COLUMNS)].to_csv(tmp, index=False)
         write_json_atomic(folder / "classes.json", {"class_names": list(self.class_names)})
