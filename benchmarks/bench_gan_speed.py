@@ -17,6 +17,7 @@ others 'tiny'. Prints a Markdown table; `--json` writes the rows too.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import time
 
@@ -92,6 +93,10 @@ def run_variant(name: str, res: int, batch: int, batches: int, warmup: int, devi
            "kimg_per_h": 3600 / s_per_kimg, "finite": all(torch.isfinite(p).all().item() for p in module.parameters())}
     if device == "cuda":
         row["peak_gb"] = torch.cuda.max_memory_allocated() / 2**30
+    del trainer, module, loader, images  # free this variant's memory before the next one is measured
+    gc.collect()
+    if device == "cuda":
+        torch.cuda.empty_cache()
     return row
 
 
