@@ -66,7 +66,10 @@ base-yaml: install ## regenerate experiments/base.yaml from the typed schema
 bench: install ## run the speed/memory benchmarks (prints figures)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
+gpu-check: ## on a GPU machine (system python3, wheels from .whl/): demo with ADA under 32-true and 16-mixed, GAN and walker speed, tb walk; one table
+	PYTHON=$(PYTHON) scripts/gpu_check.sh $(GPU_CHECK_ARGS)
+
 clean: ## remove run folders and caches (keeps .venv)
 	rm -rf runs lightning_logs .pytest_cache
 
-.PHONY: help install test test-all demo exp dry-run report slurm wandb-sync base-yaml bench clean
+.PHONY: help install test test-all demo exp dry-run report slurm wandb-sync base-yaml bench gpu-check clean

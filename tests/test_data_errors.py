@@ -18,7 +18,8 @@ from test_data_sources import write_image
 
 def _build(cpu_cfg, data: dict):
     cfg = cpu_cfg({"data": {"resolution": 16, **data}})
-    return build_manifest(load_source(cfg.data, seed=0), cfg.data, seed=0)
+    source = load_source(cfg.data, seed=0).write_images(cfg.runs_root + "/images")  # decodes the files
+    return build_manifest(source, cfg.data, seed=0)
 
 
 def _csv(tmp_path: Path, rows: list[tuple[str, int]], bad: set[int] = frozenset()) -> Path:

@@ -22,7 +22,7 @@ def write_image(path: Path, seed: int, mode: str = "L", size=(40, 30), fmt: str 
 
 def load(cpu_cfg, data: dict):
     cfg = cpu_cfg({"data": {"resolution": RES, **data}})
-    source = load_source(cfg.data, seed=0)
+    source = load_source(cfg.data, seed=0).write_images(cfg.runs_root + "/images")  # decodes the files
     return source, build_manifest(source, cfg.data, seed=0)
 
 

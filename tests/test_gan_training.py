@@ -84,7 +84,7 @@ DDP_SCRIPT = textwrap.dedent("""
     from lightning_privgan.pipeline.stage import StageContext
     from lightning_privgan.stages.gan import STAGE
     run = Path({run!r})
-    if not (run / "data" / "images.pt").exists():
+    if not (run / "data" / "images.json").exists():
         write_phantom_data(run, num_patients=10, scans=3, resolution=16)
     cfg = config_from_dict({{"trainer": {{"accelerator": "cpu", "devices": 2, "strategy": "ddp", "progress_bar": False}},
                             "gan": {gan!r}}})

@@ -34,6 +34,7 @@ CHOICES = {
     "stream.refresh": ("fresh", "cache"),
     "logger.wandb.mode": ("offline", "online", "disabled"),
     "walk.autocast": ("none", "bf16", "fp16"),
+    "trainer.precision": ("32-true", "16-mixed", "bf16-mixed"),
     "audit.path_distance": ("auditor", "ssim", "l2", "lpips"),
 }
 LIST_CHOICES = {

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .image_dataset import ImageDataset
+from .image_store import LazyImages
 from .real_store import SplitTensors
 
 HELDOUT_SCANS = "heldout_scans"
@@ -23,7 +24,7 @@ AUGMENTED_VIEWS = "augmented_views"
 
 @dataclass
 class IdentitySplit:
-    train_images: torch.Tensor  # float [N, C, H, W] in [-1, 1]
+    train_images: LazyImages | torch.Tensor  # float [N, C, H, W] in [-1, 1]
     train_labels: torch.Tensor  # identity index
     val_images: torch.Tensor
     val_labels: torch.Tensor
@@ -54,6 +55,11 @@ def augmented_views(images: torch.Tensor, transform) -> torch.Tensor:
     return torch.stack([views[i][0] for i in range(len(views))])
 
 
+def _subset(images, mask: torch.Tensor):
+    """Rows of a lazy split stay lazy (no float copy of the train split); tensors are indexed."""
+    return images.subset(mask) if isinstance(images, LazyImages) else images[mask]
+
+
 def split_identity_data(train: SplitTensors, identities: list[str], seed: int, view_transform=None) -> IdentitySplit:
     """Train/val of φ_id from the `train` split: one held-out scan per multi-scan patient,
     else augmented views (see the module docstring)."""
@@ -70,9 +76,9 @@ def split_identity_data(train: SplitTensors, identities: list[str], seed: int, v
         is_val = torch.zeros(len(labels), dtype=torch.bool)
         is_val[held] = True
         return IdentitySplit(
-            train_images=train.images[~is_val],
+            train_images=_subset(train.images, ~is_val),
             train_labels=labels[~is_val],
-            val_images=train.images[is_val],
+            val_images=_subset(train.images, is_val),
             val_labels=labels[is_val],
             protocol=HELDOUT_SCANS,
             heldout_rows=sorted(int(train.rows[i]) for i in held),

@@ -7,19 +7,23 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, get_worker_info
 
+from .image_store import LazyImages
 from .real_store import to_model_range, to_uint8
 
 
 class ImageDataset(Dataset):
-    """`images` uint8 [N, C, H, W] or float in [-1, 1] (converted once to uint8 for storage:
-    a quarter of the memory, and albumentations works on uint8 anyway); `transform`
-    (albumentations, uint8 HWC -> float HWC in [-1, 1], see transforms.build_train_transform)
-    or None for plain conversion."""
+    """`images` a LazyImages view of the data stage's store (each item read from disk when
+    asked for: the usual case), uint8 [N, C, H, W], or float in [-1, 1] (converted once to
+    uint8 for storage: a quarter of the memory, and albumentations works on uint8 anyway);
+    `transform` (albumentations, uint8 HWC -> float HWC in [-1, 1], see
+    transforms.build_train_transform) or None for plain conversion."""
 
-    def __init__(self, images: torch.Tensor, targets, transform: Callable | None = None):
-        if images.ndim != 4:
+    def __init__(self, images: LazyImages | torch.Tensor, targets, transform: Callable | None = None):
+        if len(images.shape) != 4:
             raise ValueError(f"images must be [N, C, H, W], got {images.dtype} {tuple(images.shape)}")
-        if images.dtype != torch.uint8:
+        if isinstance(images, LazyImages):
+            pass  # read per item, see _uint8
+        elif images.dtype != torch.uint8:
             if not images.is_floating_point():
                 raise ValueError(f"images must be uint8 or float in [-1, 1], got {images.dtype}")
             images = to_uint8(images)
@@ -32,10 +36,13 @@ class ImageDataset(Dataset):
     def __len__(self) -> int:
         return len(self.images)
 
+    def _uint8(self, i: int) -> torch.Tensor:
+        return self.images.uint8(i) if isinstance(self.images, LazyImages) else self.images[i]
+
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         if self.transform is None:
-            return to_model_range(self.images[i]), self.targets[i]
-        hwc = np.ascontiguousarray(self.images[i].permute(1, 2, 0).numpy())
+            return to_model_range(self._uint8(i)), self.targets[i]
+        hwc = np.ascontiguousarray(self._uint8(i).permute(1, 2, 0).numpy())
         out = self.transform(image=hwc)["image"]
         if out.ndim == 2:  # some transforms drop a singleton channel
             out = out[:, :, None]

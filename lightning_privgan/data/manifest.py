@@ -1,16 +1,22 @@
 """From a source's decoded images + table to the validated manifest the data stage saves.
 
-Manifest columns (DESIGN.md, fixed): index (row into images.pt), path (file, or
+Manifest columns (DESIGN.md, fixed): index (row of the image store, images.u8), path (file, or
 "<npz>:<key>:<i>" for arrays), label, patient_id, split.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
 
+import numpy as np
 import pandas as pd
 import torch
 
 from .errors import DataError
+from .image_store import ImageStore, ImageStoreWriter
+from .images import DecodedFiles
+from .source_notes import merge_notes
 from .real_store import MANIFEST_COLUMNS
 from .splits import assign_splits
 
@@ -18,13 +24,50 @@ SOURCE_COLUMNS = ("path", "label", "patient_id", "official_split")
 
 
 @dataclass
-class SourceData:
-    """What every source builder returns: decoded images and one table row per image."""
+class ImageChunks:
+    """Images a source hands out chunk by chunk (decoded files, generated phantoms), so that
+    the data stage writes them to its store without ever holding the whole set. Each chunk
+    covers the next rows of the source table: `kept` marks the rows whose image is in
+    `images` (False for files skipped under on_bad_image=skip, listed in `bad`)."""
 
-    images: torch.Tensor  # uint8 [N, C, H, W]
+    shape: tuple[int, int, int]  # C, H, W
+    chunks: Callable[[], Iterator[DecodedFiles]]
+
+
+@dataclass
+class SourceData:
+    """What every source builder returns: images and one table row per image."""
+
+    images: torch.Tensor | ImageChunks | ImageStore  # uint8 [N, C, H, W], produced lazily, or stored
     table: pd.DataFrame  # SOURCE_COLUMNS; official_split is "" where the data set has none
     bad_images: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) skipped
     notes: dict[str, list[str]] = field(default_factory=dict)  # kind (source_notes.NOTE_TEXT) -> files
+
+    def write_images(self, folder: str | Path, chunk: int = 512) -> "SourceData":
+        """Write the images to an image store in `folder` (one chunk in memory at a time) and
+        return the source with that store, the table of the images kept and every skipped file."""
+        if isinstance(self.images, ImageStore):
+            return self
+        images = self.images
+        if isinstance(images, torch.Tensor):
+            if images.dtype != torch.uint8 or images.ndim != 4:
+                raise DataError(f"source images must be uint8 [N, C, H, W], got {images.dtype} {tuple(images.shape)}")
+            tensor = images
+            images = ImageChunks(tuple(tensor.shape[1:]), lambda: (
+                DecodedFiles(tensor[i:i + chunk].contiguous(), np.ones(len(tensor[i:i + chunk]), bool))
+                for i in range(0, len(tensor), chunk)))
+        kept, bad, notes = [], list(self.bad_images), merge_notes(self.notes)
+        with ImageStoreWriter(folder, images.shape) as writer:
+            for part in images.chunks():
+                writer.append(part.images)
+                kept.append(part.kept)
+                bad.extend(part.bad)
+                notes = merge_notes(notes, part.notes)
+            store = writer.close()
+        kept_rows = np.concatenate(kept) if kept else np.zeros(0, bool)
+        if len(kept_rows) != len(self.table):
+            raise DataError(f"the source produced images for {len(kept_rows)} of its {len(self.table)} table rows")
+        return SourceData(images=store, table=self.table[kept_rows].reset_index(drop=True), bad_images=bad, notes=notes)
 
 
 def source_table(paths, labels, patient_ids, official_splits=None) -> pd.DataFrame:
@@ -52,11 +95,13 @@ def validate_source(source: SourceData, num_classes: int, class_names=None) -> N
     missing = [c for c in SOURCE_COLUMNS if c not in table]
     if missing:
         raise DataError(f"source table lacks column(s) {missing}")
+    if isinstance(images, ImageChunks):
+        raise DataError("source images are not decoded yet: call SourceData.write_images(folder) first")
     if len(table) != len(images):
         raise DataError(f"source has {len(table)} table rows but {len(images)} images")
     if len(table) == 0:
         raise DataError("the data set is empty: no image was found (or every image was skipped)")
-    if images.dtype != torch.uint8 or images.ndim != 4:
+    if isinstance(images, torch.Tensor) and (images.dtype != torch.uint8 or images.ndim != 4):
         raise DataError(f"source images must be uint8 [N, C, H, W], got {images.dtype} {tuple(images.shape)}")
 
     labels = pd.to_numeric(table["label"], errors="coerce")

@@ -17,6 +17,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from .image_dataset import ImageDataset, reseed_worker_transform
+from .image_store import LazyImages
 from .real_store import SPLITS, RealData
 
 LABEL_KINDS = ("diagnosis", "identity")
@@ -92,7 +93,7 @@ class RealDataModule(pl.LightningDataModule):
         views_of_train = split == "val" and self.label_kind == "identity" and len(self._identity_val) == 0
         augmented = split == "train" or views_of_train
         transform = self.train_transform if augmented else None
-        return ImageDataset(self.real.images[torch.as_tensor(rows, dtype=torch.long)], self._targets(rows), transform)
+        return ImageDataset(LazyImages(self.real.images, rows), self._targets(rows), transform)
 
     def class_counts(self, split: str = "train") -> torch.Tensor:
         """Images per target class in a split (for inverse-frequency loss weights)."""

@@ -1,7 +1,9 @@
 """The data stage's artifact: a manifest plus the decoded images, and typed access to a split.
 
 Every model-side consumer (GAN, classifiers, anchors, audit) reads real data through
-`RealData.load(run_dir / "data")`, so decoding happens once per experiment.
+`RealData.load(run_dir / "data")`, so decoding happens once per experiment. The images
+stay on disk (data/image_store.py): a split is a LazyImages view that reads the rows a
+consumer indexes, so no process holds a float copy of a split, or the whole set.
 """
 from __future__ import annotations
 
@@ -13,15 +15,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..pipeline.atomic import atomic_path, torch_save_atomic, write_json_atomic
+from ..pipeline.atomic import atomic_path, write_json_atomic
+from .image_store import HEADER_FILE, ImageStore, LazyImages, MemoryImages, write_image_store
+from .image_store import to_model_range  # noqa: F401  (re-exported: the conversion lives beside to_uint8)
 
 SPLITS = ("train", "holdout", "val", "test")
 MANIFEST_COLUMNS = ("index", "path", "label", "patient_id", "split")
-
-
-def to_model_range(images_uint8: torch.Tensor) -> torch.Tensor:
-    """uint8 [0, 255] -> float [-1, 1], the range of every image in the model world."""
-    return images_uint8.float().div_(127.5).sub_(1.0)
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -31,7 +30,7 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class SplitTensors:
-    images: torch.Tensor  # float [N, C, H, W] in [-1, 1]
+    images: LazyImages | torch.Tensor  # float [N, C, H, W] in [-1, 1], read when indexed
     labels: torch.Tensor  # long [N]
     patient_ids: np.ndarray  # str [N]
     rows: np.ndarray  # int [N], manifest index of each image
@@ -42,9 +41,13 @@ class SplitTensors:
 
 @dataclass
 class RealData:
-    images: torch.Tensor  # uint8 [N, C, H, W]; row i <-> manifest.index == i
+    images: ImageStore | MemoryImages | torch.Tensor  # uint8 [N, C, H, W]; row i <-> manifest.index == i
     manifest: pd.DataFrame
     class_names: list[str]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.images, torch.Tensor):  # built in memory (tests, small sources)
+            self.images = MemoryImages(self.images)
 
     @property
     def num_classes(self) -> int:
@@ -65,7 +68,7 @@ class RealData:
         rows = self.manifest.loc[self.manifest["split"] == name, "index"].to_numpy().copy()
         sub = self.manifest.set_index("index").loc[rows]
         return SplitTensors(
-            images=to_model_range(self.images[torch.as_tensor(rows)]),
+            images=LazyImages(self.images, rows),
             labels=torch.as_tensor(sub["label"].to_numpy().copy(), dtype=torch.long),
             patient_ids=sub["patient_id"].astype(str).to_numpy(),
             rows=rows,
@@ -78,7 +81,9 @@ class RealData:
 
     def save(self, folder: str | Path) -> None:
         folder = Path(folder)
-        torch_save_atomic(self.images.contiguous(), folder / "images.pt")
+        stored_here = isinstance(self.images, ImageStore) and self.images.folder.resolve() == folder.resolve()
+        if not stored_here:  # the data stage writes its store while decoding; this path is for the rest
+            self.images = write_image_store(folder, self.images)
         with atomic_path(folder / "manifest.csv") as tmp:
             self.manifest.loc[:, list(MANIFEST_COLUMNS)].to_csv(tmp, index=False)
         write_json_atomic(folder / "classes.json", {"class_names": list(self.class_names)})
@@ -86,12 +91,18 @@ class RealData:
     @classmethod
     def load(cls, folder: str | Path) -> "RealData":
         folder = Path(folder)
-        for name in ("images.pt", "manifest.csv", "classes.json"):
+        for name in ("manifest.csv", "classes.json"):
             if not (folder / name).is_file():
                 raise FileNotFoundError(f"data stage output {folder / name} is missing; run the 'data' stage first")
+        if (folder / HEADER_FILE).is_file():
+            images = ImageStore(folder)
+        elif (folder / "images.pt").is_file():
+            # A run folder from before the lazy store: small sets only were ever written this way.
+            images = MemoryImages(torch.load(folder / "images.pt", weights_only=True))
+        else:
+            raise FileNotFoundError(f"data stage output {folder / HEADER_FILE} is missing; run the 'data' stage first")
         manifest = pd.read_csv(folder / "manifest.csv", dtype={"patient_id": str, "path": str})
-        images = torch.load(folder / "images.pt", weights_only=True)
         class_names = json.loads((folder / "classes.json").read_text())["class_names"]
         if len(manifest) != len(images):
-            raise ValueError(f"{folder}: manifest has {len(manifest)} rows but images.pt holds {len(images)} images")
+            raise ValueError(f"{folder}: manifest has {len(manifest)} rows but the image store holds {len(images)} images")
         return cls(images=images, manifest=manifest, class_names=class_names)

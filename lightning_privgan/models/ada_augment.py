@@ -4,14 +4,43 @@ Every transform is applied to reals and fakes alike and is differentiable with r
 to the image, so G learns through it; with p < ~0.8 the augmentations do not 'leak'
 into the generated distribution. p is adapted from the overfitting heuristic
 r_t = E[sign(D(real))] toward `target`.
+
+R1 differentiates D's gradient w.r.t. the augmented reals once more (double backward).
+The geometric part is therefore built from `torch.gather` with integer indices, not from
+`grid_sample`: CUDA has no derivative of grid_sampler_2d_backward, while gather's
+backward (a scatter-add) and its backward (a gather again) are plain linear index maps on
+every device. The shifts are whole pixels, so the gather is exact: it picks the same
+pixels as nearest-neighbour grid_sample with reflection padding (align_corners=False).
 """
 from __future__ import annotations
 
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+
+def reflect_index(index: torch.Tensor, size: int) -> torch.Tensor:
+    """Reflect integer pixel indices into [0, size) about the outer pixel edges
+    (…, 1, 0 | 0, 1, …, size-1 | size-1, size-2, …), the reflection padding of
+    grid_sample with align_corners=False; any distance from the image is folded."""
+    period = index.remainder(2 * size)
+    return torch.where(period < size, period, 2 * size - 1 - period)
+
+
+def shift_and_flip(img: torch.Tensor, shift: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
+    """out[n, :, y, x] = img[n, :, reflect(y + shift_y), reflect(x' + shift_x)], x' = W-1-x where flipped.
+
+    `shift` long [N, 2] (x, y) in pixels, `flip` bool [N]. Rows then columns are gathered
+    (two 1-D index maps instead of one 2-D one: the index tensors stay [N, 1, H, W]-sized).
+    """
+    n, c, h, w = img.shape
+    xs = torch.arange(w, device=img.device).expand(n, w)
+    xs = torch.where(flip[:, None], w - 1 - xs, xs)
+    src_x = reflect_index(xs + shift[:, :1], w)  # [N, W]
+    src_y = reflect_index(torch.arange(h, device=img.device)[None] + shift[:, 1:], h)  # [N, H]
+    rows = img.gather(2, src_y[:, None, :, None].expand(n, c, h, w))
+    return rows.gather(3, src_x[:, None, None, :].expand(n, c, h, w))
 
 
 class AdaptiveAugment(nn.Module):
@@ -34,18 +63,14 @@ class AdaptiveAugment(nn.Module):
             return img
         n, _, h, w = img.shape
         dev = img.device
-        # Geometric: integer translation (and optional x-flip) by grid_sample with
-        # reflection padding; shifts are whole pixels so no blur is introduced.
-        theta = torch.eye(2, 3, device=dev).repeat(n, 1, 1)
+        # Geometric: integer translation (and optional x-flip) with reflection padding;
+        # whole-pixel shifts introduce no blur. (The random draws keep their order.)
+        flip = torch.zeros(n, dtype=torch.bool, device=dev)
         if self.flip:
-            flip = 1 - 2 * (self._mask(n, dev) * torch.randint(0, 2, (n,), device=dev))
-            theta[:, 0, 0] = flip
+            flip = (self._mask(n, dev) * torch.randint(0, 2, (n,), device=dev)) > 0
         shift = torch.round((torch.rand(n, 2, device=dev) * 2 - 1) * self.translate * torch.tensor([w, h], device=dev))
         shift = shift * self._mask(n, dev)[:, None]
-        theta[:, 0, 2] = shift[:, 0] * 2 / w
-        theta[:, 1, 2] = shift[:, 1] * 2 / h
-        grid = F.affine_grid(theta, list(img.shape), align_corners=False)
-        img = F.grid_sample(img, grid.to(img.dtype), mode="nearest", padding_mode="reflection", align_corners=False)
+        img = shift_and_flip(img, shift.long(), flip)
         # Colour: brightness (additive) and contrast (log-normal scale around the image mean).
         bright = torch.randn(n, device=dev) * self.brightness_std * self._mask(n, dev)
         img = img + bright[:, None, None, None].to(img.dtype)

@@ -15,6 +15,10 @@ hooks fire only in that phase's backward, once. The penalty gets `+ logits * 0`
 (as stylegan2-ada does) so that every D parameter, even the output bias that R1
 does not reach, is in the graph; the network not being trained in a phase has
 requires_grad off, which DDP's find_unused_parameters (the stage turns it on) tolerates.
+
+Mixed precision (trainer.precision 16-mixed | bf16-mixed): Lightning runs training_step
+under autocast and scales every manual_backward; R1 and path length leave autocast
+(see _full_precision), the rest of the phase table is unchanged.
 """
 from __future__ import annotations
 
@@ -63,6 +67,12 @@ class GANModule(pl.LightningModule):
         if not self.cfg.mixed_precision:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
+
+    def _full_precision(self):
+        """R1 and path length differentiate twice, and their inner gradient (autograd.grad)
+        gets no loss scale: in fp16 it under- or overflows. Under any trainer.precision they
+        run in fp32; the outer backward still goes through manual_backward (scaled)."""
+        return torch.autocast(self.device.type, enabled=False)
 
     def _run_D(self, img: torch.Tensor, c) -> torch.Tensor:
         return self.D(self.augment(img), c).float()
@@ -113,12 +123,13 @@ class GANModule(pl.LightningModule):
         self._ada_signs.append(logits_real.detach().sign().mean())
         self.log("loss/D", loss_d.detach(), prog_bar=True)
 
-        # D reg: lazy R1 on reals, in fp32 (its second-order gradients are fragile in bf16)
+        # D reg: lazy R1 on reals, in fp32 (its second-order gradients are fragile in bf16/fp16)
         if cfg.r1_gamma > 0 and idx % cfg.r1_interval == 0:
-            real_r = real.detach().requires_grad_(True)
-            logits = self._run_D(real_r, c_real)
-            (grad,) = torch.autograd.grad(logits.sum(), real_r, create_graph=True)
-            penalty = grad.square().sum(dim=[1, 2, 3]).mean()
+            with self._full_precision():
+                real_r = real.detach().float().requires_grad_(True)
+                logits = self._run_D(real_r, c_real)
+                (grad,) = torch.autograd.grad(logits.sum(), real_r, create_graph=True)
+                penalty = grad.square().sum(dim=[1, 2, 3]).mean()
             self._step(opt_d, (penalty * (cfg.r1_gamma / 2) + logits.mean() * 0) * cfg.r1_interval)
             self.log("loss/r1", penalty.detach())
 
@@ -133,6 +144,10 @@ class GANModule(pl.LightningModule):
         self.log("progress/kimg", self.kimg, prog_bar=True)
 
     def _path_length_loss(self, batch: int, c_real) -> torch.Tensor:
+        with self._full_precision():
+            return self._path_length_loss_fp32(batch, c_real)
+
+    def _path_length_loss_fp32(self, batch: int, c_real) -> torch.Tensor:
         z = torch.randn(batch, self.G.z_dim, device=self.device)
         c = None if c_real is None else self._fake_labels(c_real)[:batch]
         ws = self.G.mapping(z, c)

@@ -8,6 +8,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint, RichProgressBar
 
 from .checkpoint_files import AtomicCheckpointIO, loadable_or_moved_aside
+from .device_settings import ChannelsLast, apply_matmul_precision, use_cudnn_benchmark
 from .loggers import stage_loggers
 from .stage import StageContext
 
@@ -41,6 +42,9 @@ def make_trainer(
     cbs: list[pl.Callback] = [checkpoint, *(callbacks or [])]
     if t.progress_bar:
         cbs.append(RichProgressBar(leave=True))
+    if t.channels_last:
+        cbs.append(ChannelsLast())
+    apply_matmul_precision(t.tf32)
     kwargs: dict[str, Any] = dict(
         accelerator=t.accelerator,
         devices=t.devices,
@@ -48,6 +52,7 @@ def make_trainer(
         strategy=t.strategy,
         precision=t.precision,
         deterministic=t.deterministic,
+        benchmark=use_cudnn_benchmark(t),
         log_every_n_steps=t.log_every_n_steps,
         enable_progress_bar=t.progress_bar,
         enable_model_summary=False,

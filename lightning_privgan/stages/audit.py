@@ -71,6 +71,12 @@ def _path_curves(ctx, art, ref, kind_name: str):
     return curves, pd.DataFrame(table)
 
 
+def _read_whole(split):
+    from dataclasses import replace
+
+    return replace(split, images=split.images.materialize())
+
+
 def run(ctx: StageContext) -> None:
     from ..audit.fd_features import choose_fd_features, fd_between
     from ..audit.lpips_net import load_lpips
@@ -88,7 +94,9 @@ def run(ctx: StageContext) -> None:
     cfg, acfg = ctx.cfg, ctx.cfg.audit
     device = eval_device(ctx)
     data = RealData.load(ctx.input("data"))
-    train, holdout, val = data.split("train"), data.split("holdout"), data.split("val")
+    # The audit compares every synthetic image with every real one (nearest-real distances,
+    # FD, shadow pools): it reads these three splits whole, as float tensors.
+    train, holdout, val = (_read_whole(data.split(name)) for name in ("train", "holdout", "val"))
     auditor = load_classifier(ctx.input("auditor") / "model.pt", map_location=device).requires_grad_(False)
     identities = json.loads((ctx.input("auditor") / "identities.json").read_text())["identities"]
     skipped, names = [], list(acfg.distances)

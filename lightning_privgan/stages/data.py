@@ -1,5 +1,6 @@
 """Stage `data`: read the configured source once, validate it, split it by patient, and
-save the decoded uint8 images with their manifest (RealData) for every later stage."""
+save the decoded uint8 images (a lazily read image store) with their manifest (RealData)
+for every later stage."""
 from __future__ import annotations
 
 import json
@@ -33,7 +34,8 @@ def _print_summary(ctx: StageContext, summary: dict, class_names: list[str]) -> 
 
 def run_data_stage(ctx: StageContext) -> None:
     data_cfg = ctx.cfg.data
-    source = load_source(data_cfg, seed=ctx.seed("source"))
+    # Images go straight to the stage's image store, one chunk at a time (data/image_store.py).
+    source = load_source(data_cfg, seed=ctx.seed("source")).write_images(ctx.out)
     if source.bad_images:
         # on_bad_image=skip: say how many and which, and keep the list beside the data.
         with atomic_path(ctx.out / "bad_images.csv") as tmp:

@@ -11,8 +11,9 @@ from typing import Callable
 import pytorch_lightning as pl
 import torch
 from omegaconf import OmegaConf
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
+from ..data.image_dataset import ImageDataset
 from ..data.position_sampler import PositionBatchSampler
 from ..data.real_store import RealData
 from ..models.gan_checkpoint import KimgCheckpoint
@@ -42,7 +43,7 @@ def real_train_loader(data: RealData, per_rank_batch: int, num_workers: int, see
     if len(train) < per_rank_batch:
         raise ValueError(f"the train split holds {len(train)} images, fewer than one per-rank GAN batch "
                          f"({per_rank_batch}); lower gan.batch_size")
-    dataset = TensorDataset(train.images, train.labels)
+    dataset = ImageDataset(train.images, train.labels)  # reads each image when drawn (DDP: only this rank's)
     sampler = PositionBatchSampler(len(dataset), per_rank_batch, seed, position)
     return DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers,
                       generator=torch.Generator().manual_seed(seed))

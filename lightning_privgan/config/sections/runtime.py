@@ -15,6 +15,9 @@ class TrainerConfig:
     deterministic: bool = field(default=False, metadata={"help": "torch deterministic algorithms"})
     log_every_n_steps: int = field(default=10, metadata={"help": "logger cadence in optimiser steps"})
     progress_bar: bool = field(default=True, metadata={"help": "rich progress bars"})
+    tf32: bool = field(default=True, metadata={"help": "TF32 in CUDA matmuls/convolutions (Ampere+; no effect on CPU)"})
+    cudnn_benchmark: bool = field(default=True, metadata={"help": "cudnn picks convolution algorithms by timing (off under deterministic)"})
+    channels_last: bool = field(default=False, metadata={"help": "channels-last (NHWC) weights and activations in training stages; pays with 16-mixed/bf16-mixed on GPUs"})
 
 
 @dataclass

@@ -7,7 +7,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..errors import DataError
 from ..images import decode_files
-from ..manifest import SourceData, source_table
+from ..manifest import ImageChunks, SourceData, source_table
 from ..source_notes import merge_notes
 
 
@@ -30,21 +30,32 @@ def require_file(path: Path, what: str) -> Path:
     return path
 
 
+DECODE_CHUNK = 256  # files decoded per chunk: ~50 MB of 256-px RGB images in memory at a time
+
+
 def decode_records(paths, labels, patient_ids, data_cfg, official_splits=None,
                    notes: dict[str, list[str]] | None = None) -> SourceData:
-    """Decode `paths` at the configured channels/resolution; drop bad files when on_bad_image=skip."""
+    """The listed files as a source whose images are decoded chunk by chunk, at the configured
+    channels/resolution, while the data stage writes them (bad files dropped when on_bad_image=skip).
+    `notes` are the source's own warnings (e.g. unmatched file names); decoding adds its own per chunk."""
     table = source_table([str(p) for p in paths], labels, patient_ids, official_splits)
-    columns = (TextColumn("decoding images"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, transient=True) as progress:
-        task = progress.add_task("decode", total=len(table))
-        decoded = decode_files(
-            table["path"].tolist(),
-            channels=int(data_cfg.channels),
-            resolution=int(data_cfg.resolution),
-            on_bad_image=str(data_cfg.on_bad_image),
-            num_threads=max(1, int(data_cfg.num_workers)),
-            progress=lambda n: progress.advance(task, n),
-            min_side=int(data_cfg.min_side),
-        )
-    return SourceData(images=decoded.images, table=table[decoded.kept].reset_index(drop=True), bad_images=decoded.bad,
-                      notes=merge_notes(notes or {}, decoded.notes))
+    channels, resolution = int(data_cfg.channels), int(data_cfg.resolution)
+    files = table["path"].tolist()
+
+    def chunks():
+        columns = (TextColumn("decoding images"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, transient=True) as progress:
+            task = progress.add_task("decode", total=len(files))
+            for start in range(0, len(files), DECODE_CHUNK):
+                yield decode_files(
+                    files[start:start + DECODE_CHUNK],
+                    channels=channels,
+                    resolution=resolution,
+                    on_bad_image=str(data_cfg.on_bad_image),
+                    num_threads=max(1, int(data_cfg.num_workers)),
+                    progress=lambda n: progress.advance(task, n),
+                    min_side=int(data_cfg.min_side),
+                )
+
+    return SourceData(images=ImageChunks((channels, resolution, resolution), chunks), table=table,
+                      notes=merge_notes(notes or {}))

@@ -35,7 +35,8 @@ class MinibatchStd(nn.Module):
         # Largest group size <= group_size that divides the (per-rank) batch.
         g = max(d for d in range(1, min(self.group_size, n) + 1) if n % d == 0)
         f = self.num_channels
-        y = x.reshape(g, -1, f, c // f, h, w).float()
+        # at least fp32 under autocast (a variance of half floats loses precision); float64 stays float64
+        y = x.reshape(g, -1, f, c // f, h, w).to(torch.promote_types(x.dtype, torch.float32))
         y = (y - y.mean(0)).square().mean(0).add(1e-8).sqrt()  # [n/g, f, c/f, h, w]
         y = y.mean(dim=[2, 3, 4]).reshape(-1, f, 1, 1).repeat(g, 1, h, w)
         return torch.cat([x, y.to(x.dtype)], dim=1)
