@@ -39,7 +39,7 @@ def make_trainer(
     )
     cbs: list[pl.Callback] = [checkpoint, *(callbacks or [])]
     if t.progress_bar:
-        cbs.append(RichProgressBar(leave=True))
+        cbs.append(RichProgressBar())  # one bar per fit, reset each epoch (leave=True left one per epoch)
     kwargs: dict[str, Any] = dict(
         accelerator=t.accelerator,
         devices=t.devices,
