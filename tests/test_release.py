@@ -175,3 +175,15 @@ def test_overwrite_replaces_a_previous_release_whole(run_dir, tmp_path):
     export_release(run_dir, out, "plan", num=5, seed=4, overwrite=True)
     assert len(pd.read_csv(out / "manifest.csv")) == len(list((out / "images").iterdir())) == 5
     assert verify_release(out).ok and [p.name for p in tmp_path.iterdir()] == ["release"]  # no temporary left
+
+
+def test_the_card_warns_when_the_gate_changes_the_class_balance():
+    from lightning_privgan.release.limits import known_limits
+
+    method = {"anchors": {"method": "ksame", "k": 3}, "source": "plan", "gan": {"kimg": 10}}
+    audit = {"quality": {"fd": None}, "count": 50}
+    gate = {"drawn_class_counts": {"normal": 50, "disease": 50}, "allow_failing": False, "failed": 50}
+    shifted = known_limits(method, gate, audit, {}, {"normal": 5, "disease": 45})
+    kept = known_limits(method, gate, audit, {}, {"normal": 24, "disease": 26})
+    assert any("normal 50, disease 50; released: normal 5, disease 45" in line for line in shifted)
+    assert not any("class balance" in line for line in kept)

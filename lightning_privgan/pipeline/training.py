@@ -41,7 +41,7 @@ def make_trainer(
     )
     cbs: list[pl.Callback] = [checkpoint, *(callbacks or [])]
     if t.progress_bar:
-        cbs.append(RichProgressBar(leave=True))
+        cbs.append(RichProgressBar())  # one bar per fit, reset each epoch (leave=True left one per epoch)
     if t.channels_last:
         cbs.append(ChannelsLast())
     apply_matmul_precision(t.tf32)

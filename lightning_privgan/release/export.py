@@ -113,7 +113,9 @@ def export_release(run_dir: Path, out: Path, source: str = "plan", num: int = 10
     gate = {"criteria": list(GATE_CRITERIA), "candidates": num, "passed": int(passed.sum()),
             "failed": int((~passed).sum()), "failed_near_duplicate": {k: int(d.sum()) for k, d in audit.near_duplicate.items()},
             "failed_reidentified": int(audit.reidentified.sum()), "identical_to_real_left_out": int(copies.sum()),
-            "allow_failing": bool(allow_failing), "failing_included": int((keep & ~passed).sum())}
+            "allow_failing": bool(allow_failing), "failing_included": int((keep & ~passed).sum()),
+            # The gate may drop one class far more than another (its images look alike): say so.
+            "drawn_class_counts": {name: int((labels.long() == i).sum()) for i, name in enumerate(inputs.class_names)}}
     released = {**audit.summary(keep), "quality": set_quality(stored[keep], inputs)}
     run_audit = _run_audit_context(inputs, source)
     kept_labels = labels[keep].long()
@@ -130,8 +132,8 @@ def export_release(run_dir: Path, out: Path, source: str = "plan", num: int = 10
         "audit": released,
         "candidates_audit": audit.summary(),
         "run_audit": run_audit,
-        "limits": known_limits(method, gate, released, run_audit),
     }
+    release["limits"] = known_limits(method, gate, released, run_audit, release["what"]["class_counts"])
     manifest = _manifest(labels, inputs.class_names, source, pair_idx, step_pos, audit, keep)
     folder = write_release(target, pixels[keep], manifest, release)
     return ExportResult(folder, num, int(keep.sum()), gate["failed"], release)

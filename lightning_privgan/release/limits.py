@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 
-def known_limits(method: dict, gate: dict, audit: dict, run: dict) -> list[str]:
+def _class_shift(drawn: dict, released: dict) -> float:
+    """Largest change of a class's share between the drawn and the released images."""
+    n_drawn, n_released = sum(drawn.values()), sum(released.values())
+    return max(abs(released.get(c, 0) / max(n_released, 1) - drawn[c] / max(n_drawn, 1)) for c in drawn)
+
+
+def known_limits(method: dict, gate: dict, audit: dict, run: dict, class_counts: dict) -> list[str]:
     limits = [
         "No formal privacy guarantee (such as differential privacy): the figures above are measurements against "
         "the real training images and one auditor network; a stronger or better-informed attacker may do better.",
@@ -27,6 +33,10 @@ def known_limits(method: dict, gate: dict, audit: dict, run: dict) -> list[str]:
                       "of the re-identification rate is false alarms.")
     if run.get("skipped"):
         limits.extend(f"The run's audit skipped: {why}" for why in run["skipped"])
+    if _class_shift(gate["drawn_class_counts"], class_counts) > 0.1:
+        fmt = lambda counts: ", ".join(f"{c} {n}" for c, n in counts.items())  # noqa: E731
+        limits.append(f"The gate changed the class balance (drawn: {fmt(gate['drawn_class_counts'])}; released: "
+                      f"{fmt(class_counts)}): weigh or resample the classes before training on the set.")
     if gate["allow_failing"] and gate["failed"]:
         limits.append(f"{gate['failed']} images that failed the privacy gate are included (marked `fail`).")
     limits.append(f"Generated from a GAN trained for {method['gan']['kimg']:g} kimg: fidelity and diversity are "
