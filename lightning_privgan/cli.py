@@ -72,6 +72,9 @@ def _run(args: argparse.Namespace) -> int:
         except ConfigError:
             raise
         except Exception as err:
+            if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+                run_log.logger.exception("stage %s failed", pipeline.current_stage)
+                raise  # main() says it in one line: what could not be written, and what to do
             if os.environ.get("PRIVGAN_DEBUG"):
                 raise
             run_log.logger.exception("stage %s failed", pipeline.current_stage)

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+
+from lightning_privgan.data.real_store import RealData
 from PIL import Image
 
 from lightning_privgan.release.export import exact_real_copies, export_release
@@ -51,8 +53,9 @@ def test_a_release_holds_exactly_its_images_card_and_checksums(run_dir, tmp_path
     assert (manifest["class_name"] == manifest["label"].map({0: "normal", 1: "disease"})).all()
     assert ((manifest["source_step"] > 0) & (manifest["source_step"] < paths["plan"].shape[1] - 1)).all()
     assert (manifest["source_method"] == "plan").all() and (manifest["gate"] == "pass").all()
-    real = torch.load(run_dir / "data" / "images.pt", weights_only=True)
+    real = RealData.load(run_dir / "data").images  # the image store, read in chunks by the guard
     assert not exact_real_copies(torch.from_numpy(pixels)[:, None], real).any()
+    assert exact_real_copies(real.read([0, 1]), real, chunk=1).all()  # a real image is caught
 
     # The card states the figures of release.json, measured on exactly these images.
     card = (folder / "RELEASE.md").read_text()

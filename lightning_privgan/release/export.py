@@ -35,12 +35,21 @@ class ExportResult:
     release: dict
 
 
-def exact_real_copies(images_uint8: torch.Tensor, real_uint8: torch.Tensor) -> torch.Tensor:
-    """Boolean [N]: the image is pixel-identical to some real image of the data stage."""
-    if images_uint8.shape[1:] != real_uint8.shape[1:]:
+def exact_real_copies(images_uint8: torch.Tensor, real_uint8, chunk: int = 1024) -> torch.Tensor:
+    """bool [N]: which images are pixel-identical to a real image. `real_uint8` is a uint8
+    tensor or the data stage's image store (read `chunk` rows at a time, never whole)."""
+    if images_uint8.shape[1:] != tuple(real_uint8.shape[1:]):
         return torch.zeros(len(images_uint8), dtype=torch.bool)
-    real = {bytes(r.numpy().tobytes()) for r in real_uint8}
-    return torch.tensor([bytes(x.numpy().tobytes()) in real for x in images_uint8], dtype=torch.bool)
+    wanted = {bytes(x.numpy().tobytes()): i for i, x in enumerate(images_uint8)}
+    found = torch.zeros(len(images_uint8), dtype=torch.bool)
+    for start in range(0, len(real_uint8), chunk):
+        rows = range(start, min(start + chunk, len(real_uint8)))
+        block = real_uint8[start:rows.stop] if isinstance(real_uint8, torch.Tensor) else real_uint8.read(list(rows))
+        for r in block:
+            i = wanted.get(bytes(r.numpy().tobytes()))
+            if i is not None:
+                found[i] = True
+    return found
 
 
 def _run_audit_context(inputs: RunInputs, source: str) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -29,7 +29,7 @@ class RunInputs:
     cfg: DictConfig
     audit: dict  # audit/audit.json
     class_names: list[str]
-    real_uint8: torch.Tensor  # every real image of the data stage (all splits), for the exact-copy guard
+    real_uint8: Any  # the data stage's image store (all splits, read in chunks), for the exact-copy guard
     train_images: torch.Tensor  # float [-1, 1], the members the audit measured against
     auditor: nn.Module
     reference: RealReference  # train features per distance kind + the audit's thresholds
@@ -65,6 +65,7 @@ def load_run_inputs(run_dir: Path, device: str | torch.device = "cpu") -> RunInp
     audit = json.loads((run_dir / "audit" / "audit.json").read_text())
     data = RealData.load(run_dir / "data")
     train = data.split("train")
+    train_images = train.images.materialize()  # the audit's reference: features of every member
     auditor = load_classifier(run_dir / "auditor" / "model.pt", map_location=device).requires_grad_(False)
     lpips = None
     thresholds = dict(audit["thresholds"])
@@ -75,8 +76,8 @@ def load_run_inputs(run_dir: Path, device: str | torch.device = "cpu") -> RunInp
         lpips = lpips.to(device)
     batch = int(cfg.audit.batch_size)
     kinds = {n: distance_kind(n, auditor=auditor, lpips=lpips, batch_size=batch) for n in thresholds}
-    features = {n: k.features(train.images) for n, k in kinds.items()}
+    features = {n: k.features(train_images) for n, k in kinds.items()}
     reference = RealReference(kinds, features, thresholds, device)
     fd_extractor, fd_features = choose_fd_features(cfg.audit.inception_weights, run_dir / "gan", auditor)
-    return RunInputs(run_dir, cfg, audit, list(data.class_names), data.images, train.images, auditor, reference,
+    return RunInputs(run_dir, cfg, audit, list(data.class_names), data.images, train_images, auditor, reference,
                      fd_extractor, fd_features, device)
