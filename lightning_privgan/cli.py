@@ -53,6 +53,7 @@ def _run(args: argparse.Namespace) -> int:
     from .config.load import load_experiment
     from .pipeline.cluster import check_slurm_layout
     from .pipeline.run_log import RunLog
+    from .pipeline.process_group import leave_process_group
     from .pipeline.runner import Pipeline
     from .stages import load_stages
 
@@ -69,6 +70,7 @@ def _run(args: argparse.Namespace) -> int:
     with RunLog(pipeline.run_dir) as run_log:
         try:
             pipeline.run(args.only, args.start, args.force)
+            leave_process_group()
         except ConfigError:
             raise
         except Exception as err:

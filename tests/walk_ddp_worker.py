@@ -9,6 +9,7 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 
+from lightning_privgan.pipeline.process_group import leave_process_group
 from tests.fake_networks import TinyDiagnosticModule
 from tests.test_walk_datamodule import make_dm
 
@@ -24,6 +25,7 @@ def main(out: Path) -> None:
     record = {"rank": trainer.global_rank, "pairs": sorted(dm.served_pairs), "batches": len(module.seen_batches),
               "first_batch": module.seen_batches[0][0].flatten()[:16].tolist()}
     (out / f"rank{trainer.global_rank}.json").write_text(json.dumps(record))
+    leave_process_group()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from omegaconf import OmegaConf
 
 from lightning_privgan.config.load import config_from_dict
 from lightning_privgan.pipeline.distributed import global_rank
+from lightning_privgan.pipeline.process_group import leave_process_group
 from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.stages import anchors as anchors_stage
 from lightning_privgan.stages import walk as walk_stage
@@ -49,6 +50,7 @@ def main(run_dir: Path, devices: int, crash_after: int | None) -> None:
         walk_stage.run(StageContext(cfg=cfg, run_dir=run_dir, name="walk"))
     finally:
         (run_dir / f"walked_rank{global_rank()}.json").write_text(json.dumps(walked))
+        leave_process_group()
 
 
 if __name__ == "__main__":
