@@ -18,9 +18,10 @@ import torch
 # Share of a GPU's free memory the walker may fill; the rest covers the allocator's
 # fragmentation and temporaries that the saved-tensor probe cannot see.
 GPU_FREE_SHARE = 0.6
-# CPU: chunks whose saved activations stay near this size ran fastest on the 2-core machine
-# (tiny preset, 32 px: ~40 images per chunk; 5.5 ms/img at 224 images against 3.5 at 32-64).
-CPU_WORKING_SET_MB = 64.0
+# CPU: the budget that ran fastest on the 2-core machine (demo generator, compact 3-channel
+# classifiers, 16 pairs x 16 points, 2 workers): 1.32 s at 256 MB against 1.80 at 64, 4.2 at 16,
+# 1.39 at 512 and 1.50 at 4096 (benchmarks/bench_walker.py --chunk-sweep).
+CPU_WORKING_SET_MB = 256.0
 
 
 def _saved_bytes(render_loss: Callable[[int], torch.Tensor], n: int) -> int:
