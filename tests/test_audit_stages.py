@@ -6,48 +6,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from rich.console import Console
 
-from lightning_privgan.data.phantoms.cxr import make_cxr_phantoms
-from lightning_privgan.data.real_store import RealData
-from lightning_privgan.models.classifier_io import export_classifier
-from lightning_privgan.models.components.generator import Generator
-from lightning_privgan.models.components.image_classifier import ImageClassifier
-from lightning_privgan.models.generator_io import save_generator
 from lightning_privgan.pipeline.stage import StageContext
+from tests.fabricated_run import RES, fabricate_upstream
 
-RES = 16
-
-
-def _fabricate_upstream(run_dir):
-    ph = make_cxr_phantoms(24, 3, prevalence=0.5, resolution=RES, seed=0)
-    patients = sorted(set(ph.patient_ids))
-    split_of = {p: ("train" if i < 12 else "holdout" if i < 16 else "val" if i < 20 else "test") for i, p in enumerate(patients)}
-    manifest = pd.DataFrame({"index": np.arange(len(ph.labels)), "path": [f"p/{i}" for i in range(len(ph.labels))],
-                             "label": ph.labels, "patient_id": ph.patient_ids,
-                             "split": [split_of[p] for p in ph.patient_ids]})
-    data = RealData(images=ph.images, manifest=manifest, class_names=["normal", "disease"])
-    data.save(run_dir / "data")
-    torch.manual_seed(0)
-    G = Generator(z_dim=8, c_dim=2, w_dim=8, img_resolution=RES, img_channels=1, mapping_layers=1, channel_base=64, channel_max=16)
-    save_generator(G, run_dir / "gan" / "generator.pt")
-    ids = data.train_identities()
-    export_classifier(ImageClassifier("compact", 1, RES, len(ids), width=4), run_dir / "auditor" / "model.pt")
-    (run_dir / "auditor" / "identities.json").write_text(json.dumps({"identities": ids}))
-    labels = torch.tensor([0, 0, 0, 1, 1, 1])
-    with torch.no_grad():
-        w = G.mapping(torch.randn(6, 8), torch.nn.functional.one_hot(labels, 2).float())[:, 0]
-    (run_dir / "anchors").mkdir()
-    torch.save({"w": w, "labels": labels, "groups": [[i] for i in range(6)]}, run_dir / "anchors" / "anchors.pt")
-    a, b = w[[0, 1, 3, 4]], w[[1, 2, 4, 5]]
-    t = torch.linspace(0, 1, 5)[None, :, None]
-    linear = a[:, None] + t * (b - a)[:, None]
-    plan = linear.clone()
-    plan[:, 1:-1] += 0.3 * torch.randn_like(plan[:, 1:-1])
-    (run_dir / "walk").mkdir()
-    torch.save({"linear": linear, "plan": plan, "labels": torch.tensor([0, 0, 1, 1]),
-                "pairs": torch.tensor([[0, 1], [1, 2], [3, 4], [4, 5]])}, run_dir / "walk" / "paths.pt")
 
 
 @pytest.mark.slow
@@ -60,7 +23,7 @@ def test_downstream_audit_report_end_to_end(cpu_cfg, tmp_path):
         "audit": {"samples_per_source": 12, "shadow_models": 1, "path_pairs": 3, "grid_samples": 8, "batch_size": 32},
     })
     run_dir = tmp_path / "run"
-    _fabricate_upstream(run_dir)
+    fabricate_upstream(run_dir)
     from lightning_privgan.stages import audit, downstream, report
 
     for module in (downstream, audit, report):
