@@ -162,11 +162,11 @@ def main() -> None:
             print(f"{preset:>5} ({side} px) {row['variant']:>16}: {row['seconds']:7.2f} s, "
                   f"{row['throughput']:8.1f} path points x steps/s, peak {row['peak_mb']:7.0f} MB, "
                   f"{paper['seconds'] / row['seconds']:5.2f}x the paper's code, max |path diff| {diff:.1e}")
-        print(f"{preset:>5} float32 noise floor: our walker NHWC vs NCHW max |path diff| "
+        print(f"{preset:>5} ({side} px) float32 noise floor: our walker NHWC vs NCHW max |path diff| "
               f"{(floor['paths'] - rows[1]['paths']).abs().max().item():.1e}")
         if args.parity_steps:
             worst = float64_parity(preset, args.device, args.n_steps, args.parity_steps)
-            print(f"{preset:>5} float64 parity, 2 pairs x {args.parity_steps} steps: max |path diff| {worst:.1e}")
+            print(f"{preset:>5} ({side} px) float64 parity, 2 pairs x {args.parity_steps} steps: max |path diff| {worst:.1e}")
 
 
 if __name__ == "__main__":
