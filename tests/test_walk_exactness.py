@@ -86,7 +86,7 @@ def test_parallel_chunks_give_the_same_paths_as_one_worker(nets):
     """CPU chunks run side by side on threads; each writes only its own gradient rows."""
     G, id_net, class_net = nets
     w_a, w_b, y = _pairs(G, 3, seed=7)
-    kwargs = dict(n_steps=9, optim_steps=4, lr=0.1, progress=False, memory_budget_mb=0.02)
+    kwargs = dict(n_steps=9, optim_steps=4, lr=0.1, progress=False, memory_budget_mb=4)  # 3 images a chunk, 7 chunks
     one = walk(G, w_a, w_b, y, id_net, class_net, workers=1, **kwargs)
     torch.set_num_threads(2)  # the fixture pinned one thread; the workers each take one again
     three = walk(G, w_a, w_b, y, id_net, class_net, workers=3, **kwargs)

@@ -6,7 +6,7 @@ and GPU, unlike allocator statistics, and is what grows with the chunk size. Aut
 chunk, so the cost of one image is the difference between probes of two images and one.
 
 The budget itself comes from the device when the config leaves it null: on a GPU a share of
-the memory that is free now, on a CPU a working set that stays in cache (bigger chunks are
+the memory that is free now, on a CPU a per-chunk working set that stays in cache (bigger chunks are
 slower there: benchmarks/bench_walker.py --chunk-sweep).
 """
 from __future__ import annotations
@@ -18,10 +18,10 @@ import torch
 # Share of a GPU's free memory the walker may fill; the rest covers the allocator's
 # fragmentation and temporaries that the saved-tensor probe cannot see.
 GPU_FREE_SHARE = 0.6
-# CPU: the budget that ran fastest on the 2-core machine (demo generator, compact 3-channel
-# classifiers, 16 pairs x 16 points, 2 workers): 1.32 s at 256 MB against 1.80 at 64, 4.2 at 16,
-# 1.39 at 512 and 1.50 at 4096 (benchmarks/bench_walker.py --chunk-sweep).
-CPU_WORKING_SET_MB = 256.0
+# CPU, per chunk (one chunk per worker): the size that ran fastest on the 2-core machine (demo
+# generator, compact 3-channel classifiers, 16 pairs x 16 points, 2 workers): 1.32 s at 128 MB
+# against 1.80 at 32, 4.2 at 8, 1.39 at 256 and 1.50 at 2048 (bench_walker.py --chunk-sweep).
+CPU_WORKING_SET_MB = 128.0
 
 
 def _saved_bytes(render_loss: Callable[[int], torch.Tensor], n: int) -> int:

@@ -138,8 +138,9 @@ class PlanObjective:
         point_w = self.point_weight.to(inner.device, inner.dtype).repeat(len(rows))
         labels = self.labels[rows].repeat_interleave(m)
         flat = inner.detach()[rows].flatten(0, 1)
-        # Several chunks in flight share the memory budget.
-        chunk = max(1, self._chunk_size(inner, count) // max(1, min(self.workers, count)))
+        # The chunking never depends on the worker count (each worker holds one chunk), so
+        # neither does the round-off: one process and every rank of a DDP world cut alike.
+        chunk = self._chunk_size(inner, count)
         slices = [slice(s, min(s + chunk, count)) for s in range(0, count, chunk)]
         parts = map_chunks(lambda sl: self._chunk_gradient(flat[sl], labels[sl], point_w[sl]), slices, self.workers)
         grad = torch.cat([g for g, _, _ in parts]).view(len(rows), *inner.shape[1:])
