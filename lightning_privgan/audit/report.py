@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 from ..pipeline.atomic import atomic_path, write_text_atomic
 from .figures import save_image_grid
 from .glossary import GLOSSARY
+from .paired_difference import PairedDifference, describe
 from .path_curve import PathCurve, plot_path_curves
 from .real_image_guard import may_publish
 from .report_table import markdown_table, read_audit, report_table, source_label
@@ -93,6 +94,7 @@ def build_report(run_dir: str | Path) -> Path:
             for m, c in curves.items():
                 md.append(f"- {m}: closest point on average at step {sum(c.closest_step) / len(c.closest_step):.1f} "
                           f"of {len(c.mean) - 1}, mean closest distance {sum(c.min_distance) / len(c.min_distance):.4f}.")
+            md += paired_lines(curve.get("paired") or {}, curve["distance"])
             md.append("")
     grids, notes = _grids(run_dir, out, allow_real, anchor_method)
     figures += grids
@@ -108,3 +110,14 @@ def build_report(run_dir: str | Path) -> Path:
 
         log_report(cfg, table, figures, allow_real, out)
     return report
+
+
+def paired_lines(paired: dict, distance: str) -> list[str]:
+    """The report's answer to 'did PLAN beat linear?' on the shared pairs (audit/paired_difference.py)."""
+    if not paired:
+        return []
+    return ["", "PLAN against linear on the same pairs (paired, percentile bootstrap over pairs):",
+            "- " + describe(f"closest {distance} distance to a real image",
+                            PairedDifference(**paired["closest_distance"]), "higher"),
+            "- " + describe(f"share of path points below the near-duplicate threshold ({paired['threshold']:.4f})",
+                            PairedDifference(**paired["near_duplicate_share"]), "lower")]

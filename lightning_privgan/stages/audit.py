@@ -58,7 +58,7 @@ def _path_curves(ctx, art, ref, kind_name: str):
     """({method: PathCurve}, per-step distance table) for the first audit.path_pairs pairs."""
     from ..audit.path_curve import path_step_distances, render_path_points, summarize_path_distances
 
-    kind, curves, table = ref.kinds[kind_name], {}, []
+    kind, curves, table, step_distances = ref.kinds[kind_name], {}, [], {}
     for method in ("linear", "plan"):
         if method not in art.paths:
             continue
@@ -66,9 +66,23 @@ def _path_curves(ctx, art, ref, kind_name: str):
         images = render_path_points(art.G, paths, noise_mode=ctx.cfg.walk.noise_mode, batch_size=ctx.cfg.audit.batch_size)
         d = path_step_distances(images, len(paths), kind, ref.features[kind_name], ref.device)
         curves[method] = summarize_path_distances(d)
+        step_distances[method] = d
         for p in range(d.shape[0]):
             table += [{"method": method, "pair": p, "step": s, "distance": float(d[p, s])} for s in range(d.shape[1])]
-    return curves, pd.DataFrame(table)
+    return curves, pd.DataFrame(table), _paired(step_distances, ref.thresholds[kind_name], ctx.seed("paired"))
+
+
+def _paired(step_distances: dict, threshold: float, seed: int) -> dict:
+    """PLAN − linear per pair (closest distance, near-duplicate share of the path), bootstrap CIs."""
+    from ..audit.paired_difference import near_duplicate_share, paired_bootstrap
+
+    if set(step_distances) != {"linear", "plan"} or step_distances["plan"].shape[0] < 2:
+        return {}
+    lin, plan = step_distances["linear"].double(), step_distances["plan"].double()
+    return {"closest_distance": paired_bootstrap(lin.min(1).values, plan.min(1).values, seed=seed).to_dict(),
+            "near_duplicate_share": paired_bootstrap(near_duplicate_share(lin, threshold),
+                                                     near_duplicate_share(plan, threshold), seed=seed).to_dict(),
+            "threshold": threshold}
 
 
 def _read_whole(split):
@@ -149,8 +163,8 @@ def run(ctx: StageContext) -> None:
     if "ksame" not in sources:  # the report shows the k-same anchors even when they are not a compared source
         anchors, _, _ = synthetic_source("ksame", art, 0, 0, noise_mode=cfg.walk.noise_mode)
         grids["grid_ksame.pt"] = {"images": to_uint8(anchors[: acfg.grid_samples]), "origin": "synthetic"}
-    curves, csvs["path_distances.csv"] = _path_curves(ctx, art, ref, acfg.path_distance)
-    path_curve = {"distance": acfg.path_distance, "curves": {m: c.to_dict() for m, c in curves.items()}}
+    curves, csvs["path_distances.csv"], paired = _path_curves(ctx, art, ref, acfg.path_distance)
+    path_curve = {"distance": acfg.path_distance, "curves": {m: c.to_dict() for m, c in curves.items()}, "paired": paired}
 
     members = (train.images, train.labels)
     eval_mask, shadow_mask = _split_holdout(holdout, ctx.seed("holdout"))

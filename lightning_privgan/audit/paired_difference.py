@@ -1,0 +1,60 @@
+"""PLAN against linear on the same anchor pairs: the paired difference, with a bootstrap CI.
+
+Both methods walk the same pairs, so the fair comparison is per pair: d_p = PLAN_p − linear_p.
+The pairs are resampled with replacement (percentile bootstrap of the mean of d), which
+assumes nothing about the distribution of d. A CI that excludes 0 is a difference at this
+budget; one that straddles 0 is not, however the means compare.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+
+
+@dataclass
+class PairedDifference:
+    mean: float  # mean over pairs of PLAN − linear
+    low: float  # 95% bootstrap CI of that mean
+    high: float
+    pairs: int
+    resamples: int
+
+    @property
+    def significant(self) -> bool:
+        return self.low > 0 or self.high < 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def paired_bootstrap(linear: torch.Tensor, plan: torch.Tensor, resamples: int = 10_000, seed: int = 0,
+                     level: float = 0.95) -> PairedDifference:
+    """Mean of plan − linear over pairs [P] and its percentile bootstrap CI."""
+    linear, plan = torch.as_tensor(linear, dtype=torch.float64), torch.as_tensor(plan, dtype=torch.float64)
+    if linear.shape != plan.shape or linear.dim() != 1 or len(linear) < 2:
+        raise ValueError(f"need two per-pair vectors of one length >= 2, got {tuple(linear.shape)} and {tuple(plan.shape)}")
+    if resamples < 100 or not 0 < level < 1:
+        raise ValueError(f"need resamples >= 100 and 0 < level < 1, got {resamples} and {level}")
+    diff = plan - linear
+    g = torch.Generator().manual_seed(seed)
+    means = diff[torch.randint(0, len(diff), (resamples, len(diff)), generator=g)].mean(1)
+    tail = (1 - level) / 2
+    low, high = torch.quantile(means, torch.tensor([tail, 1 - tail], dtype=torch.float64)).tolist()
+    return PairedDifference(float(diff.mean()), low, high, len(diff), resamples)
+
+
+def near_duplicate_share(step_distances: torch.Tensor, threshold: float) -> torch.Tensor:
+    """Per path [P]: the share of its points [P, n] closer to a real image than `threshold`."""
+    return (step_distances < threshold).double().mean(1)
+
+
+def describe(name: str, d: PairedDifference, plan_better_if: str) -> str:
+    """One sentence for the report; `plan_better_if` is 'higher' or 'lower'."""
+    better = d.mean > 0 if plan_better_if == "higher" else d.mean < 0
+    if not d.significant:
+        verdict = "no significant difference at this budget"
+    else:
+        verdict = "PLAN is better" if better else "PLAN is worse"
+    return (f"{name}, PLAN − linear over {d.pairs} pairs: {d.mean:+.4f} (95% CI {d.low:+.4f} to {d.high:+.4f}): "
+            f"{verdict}.")

@@ -1,0 +1,45 @@
+"""PLAN vs linear on the same pairs: paired bootstrap CIs and the report's verdict."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lightning_privgan.audit.paired_difference import describe, near_duplicate_share, paired_bootstrap
+from lightning_privgan.audit.report import paired_lines
+
+
+def test_a_consistent_gain_is_significant_and_noise_is_not():
+    g = torch.Generator().manual_seed(0)
+    linear = torch.rand(40, generator=g)
+    better = paired_bootstrap(linear, linear + 0.05 + 0.01 * torch.randn(40, generator=g))
+    assert better.significant and 0.04 < better.low < better.mean < better.high < 0.06
+    noise = paired_bootstrap(linear, linear + 0.2 * torch.randn(40, generator=g))
+    assert noise.low < 0 < noise.high and not noise.significant
+    assert "no significant difference" in describe("x", noise, "higher")
+    assert "PLAN is better" in describe("x", better, "higher") and "PLAN is worse" in describe("x", better, "lower")
+
+
+def test_the_pairing_matters():
+    # Large spread between pairs, identical small gain within each: only a paired test sees it.
+    linear = torch.linspace(0, 10, 30)
+    d = paired_bootstrap(linear, linear + 0.1)
+    assert d.low == pytest.approx(0.1) and d.high == pytest.approx(0.1)
+
+
+def test_near_duplicate_share_and_bad_input():
+    d = torch.tensor([[0.1, 0.5, 0.05], [0.9, 0.8, 0.7]])
+    assert near_duplicate_share(d, 0.2).tolist() == pytest.approx([2 / 3, 0.0])
+    with pytest.raises(ValueError, match="per-pair vectors"):
+        paired_bootstrap(torch.zeros(3), torch.zeros(4))
+    with pytest.raises(ValueError, match="resamples"):
+        paired_bootstrap(torch.zeros(3), torch.ones(3), resamples=10)
+
+
+def test_report_lines_state_the_verdict():
+    paired = {"closest_distance": paired_bootstrap(torch.zeros(20), torch.full((20,), 0.01)).to_dict(),
+              "near_duplicate_share": paired_bootstrap(torch.full((20,), 0.5), torch.full((20,), 0.5)).to_dict(),
+              "threshold": 0.05}
+    lines = paired_lines(paired, "auditor")
+    assert any("closest auditor distance" in line and "PLAN is better" in line for line in lines)
+    assert any("near-duplicate threshold (0.0500)" in line and "no significant difference" in line for line in lines)
+    assert paired_lines({}, "auditor") == []
