@@ -143,3 +143,11 @@ def test_unknown_head_and_bad_scale_are_named():
         ImageClassifier("compact", 1, 32, num_classes=4, head="arcface")
     with pytest.raises(ValueError, match="scale must be positive"):
         ImageClassifier("compact", 1, 32, num_classes=4, head="cosine", head_scale=0.0)
+
+
+def test_backbone_names_match_the_builders():
+    """Validation reads backbone_names.py (no torchvision import); the builders must agree with it."""
+    from lightning_privgan.models.components.backbone_names import BACKBONES, RESNETS
+    from lightning_privgan.models.components.backbones import _RESNETS
+
+    assert tuple(_RESNETS) == RESNETS and BACKBONES == ("compact", *RESNETS)

@@ -5,18 +5,21 @@ from typing import Callable, Union
 
 from omegaconf import DictConfig, OmegaConf
 
+from ..data.sources import SOURCE_BUILDERS
+from ..models.components.backbone_names import BACKBONES
 from ..models.components.cosine_head import HEADS
+from ..models.gan_presets import PRESETS
+from ..walk.objective import AUTOCAST
 from .errors import ConfigError, where
 from .ranges import RANGES
 
-SOURCES = ("phantom_cxr", "phantom_fundus", "medmnist", "shenzhen", "montgomery", "tb", "aptos", "eyepacs", "folder")
-BACKBONES = ("compact", "resnet18", "resnet34", "resnet50")
-
+# Every list of choices that has a registry is read from it: a new data source, backbone,
+# head or preset is one entry there. SOURCE_BUILDERS is the dict itself, read at check time.
 CHOICES = {
-    "data.source": SOURCES,
+    "data.source": SOURCE_BUILDERS,
     "data.channels": (1, 3),
     "data.on_bad_image": ("error", "skip"),
-    "gan.preset": ("tiny", "small", "paper"),
+    "gan.preset": PRESETS,
     "gan.fd_features": ("auto", "inception", "offline"),
     "identity.backbone": BACKBONES,
     "auditor.backbone": BACKBONES,
@@ -33,7 +36,7 @@ CHOICES = {
     "walk.noise_mode": ("const", "random", "none"),
     "stream.refresh": ("fresh", "cache"),
     "logger.wandb.mode": ("offline", "online", "disabled"),
-    "walk.autocast": ("none", "bf16", "fp16"),
+    "walk.autocast": AUTOCAST,
     "trainer.precision": ("32-true", "16-mixed", "bf16-mixed"),
     "audit.path_distance": ("auditor", "ssim", "l2", "lpips"),
 }
