@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import sys
 from pathlib import Path
@@ -53,6 +52,7 @@ def _run(args: argparse.Namespace) -> int:
     from .config.load import load_experiment
     from .pipeline.cluster import check_slurm_layout
     from .pipeline.run_log import RunLog
+    from .pipeline.atomic import disk_full_error
     from .pipeline.process_group import leave_process_group
     from .pipeline.runner import Pipeline
     from .stages import load_stages
@@ -74,9 +74,8 @@ def _run(args: argparse.Namespace) -> int:
         except ConfigError:
             raise
         except Exception as err:
-            if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
-                run_log.logger.exception("stage %s failed", pipeline.current_stage)
-                raise  # main() says it in one line: what could not be written, and what to do
+            if isinstance(err, OSError) and disk_full_error(err) is not None:
+                raise  # main() says it in one line (RunLog logs the traceback on the way out)
             if os.environ.get("PRIVGAN_DEBUG"):
                 raise
             run_log.logger.exception("stage %s failed", pipeline.current_stage)
@@ -99,7 +98,7 @@ def _error_paragraph(err: BaseException, stage: str | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from .config.errors import ConfigError
-    from .pipeline.atomic import DiskFullError
+    from .pipeline.atomic import DiskFullError, disk_full_error
 
     parser = _parser()
     # Overrides may come after options (`--only gan seed=1`): argparse leaves those unparsed.
@@ -155,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:
         # A full disk is the user's to fix, not a bug: one line that says so (atomic writes
         # left every finished artifact intact, so the same command resumes).
-        if err.errno not in (errno.ENOSPC, errno.EDQUOT) or os.environ.get("PRIVGAN_DEBUG"):
+        if disk_full_error(err) is None or os.environ.get("PRIVGAN_DEBUG"):
             raise
         detail = err.strerror if isinstance(err, DiskFullError) else f"no space left on the device ({err})"
         print(f"error: {detail}", file=sys.stderr)

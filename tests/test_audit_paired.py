@@ -43,3 +43,13 @@ def test_report_lines_state_the_verdict():
     assert any("closest auditor distance" in line and "PLAN is better" in line for line in lines)
     assert any("near-duplicate threshold (0.0500)" in line and "no significant difference" in line for line in lines)
     assert paired_lines({}, "auditor") == []
+
+
+def test_compare_paths_needs_both_methods():
+    from lightning_privgan.audit.paired_difference import compare_paths
+
+    lin = torch.tensor([[0.3, 0.1, 0.3], [0.4, 0.2, 0.4]])
+    out = compare_paths(lin, lin + 0.05, threshold=0.15, seed=0)
+    assert out["closest_distance"]["mean"] == pytest.approx(0.05) and out["threshold"] == 0.15
+    assert out["near_duplicate_share"]["mean"] == pytest.approx(-1 / 6)
+    assert compare_paths(None, lin, 0.15, 0) == {} and compare_paths(lin, None, 0.15, 0) == {}

@@ -36,8 +36,7 @@ def choose_fd_features(
 
 @torch.no_grad()
 def fd_between(extractor: Callable[[torch.Tensor], torch.Tensor], a: torch.Tensor, b: torch.Tensor, device, batch_size: int = 128) -> float:
-    from ..models.frechet import extract_features, feature_stats, frechet_distance
+    from ..models.frechet import extract_features, fd_of_features
 
-    fa = extract_features(extractor, a, batch_size, device)
-    fb = extract_features(extractor, b, batch_size, device)
-    return frechet_distance(*feature_stats(fa), *feature_stats(fb))
+    return fd_of_features(extract_features(extractor, a, batch_size, device),
+                          extract_features(extractor, b, batch_size, device))

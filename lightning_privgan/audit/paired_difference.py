@@ -49,6 +49,18 @@ def near_duplicate_share(step_distances: torch.Tensor, threshold: float) -> torc
     return (step_distances < threshold).double().mean(1)
 
 
+def compare_paths(linear: torch.Tensor | None, plan: torch.Tensor | None, threshold: float, seed: int) -> dict:
+    """PLAN − linear per shared pair from the step distances [P, n] of each method: the closest
+    distance and the near-duplicate share of each path, with bootstrap CIs ({} without both methods)."""
+    if linear is None or plan is None or plan.shape[0] < 2:
+        return {}
+    linear, plan = linear.double(), plan.double()
+    return {"closest_distance": paired_bootstrap(linear.min(1).values, plan.min(1).values, seed=seed).to_dict(),
+            "near_duplicate_share": paired_bootstrap(near_duplicate_share(linear, threshold),
+                                                     near_duplicate_share(plan, threshold), seed=seed).to_dict(),
+            "threshold": threshold}
+
+
 def describe(name: str, d: PairedDifference, plan_better_if: str) -> str:
     """One sentence for the report; `plan_better_if` is 'higher' or 'lower'."""
     better = d.mean > 0 if plan_better_if == "higher" else d.mean < 0

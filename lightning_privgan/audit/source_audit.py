@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .distances import DistanceKind, distance_kind, nearest_real
+from .distances import DistanceKind, NearestReal, distance_kind, nearest_real
 from .thresholds import near_duplicate_rate, near_duplicate_threshold
 
 
@@ -35,10 +35,29 @@ def build_reference(
     batch_size: int = 128,
     device: Optional[torch.device] = None,
 ) -> RealReference:
-    kinds = {n: distance_kind(n, auditor=auditor, lpips=lpips, batch_size=batch_size) for n in names}
-    feats = {n: k.features(train_images) for n, k in kinds.items()}
+    kinds, feats = featurise_reference(train_images, names, auditor, lpips, batch_size)
     thresholds = {n: near_duplicate_threshold(feats[n], patient_ids, kinds[n], quantile, device) for n in names}
     return RealReference(kinds, feats, thresholds, device)
+
+
+def featurise_reference(train_images: torch.Tensor, names: Sequence[str], auditor: Optional[nn.Module] = None,
+                        lpips: Optional[nn.Module] = None, batch_size: int = 128
+                        ) -> tuple[dict[str, DistanceKind], dict[str, torch.Tensor]]:
+    """The distance kinds `names` and the features of the real train images under each: the part of
+    a reference that a release re-measures against, with the thresholds its audit calibrated."""
+    kinds = {n: distance_kind(n, auditor=auditor, lpips=lpips, batch_size=batch_size) for n in names}
+    return kinds, {n: k.features(train_images) for n, k in kinds.items()}
+
+
+def nearest_by_kind(images: torch.Tensor, ref: RealReference,
+                    on_kind_done: Optional[Callable[[str], None]] = None) -> dict[str, NearestReal]:
+    """Each image's nearest real training image under every distance kind of `ref`."""
+    found = {}
+    for name, kind in ref.kinds.items():
+        found[name] = nearest_real(kind.features(images), ref.features[name], kind.pairwise, device=ref.device)
+        if on_kind_done is not None:
+            on_kind_done(name)
+    return found
 
 
 def audit_distances(
@@ -50,8 +69,7 @@ def audit_distances(
     large training set takes minutes on a CPU).
     """
     summary, columns = {}, {}
-    for name, kind in ref.kinds.items():
-        near = nearest_real(kind.features(images), ref.features[name], kind.pairwise, device=ref.device)
+    for name, near in nearest_by_kind(images, ref, on_kind_done).items():
         summary[name] = {
             "mean_min": float(near.distance.mean()),
             "median_min": float(near.distance.median()),
@@ -60,6 +78,4 @@ def audit_distances(
         }
         columns[f"{name}_distance"] = near.distance.numpy()
         columns[f"{name}_nearest_train_index"] = near.index.numpy()
-        if on_kind_done is not None:
-            on_kind_done(name)
     return summary, pd.DataFrame(columns)

@@ -87,12 +87,12 @@ def validate_values(cfg: DictConfig, source: Source) -> None:
             if value not in allowed:
                 fail(key, f"{value!r} is not one of {', '.join(allowed)}")
     res = cfg.data.resolution
-    if res < 16 or res > 1024 or res & (res - 1):
+    if res & (res - 1):  # 16..1024 is _check_ranges' job
         fail("data.resolution", f"{res} is not a power of two between 16 and 1024")
     if len(cfg.data.class_names) != cfg.data.num_classes:
         fail("data.class_names", f"{len(cfg.data.class_names)} names for data.num_classes={cfg.data.num_classes}",
              "data.num_classes")
     fractions = cfg.data.splits
     total = fractions.train + fractions.holdout + fractions.val + fractions.test
-    if abs(total - 1.0) > 1e-6 or min(fractions.train, fractions.holdout, fractions.val, fractions.test) < 0:
+    if abs(total - 1.0) > 1e-6:  # each fraction >= 0 is _check_ranges' job
         fail("data.splits", f"train + holdout + val + test must be non-negative and sum to 1 (they sum to {total:g})")

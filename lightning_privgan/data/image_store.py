@@ -12,6 +12,7 @@ DataLoader workers and DDP ranks, each of which reads only the rows it is handed
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from ..pipeline.atomic import write_json_atomic
+from ..pipeline.atomic import atomic_path, write_json_atomic
 
 DATA_FILE = "images.u8"
 HEADER_FILE = "images.json"
@@ -42,11 +43,12 @@ class ImageStoreWriter:
 
     def __init__(self, folder: str | Path, shape: tuple[int, int, int]):
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
         self.shape = tuple(int(s) for s in shape)
         self.count = 0
-        self._tmp = self.folder / f".{DATA_FILE}.{os.getpid()}.tmp"
-        self._file = open(self._tmp, "wb")
+        # atomic_path owns the temporary name, the rename, the clean-up of a killed run's leftover
+        # and the one-line full-disk error, as for every other artifact.
+        self._stack = contextlib.ExitStack()
+        self._file = self._stack.enter_context(open(self._stack.enter_context(atomic_path(self.folder / DATA_FILE)), "wb"))
 
     def append(self, images: torch.Tensor | np.ndarray) -> None:
         arr = images.numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
@@ -57,23 +59,22 @@ class ImageStoreWriter:
         self.count += len(arr)
 
     def close(self) -> "ImageStore":
-        self._file.close()
-        os.replace(self._tmp, self.folder / DATA_FILE)
+        self._stack.close()  # closes the file, then renames it onto images.u8
         c, h, w = self.shape
         write_json_atomic(self.folder / HEADER_FILE, {"format": FORMAT, "version": VERSION, "count": self.count,
                                                       "channels": c, "height": h, "width": w})
         return ImageStore(self.folder)
 
-    def abort(self) -> None:
-        self._file.close()
-        self._tmp.unlink(missing_ok=True)
+    def abort(self, exc_type=None, exc=None, tb=None) -> None:
+        """Drop the temporary file (the exception, when given, passes through atomic_path)."""
+        self._stack.__exit__(exc_type, exc, tb)
 
     def __enter__(self) -> "ImageStoreWriter":
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
-            self.abort()
+            self.abort(exc_type, exc, tb)
 
 
 def write_image_store(folder: str | Path, images, chunk: int = 1024) -> "ImageStore":

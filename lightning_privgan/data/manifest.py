@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 
 from .errors import DataError
-from .image_store import ImageStore, ImageStoreWriter
+from .image_store import ImageStore, ImageStoreWriter, write_image_store
 from .images import DecodedFiles
 from .source_notes import merge_notes
 from .real_store import MANIFEST_COLUMNS
@@ -43,19 +43,19 @@ class SourceData:
     bad_images: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) skipped
     notes: dict[str, list[str]] = field(default_factory=dict)  # kind (source_notes.NOTE_TEXT) -> files
 
-    def write_images(self, folder: str | Path, chunk: int = 512) -> "SourceData":
+    def write_images(self, folder: str | Path) -> "SourceData":
         """Write the images to an image store in `folder` (one chunk in memory at a time) and
         return the source with that store, the table of the images kept and every skipped file."""
-        if isinstance(self.images, ImageStore):
-            return self
         images = self.images
-        if isinstance(images, torch.Tensor):
+        if isinstance(images, ImageStore):
+            return self
+        if isinstance(images, torch.Tensor):  # built in memory: every row is kept
             if images.dtype != torch.uint8 or images.ndim != 4:
                 raise DataError(f"source images must be uint8 [N, C, H, W], got {images.dtype} {tuple(images.shape)}")
-            tensor = images
-            images = ImageChunks(tuple(tensor.shape[1:]), lambda: (
-                DecodedFiles(tensor[i:i + chunk].contiguous(), np.ones(len(tensor[i:i + chunk]), bool))
-                for i in range(0, len(tensor), chunk)))
+            if len(images) != len(self.table):
+                raise DataError(f"the source produced images for {len(images)} of its {len(self.table)} table rows")
+            return SourceData(images=write_image_store(folder, images), table=self.table.reset_index(drop=True),
+                              bad_images=list(self.bad_images), notes=merge_notes(self.notes))
         kept, bad, notes = [], list(self.bad_images), merge_notes(self.notes)
         with ImageStoreWriter(folder, images.shape) as writer:
             for part in images.chunks():

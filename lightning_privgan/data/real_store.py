@@ -8,7 +8,7 @@ consumer indexes, so no process holds a float copy of a split, or the whole set.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,11 @@ class SplitTensors:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def read_all(self) -> "SplitTensors":
+        """The split with its images read into memory (for stages that compare against all of them)."""
+        images = self.images if isinstance(self.images, torch.Tensor) else self.images.materialize()
+        return replace(self, images=images)
 
 
 @dataclass

@@ -67,6 +67,11 @@ class InceptionFeatures(torch.nn.Module):
         return self.net((x - self.mean) / self.std)
 
 
+def fd_of_features(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Fréchet distance between two feature sets [N, D], [M, D]."""
+    return frechet_distance(*feature_stats(a), *feature_stats(b))
+
+
 def choose_extractor(mode: str, inception_weights: str | None) -> str:
     """'inception' or 'offline' for fd_features = auto | inception | offline."""
     have = inception_weights is not None and Path(inception_weights).is_file()

@@ -11,7 +11,6 @@ the other callbacks, so the FD point and sample grid of the same batch are in th
 """
 from __future__ import annotations
 
-import math
 import random
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import torch
 from pytorch_lightning.callbacks import Checkpoint
 
 from ..pipeline.seeds import derive_seed
+from .gan_monitor import kimg_crossed
 
 
 class KimgCheckpoint(Checkpoint):
@@ -42,10 +42,6 @@ class KimgCheckpoint(Checkpoint):
             random.seed(seed)
 
     def on_train_batch_end(self, trainer: pl.Trainer, module, outputs, batch, batch_idx: int) -> None:
-        if self.every_kimg <= 0:
-            return
-        after = module.kimg
-        before = after - batch[0].shape[0] * trainer.world_size / 1000
-        if math.floor(after / self.every_kimg + 1e-9) > math.floor(before / self.every_kimg + 1e-9):
+        if kimg_crossed(trainer, module, batch, self.every_kimg):
             trainer.save_checkpoint(self.path)  # every rank calls it; rank 0 writes (atomically)
             self._reseed_at = module.batches_done

@@ -19,6 +19,13 @@ from .fd_encoder import load_offline_encoder, save_offline_encoder, train_offlin
 from .frechet import InceptionFeatures, choose_extractor, extract_features, feature_stats, frechet_distance
 
 
+def kimg_crossed(trainer, module, batch, every: float) -> bool:
+    """Whether the batch just trained (all ranks together) crossed a multiple of `every` kimg."""
+    after = module.kimg
+    before = after - batch[0].shape[0] * trainer.world_size / 1000
+    return every > 0 and math.floor(after / every + 1e-9) > math.floor(before / every + 1e-9)
+
+
 class GANMonitor(pl.Callback):
     def __init__(self, out_dir: str | Path, real_images: torch.Tensor, real_labels: torch.Tensor, patient_ids,
                  *, fd_features: str, inception_weights: str | None, seed: int, console=None):
@@ -61,19 +68,12 @@ class GANMonitor(pl.Callback):
                 self.record_fd(module)  # (self.log is not allowed in on_fit_start: CSV only)
                 self.sample_grid(trainer, module)
 
-    # ---------------------------------------------------------- cadence
-    @staticmethod
-    def _crossed(before: float, after: float, every: float) -> bool:
-        return every > 0 and math.floor(after / every + 1e-9) > math.floor(before / every + 1e-9)
-
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
         if not trainer.is_global_zero:
             return
-        after = module.kimg
-        before = after - batch[0].shape[0] * trainer.world_size / 1000
-        if self._crossed(before, after, module.cfg.sample_every_kimg):
+        if kimg_crossed(trainer, module, batch, module.cfg.sample_every_kimg):
             self.sample_grid(trainer, module)
-        if self._crossed(before, after, module.cfg.fd_every_kimg):
+        if kimg_crossed(trainer, module, batch, module.cfg.fd_every_kimg):
             self.record_fd(module, log_metric=True)
 
     def on_train_end(self, trainer, module) -> None:

@@ -22,7 +22,7 @@ class DiskFullError(OSError):
     artifact it would have replaced is untouched."""
 
 
-def _disk_full(err: BaseException | None) -> OSError | None:
+def disk_full_error(err: BaseException | None) -> OSError | None:
     """The ENOSPC/EDQUOT OSError behind `err`: torch's zip writer, for one, reports a failed
     write as a RuntimeError raised while handling the OSError."""
     seen = set()
@@ -46,7 +46,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield tmp_path
         os.replace(tmp_path, path)
     except Exception as err:
-        full = _disk_full(err)
+        full = disk_full_error(err)
         if full is not None and not isinstance(err, DiskFullError):
             raise DiskFullError(full.errno, f"no space left on the device while writing {path}; free some space "
                                             "and run again (finished work is kept, training resumes)") from None
@@ -67,13 +67,6 @@ def remove_stale_temporaries(folder: str | Path) -> list[Path]:
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

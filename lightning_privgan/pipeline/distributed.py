@@ -8,7 +8,9 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
 
 
 def global_rank() -> int:
@@ -29,13 +31,15 @@ def is_global_zero() -> bool:
     return global_rank() == 0
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 7 * 24 * 3600, poll_s: float = 2.0) -> None:
-    """Block a non-zero rank until rank 0 has produced `what` on the shared file system."""
+def wait_for(condition: Callable[[], T], what: str, timeout_s: float = 7 * 24 * 3600, poll_s: float = 2.0) -> T:
+    """Block a non-zero rank until rank 0 has produced `what` on the shared file system;
+    returns the condition's first truthy value (e.g. the file it loaded)."""
     deadline = time.monotonic() + timeout_s
-    while not condition():
+    while not (value := condition()):
         if time.monotonic() > deadline:
             raise TimeoutError(f"rank {global_rank()} gave up waiting for {what}")
         time.sleep(poll_s)
+    return value
 
 
 def file_exists(path: Path) -> Callable[[], bool]:

@@ -52,7 +52,7 @@ class RunLog:
         quiet = (*LIGHTNING_LOGGERS, "lightning_privgan")
         self.console.addFilter(lambda record: record.name.split(".")[0] not in quiet)
         root = logging.getLogger()
-        self._saved = {"root_handlers": list(root.handlers), "loggers": {}}
+        self._saved = {"loggers": {}}
         for name in LIGHTNING_LOGGERS:
             lg = logging.getLogger(name)
             self._saved["loggers"][name] = (list(lg.handlers), lg.propagate)

@@ -7,6 +7,7 @@ and Fabric only joins them.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import torch
@@ -24,21 +25,21 @@ class World:
         return self.rank == 0
 
 
-def _single_device(trainer_cfg: DictConfig) -> torch.device:
+def local_device(trainer_cfg: DictConfig) -> torch.device:
+    """This process's device: its own GPU (LOCAL_RANK under DDP) unless the experiment is CPU-only."""
     use_gpu = trainer_cfg.accelerator in ("gpu", "cuda", "auto") and torch.cuda.is_available()
-    return torch.device("cuda", 0) if use_gpu else torch.device("cpu")
+    return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0"))) if use_gpu else torch.device("cpu")
 
 
 def join_world(trainer_cfg: DictConfig) -> World:
     """This process's rank, the world size and its device; the other ranks started if need be."""
     size = int(trainer_cfg.devices) * int(trainer_cfg.num_nodes)
     if size == 1:
-        return World(0, 1, _single_device(trainer_cfg))
+        return World(0, 1, local_device(trainer_cfg))
     from lightning_fabric import Fabric
 
-    accelerator = "cpu" if trainer_cfg.accelerator == "cpu" else trainer_cfg.accelerator
     # The walk wraps no model: plain DDP process management is all it takes from the strategy.
-    fabric = Fabric(accelerator=accelerator, devices=int(trainer_cfg.devices), num_nodes=int(trainer_cfg.num_nodes),
+    fabric = Fabric(accelerator=trainer_cfg.accelerator, devices=int(trainer_cfg.devices), num_nodes=int(trainer_cfg.num_nodes),
                     strategy="ddp")
     fabric.launch()
     return World(fabric.global_rank, fabric.world_size, fabric.device)

@@ -99,10 +99,10 @@ def export_release(run_dir: Path, out: Path, source: str = "plan", num: int = 10
     run_dir = Path(run_dir)
     check_finished_run(run_dir)
     target = check_release_target(out, run_dir, overwrite)  # before any work: a refusal costs nothing
-    inputs = load_run_inputs(run_dir, device)
     art = load_walk_artifacts(run_dir, device)
     if source not in art.paths:
         raise ValueError(f"{run_dir}/walk/paths.pt holds no {source!r} paths; add it to walk.methods and re-run the walk stage")
+    inputs = load_run_inputs(run_dir, device)  # the train set featurised: only once the request is known good
     cfg = inputs.cfg
     with torch.no_grad():
         images, labels, pair_idx, step_pos = synthetic_samples(

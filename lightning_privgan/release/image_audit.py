@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..audit.distances import nearest_real
+from ..audit.source_audit import nearest_by_kind
 from ..audit.reid import auditor_probabilities
 from .run_inputs import RunInputs
 
@@ -86,10 +86,7 @@ class ImageAudit:
 def audit_images(images: torch.Tensor, inputs: RunInputs) -> ImageAudit:
     """Measure images [N, C, H, W] in [-1, 1] against the run's real training images."""
     ref = inputs.reference
-    distances = {}
-    for kind_name, kind in ref.kinds.items():
-        near = nearest_real(kind.features(images), ref.features[kind_name], kind.pairwise, device=ref.device)
-        distances[kind_name] = near.distance.cpu()
+    distances = {name: near.distance for name, near in nearest_by_kind(images, ref).items()}
     probs = auditor_probabilities(inputs.auditor, images, int(inputs.cfg.audit.batch_size))
     return ImageAudit(distances, dict(ref.thresholds), probs.max(1).values.cpu(), inputs.reid_confidence)
 
@@ -98,7 +95,7 @@ def audit_images(images: torch.Tensor, inputs: RunInputs) -> ImageAudit:
 def set_quality(images: torch.Tensor, inputs: RunInputs) -> dict:
     """FD and KID of the images against the real training images, on the audit's FD features."""
     from ..audit.kid import kernel_inception_distance
-    from ..models.frechet import extract_features, feature_stats, frechet_distance
+    from ..models.frechet import extract_features, fd_of_features
 
     out = {"features": inputs.fd_features, "fd": None, "kid": None, "real_images": int(len(inputs.train_images))}
     if len(images) < 2:
@@ -106,6 +103,6 @@ def set_quality(images: torch.Tensor, inputs: RunInputs) -> dict:
     batch = int(inputs.cfg.audit.batch_size)
     real = extract_features(inputs.fd_extractor, inputs.train_images, batch, inputs.device).double().cpu()
     fake = extract_features(inputs.fd_extractor, images, batch, inputs.device).double().cpu()
-    out["fd"] = frechet_distance(*feature_stats(real), *feature_stats(fake))
+    out["fd"] = fd_of_features(real, fake)
     out["kid"] = kernel_inception_distance(real, fake)
     return out

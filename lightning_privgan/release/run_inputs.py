@@ -53,7 +53,7 @@ def check_finished_run(run_dir: Path) -> None:
 
 
 def load_run_inputs(run_dir: Path, device: str | torch.device = "cpu") -> RunInputs:
-    from ..audit.distances import distance_kind
+    from ..audit.source_audit import featurise_reference
     from ..audit.fd_features import choose_fd_features
     from ..audit.lpips_net import load_lpips
     from ..data.real_store import RealData
@@ -65,7 +65,7 @@ def load_run_inputs(run_dir: Path, device: str | torch.device = "cpu") -> RunInp
     audit = json.loads((run_dir / "audit" / "audit.json").read_text())
     data = RealData.load(run_dir / "data")
     train = data.split("train")
-    train_images = train.images.materialize()  # the audit's reference: features of every member
+    train_images = train.read_all().images  # the audit's reference: features of every member
     auditor = load_classifier(run_dir / "auditor" / "model.pt", map_location=device).requires_grad_(False)
     lpips = None
     thresholds = dict(audit["thresholds"])
@@ -75,8 +75,8 @@ def load_run_inputs(run_dir: Path, device: str | torch.device = "cpu") -> RunInp
             raise FileNotFoundError(f"the run's audit measured LPIPS but its weights are not available here: {why}")
         lpips = lpips.to(device)
     batch = int(cfg.audit.batch_size)
-    kinds = {n: distance_kind(n, auditor=auditor, lpips=lpips, batch_size=batch) for n in thresholds}
-    features = {n: k.features(train_images) for n, k in kinds.items()}
+    # The audit's own featurisation, with the thresholds it calibrated (not recalibrated here).
+    kinds, features = featurise_reference(train_images, list(thresholds), auditor, lpips, batch)
     reference = RealReference(kinds, features, thresholds, device)
     fd_extractor, fd_features = choose_fd_features(cfg.audit.inception_weights, run_dir / "gan", auditor)
     return RunInputs(run_dir, cfg, audit, list(data.class_names), data.images, train_images, auditor, reference,

@@ -5,8 +5,6 @@ pairs.pt {pairs [M, 2], labels [M]} and anchors.png (up to 8 anchors per class, 
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import torch
 from torchvision.utils import save_image
 
@@ -30,7 +28,7 @@ def _build_anchors(ctx: StageContext, G, device) -> tuple[Anchors, torch.Tensor 
         train = stratified_subset(train, a.max_images, ctx.seed("subset"))
         ctx.console.print(f"anchors: projecting a class-stratified subset of {len(train)} train images (anchors.max_images)")
     # Every image of `train` is projected: read them now (anchors.max_images bounds how many).
-    train = replace(train, images=train.images[:])
+    train = train.read_all()
     psnr: list[torch.Tensor] = []
 
     def projected(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

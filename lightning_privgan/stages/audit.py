@@ -55,7 +55,9 @@ def _shadow_train_fn(ctx: StageContext, data, epochs: int):
 
 
 def _path_curves(ctx, art, ref, kind_name: str):
-    """({method: PathCurve}, per-step distance table) for the first audit.path_pairs pairs."""
+    """({method: PathCurve}, per-step distance table, PLAN − linear comparison) for the first
+    audit.path_pairs pairs."""
+    from ..audit.paired_difference import compare_paths
     from ..audit.path_curve import path_step_distances, render_path_points, summarize_path_distances
 
     kind, curves, table, step_distances = ref.kinds[kind_name], {}, [], {}
@@ -69,26 +71,9 @@ def _path_curves(ctx, art, ref, kind_name: str):
         step_distances[method] = d
         for p in range(d.shape[0]):
             table += [{"method": method, "pair": p, "step": s, "distance": float(d[p, s])} for s in range(d.shape[1])]
-    return curves, pd.DataFrame(table), _paired(step_distances, ref.thresholds[kind_name], ctx.seed("paired"))
-
-
-def _paired(step_distances: dict, threshold: float, seed: int) -> dict:
-    """PLAN − linear per pair (closest distance, near-duplicate share of the path), bootstrap CIs."""
-    from ..audit.paired_difference import near_duplicate_share, paired_bootstrap
-
-    if set(step_distances) != {"linear", "plan"} or step_distances["plan"].shape[0] < 2:
-        return {}
-    lin, plan = step_distances["linear"].double(), step_distances["plan"].double()
-    return {"closest_distance": paired_bootstrap(lin.min(1).values, plan.min(1).values, seed=seed).to_dict(),
-            "near_duplicate_share": paired_bootstrap(near_duplicate_share(lin, threshold),
-                                                     near_duplicate_share(plan, threshold), seed=seed).to_dict(),
-            "threshold": threshold}
-
-
-def _read_whole(split):
-    from dataclasses import replace
-
-    return replace(split, images=split.images.materialize())
+    paired = compare_paths(step_distances.get("linear"), step_distances.get("plan"), ref.thresholds[kind_name],
+                           ctx.seed("paired"))
+    return curves, pd.DataFrame(table), paired
 
 
 def run(ctx: StageContext) -> None:
@@ -110,7 +95,7 @@ def run(ctx: StageContext) -> None:
     data = RealData.load(ctx.input("data"))
     # The audit compares every synthetic image with every real one (nearest-real distances,
     # FD, shadow pools): it reads these three splits whole, as float tensors.
-    train, holdout, val = (_read_whole(data.split(name)) for name in ("train", "holdout", "val"))
+    train, holdout, val = (data.split(name).read_all() for name in ("train", "holdout", "val"))
     auditor = load_classifier(ctx.input("auditor") / "model.pt", map_location=device).requires_grad_(False)
     identities = json.loads((ctx.input("auditor") / "identities.json").read_text())["identities"]
     skipped, names = [], list(acfg.distances)

@@ -6,7 +6,6 @@ Downstream use (synthetic training, real test):
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from ..models.components.image_classifier import ImageClassifier
 from ..pipeline.atomic import write_json_atomic
 from ..pipeline.stage import StageContext
 from ..pipeline.training import best_or_last_checkpoint, fit_resumable, make_trainer
+from ..pipeline.world import local_device
 
 __all__ = ["train_diagnostic", "evaluate_diagnostic", "train_identity_stage", "make_loader", "eval_device"]
 
@@ -45,11 +45,8 @@ def make_loader(dataset: Dataset, batch_size: int, shuffle: bool, num_workers: i
 
 
 def eval_device(ctx: StageContext) -> torch.device:
-    """Where post-training evaluation runs: the first GPU unless the experiment is CPU-only."""
-    use_gpu = ctx.cfg.trainer.accelerator in ("gpu", "cuda", "auto") and torch.cuda.is_available()
-    # Under DDP each rank evaluates on its own GPU, not all on GPU 0.
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    return torch.device("cuda", local_rank) if use_gpu else torch.device("cpu")
+    """Where post-training evaluation runs: each rank's own GPU unless the experiment is CPU-only."""
+    return local_device(ctx.cfg.trainer)
 
 
 def _fit(ctx: StageContext, module: pl.LightningModule, train_loader, val_loader, cfg: Any, subdir: str,

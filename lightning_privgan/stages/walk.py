@@ -55,8 +55,7 @@ def _gather(ctx: StageContext, method: str, pairs, starts: list[int]) -> tuple[t
     for start in starts:
         chunk = pairs[start:start + ctx.cfg.walk.pairs_per_chunk]
         path = _chunk_file(ctx, method, start)
-        wait_for(lambda: _finished_chunk(path, chunk) is not None, f"walk chunk {path.name} from another rank")
-        paths, log = _finished_chunk(path, chunk)  # type: ignore[misc]
+        paths, log = wait_for(lambda: _finished_chunk(path, chunk), f"walk chunk {path.name} from another rank")
         parts.append(paths)
         logs.append(log)
     return torch.cat(parts), logs

@@ -1,2 +1,2 @@
 """Latent walks: anchors (anchors, ksame, pairs), paths (losses, objective, memory, paths),
-samples (sampling, export) and the streaming WalkerDataModule (tickets, gate, datamodule)."""
+samples (sampling) and the streaming WalkerDataModule (tickets, gate, datamodule)."""

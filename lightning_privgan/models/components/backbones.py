@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torchvision import models as tv_models
 
-from .backbone_names import BACKBONES, RESNETS
+from .backbone_names import BACKBONES
 
 # Below this side the ImageNet stem (7x7 stride-2 conv + max-pool) would shrink a
 # 32 px image to 8 px before the first residual block and throw away most detail.
