@@ -25,7 +25,9 @@ from lightning_privgan.data.image_dataset import ImageDataset
 from lightning_privgan.data.real_store import to_model_range
 from lightning_privgan.data.transforms import build_train_transform
 from lightning_privgan.pipeline.stage import StageContext
-from lightning_privgan.stages.classifier_training import evaluate_diagnostic, make_loader, train_diagnostic
+from lightning_privgan.models.classifier_metrics import evaluate_diagnostic
+from lightning_privgan.training.diagnostic_training import train_diagnostic
+from lightning_privgan.training.loaders import make_loader
 
 DATA = Path(os.environ.get("PRIVGAN_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "medmnist"
 

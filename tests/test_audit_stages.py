@@ -71,7 +71,11 @@ def test_holdout_is_split_by_patient_for_evaluation_and_shadows():
 
 
 def test_downstream_models_are_found_and_membership_is_averaged_over_seeds(tmp_path):
-    from lightning_privgan.audit.membership_audit import downstream_models, summarize_membership
+    from lightning_privgan.artifacts.downstream_outputs import DownstreamOutputs
+    from lightning_privgan.audit.membership_audit import summarize_membership
+
+    def downstream_models(folder):
+        return DownstreamOutputs(folder).models()
 
     for name in ("model_plan_0.pt", "model_plan_1.pt", "model_real_0.pt", "model.pt", "model_x_y.pt"):
         (tmp_path / name).touch()

@@ -65,7 +65,7 @@ def test_grayscale_into_rgb_network_equals_explicit_repeat():
     model = ImageClassifier("compact", 3, 32, num_classes=3, width=8).eval()
     gray = torch.rand(2, 1, 32, 32) * 2 - 1
     torch.testing.assert_close(model(gray), model(gray.repeat(1, 3, 1, 1)))
-    with pytest.raises(ValueError, match="3 channels but the classifier expects 1"):
+    with pytest.raises(ValueError, match="expects 1-channel images but got 3-channel"):
         ImageClassifier("compact", 1, 32, num_classes=3, width=8)(torch.zeros(1, 3, 32, 32))
 
 

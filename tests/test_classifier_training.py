@@ -18,7 +18,9 @@ from lightning_privgan.models.components.cosine_head import CosineHead
 from lightning_privgan.models.classifier_module import DiagnosticClassifierModule, IdentityClassifierModule
 from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.stages import auditor, classifier, identity
-from lightning_privgan.stages.classifier_training import evaluate_diagnostic, train_diagnostic
+from lightning_privgan.models.classifier_metrics import evaluate_diagnostic
+from lightning_privgan.models.components.image_classifier import ImageClassifier
+from lightning_privgan.training.diagnostic_training import train_diagnostic
 
 RES = 16
 
@@ -75,8 +77,9 @@ def test_inverse_frequency_weights():
         inverse_frequency_weights(torch.tensor([0, 1]), 3)
 
 
-def _net(num_classes: int, channels: int = 1, **extra) -> dict:
-    return dict(backbone="compact", in_channels=channels, resolution=RES, num_classes=num_classes, width=8, **extra)
+def _net(num_classes: int, channels: int = 1, **extra) -> ImageClassifier:
+    return ImageClassifier(backbone="compact", in_channels=channels, resolution=RES, num_classes=num_classes, width=8,
+                           **extra)
 
 
 def test_module_loss_uses_class_weights_and_rejects_unknown_monitor():

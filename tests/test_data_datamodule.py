@@ -1,4 +1,4 @@
-"""The data stage's outputs and RealDataModule batches (diagnosis and identity targets)."""
+"""The data stage's outputs, the identity train/val split of φ_id and the auditor, and the image dataset."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from lightning_privgan.data.image_dataset import ImageDataset, reseed_worker_transform
-from lightning_privgan.data.real_datamodule import RealDataModule
+from lightning_privgan.data.classifier_datasets import AUGMENTED_VIEWS, HELDOUT_SCANS, split_identity_data
 from lightning_privgan.data.real_store import RealData
 from lightning_privgan.data.transforms import build_train_transform
 from lightning_privgan.pipeline.stage import StageContext
@@ -35,55 +35,31 @@ def test_stage_writes_a_loadable_split_data_set(real):
     assert (data.manifest.groupby("patient_id")["split"].nunique() == 1).all()
 
 
-def test_diagnosis_batches_shape_range_and_targets(real):
-    cfg, _, data = real
-    transform = build_train_transform(cfg.data.augment, 1, seed=0)
-    dm = RealDataModule(data, batch_size=8, train_transform=transform, seed=0)
-    for loader in (dm.train_dataloader(), dm.val_dataloader(), dm.test_dataloader(), dm.holdout_dataloader()):
-        images, targets = next(iter(loader))
-        assert images.dtype == torch.float32 and images.shape[1:] == (1, 32, 32)
-        assert images.min() >= -1 and images.max() <= 1
-        assert targets.dtype == torch.long and set(targets.tolist()) <= {0, 1}
-    assert dm.num_classes == 2
-    assert int(dm.class_counts("train").sum()) == len(data.split("train"))
-
-
-def test_train_loader_is_reproducible_from_seeds(real):
-    cfg, _, data = real
-
-    def first_batch():
-        transform = build_train_transform(cfg.data.augment, 1, seed=3)
-        return next(iter(RealDataModule(data, batch_size=8, train_transform=transform, seed=4).train_dataloader()))
-
-    (a, ya), (b, yb) = first_batch(), first_batch()
-    assert torch.equal(a, b) and torch.equal(ya, yb)
-
-
-def test_identity_targets_and_identity_val_carve_out(real):
+def test_identity_split_holds_out_one_scan_per_training_patient(real):
     _, _, data = real
-    dm = RealDataModule(data, batch_size=8, label_kind="identity", seed=0)
     identities = data.train_identities()
-    assert dm.num_classes == len(identities)
-    train, val = dm.dataset_for("train"), dm.dataset_for("val")
+    split = split_identity_data(data.split("train"), identities, seed=0)
     # 3 scans per patient: one of each train patient's scans validates, two train
-    assert len(val) == len(identities) and len(train) == 2 * len(identities)
-    assert sorted(val.targets.tolist()) == list(range(len(identities)))
-    assert torch.bincount(train.targets).tolist() == [2] * len(identities)
-    assert (dm.dataset_for("holdout").targets == -1).all()
-    _, targets = next(iter(dm.train_dataloader()))
-    assert targets.max() < len(identities)
+    assert split.protocol == HELDOUT_SCANS
+    assert len(split.val_labels) == len(identities) and len(split.train_labels) == 2 * len(identities)
+    assert sorted(split.val_labels.tolist()) == list(range(len(identities)))
+    assert torch.bincount(split.train_labels).tolist() == [2] * len(identities)
+    assert set(split.heldout_rows) <= set(data.split("train").rows.tolist())
 
 
-def test_identity_val_falls_back_to_augmented_train_when_one_scan_each(cpu_cfg, tmp_path):
+def test_identity_val_falls_back_to_augmented_views_when_one_scan_each(cpu_cfg, tmp_path):
     cfg = cpu_cfg({"data": {"phantom": {"num_patients": 30, "scans_per_patient": 1}}})
     ctx = StageContext(cfg=cfg, run_dir=tmp_path / "run", name="data")
     STAGE.run(ctx)
     data = RealData.load(ctx.out)
-    transform = build_train_transform(cfg.data.augment, 1, seed=0, strength="identity")
-    dm = RealDataModule(data, batch_size=4, label_kind="identity", train_transform=transform)
-    val = dm.dataset_for("val")
-    assert len(val) == len(dm.dataset_for("train")) == len(data.split("train"))
-    assert val.transform is transform
+    transform = build_train_transform(cfg.data.augment, 1, seed=0, strength="identity", ignore_enabled=True)
+    train = data.split("train")
+    split = split_identity_data(train, data.train_identities(), seed=0, view_transform=transform)
+    assert split.protocol == AUGMENTED_VIEWS and split.heldout_rows == []
+    assert len(split.val_labels) == len(split.train_labels) == len(train)
+    assert not torch.equal(split.val_images, train.images[:])  # views, not the training images themselves
+    with pytest.raises(ValueError, match="needs an augmentation pipeline"):
+        split_identity_data(train, data.train_identities(), seed=0)
 
 
 def test_each_worker_gets_its_own_augmentation_stream(cpu_cfg):

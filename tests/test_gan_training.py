@@ -55,7 +55,7 @@ def test_gan_resume_continues_kimg(cpu_cfg, tmp_path):
     write_phantom_data(tmp_path / "run", num_patients=10, scans=3, resolution=16)
     cfg = cpu_cfg({"gan": {**FAST_GAN, "kimg": 0.04, "fd_every_kimg": 0, "sample_every_kimg": 0}})
     ctx = _ctx(cfg, tmp_path)
-    data = RealData.load(ctx.input("data"))
+    data = ctx.input("data").real()
     gan = dict(cfg.gan)
 
     def fit(max_steps=-1):

@@ -10,6 +10,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from gan_phantom_data import write_phantom_data
 from lightning_privgan.data.real_store import RealData
+from lightning_privgan.models.components.image_classifier import ImageClassifier
 from lightning_privgan.models.classifier_module import DiagnosticClassifierModule
 from lightning_privgan.models.gan_module import GANModule
 from lightning_privgan.pipeline.stage import StageContext
@@ -35,7 +36,7 @@ def _fit_gan(cpu_cfg, tmp_path, precision: str, batches: int = 2, plugins=None):
     module.log = lambda name, value, **k: (penalties.append(value) if name == "loss/r1" else None, log(name, value, **k))
     extra = {"precision": None, "plugins": plugins} if plugins else {}
     trainer = make_trainer(ctx, max_epochs=-1, **extra)
-    trainer.fit(module, train_dataloaders=real_train_loader(RealData.load(ctx.input("data")), 8, 0, seed=0))
+    trainer.fit(module, train_dataloaders=real_train_loader(ctx.input("data").real(), 8, 0, seed=0))
     return module, trainer, before, autocast_in_D, penalties
 
 
@@ -87,7 +88,7 @@ def test_gan_16_mixed_scales_the_losses_of_both_optimisers(cpu_cfg, tmp_path):
 def test_classifier_step_bf16_mixed(cpu_cfg, tmp_path):
     cfg = cpu_cfg({"trainer": {"precision": "bf16-mixed"}})
     ctx = StageContext(cfg=cfg, run_dir=tmp_path / "run", name="classifier")
-    net = dict(backbone="compact", in_channels=1, resolution=16, num_classes=2, width=8)
+    net = ImageClassifier(backbone="compact", in_channels=1, resolution=16, num_classes=2, width=8)
     module = DiagnosticClassifierModule(net)
     before = {k: v.clone() for k, v in module.net.state_dict().items()}
     dtypes: list[torch.dtype] = []

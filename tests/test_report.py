@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
+from lightning_privgan.artifacts.audit_outputs import AuditOutputs
+from lightning_privgan.artifacts.downstream_outputs import DownstreamOutputs
 from lightning_privgan.audit.path_curve import summarize_path_distances
 from lightning_privgan.audit.report import build_report
 from lightning_privgan.audit.report_table import report_table
@@ -88,7 +90,7 @@ def test_partial_results_and_empty_folder(tmp_path):
     run_dir = tmp_path / "fab"
     _fabricate(run_dir)
     (run_dir / "audit" / "audit.json").unlink()
-    table = report_table(run_dir)
+    table = report_table(DownstreamOutputs(run_dir / "downstream").summary(), AuditOutputs(run_dir / "audit").audit())
     assert "fd" not in table.columns and len(table) == 4
     assert "—" in build_report(run_dir).read_text()
     with pytest.raises(FileNotFoundError, match="nothing to report"):
@@ -114,5 +116,5 @@ def test_wandb_report_logs_offline_and_refuses_real_figures(tmp_path, monkeypatc
     cfg = OmegaConf.load(run_dir / "config.yaml")
     real_png = run_dir / "report" / "grid_plan.png"
     with pytest.raises(RealImagePolicyError):
-        log_report(cfg, report_table(run_dir), [("real", real_png, "real")], False, run_dir / "report2")
+        log_report(cfg, report_table(DownstreamOutputs(run_dir / "downstream").summary(), AuditOutputs(run_dir / "audit").audit()), [("real", real_png, "real")], False, run_dir / "report2")
     assert not (run_dir / "report2").exists()

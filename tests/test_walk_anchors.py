@@ -88,7 +88,7 @@ def test_stratified_subset_keeps_class_shares_and_rows():
     import numpy as np
 
     from lightning_privgan.data.real_store import SplitTensors
-    from lightning_privgan.stages.anchors import stratified_subset
+    from lightning_privgan.data.stratified_subset import stratified_subset
 
     labels = torch.tensor([0] * 80 + [1] * 20)
     split = SplitTensors(images=torch.randn(100, 1, 8, 8), labels=labels,

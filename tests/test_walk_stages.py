@@ -70,12 +70,14 @@ def test_walk_resumes_from_finished_chunks(cpu_cfg, run_dir, monkeypatch):
 
 
 def test_a_stream_built_from_the_run_uses_the_saved_paths_and_the_gate(cpu_cfg, run_dir):
-    from lightning_privgan.walk.stream_factory import walker_datamodule_from_run
+    from lightning_privgan.pipeline.seeds import derive_seed
+    from lightning_privgan.stages.downstream import stream_for_source
 
     anchors_stage.run(_ctx(cpu_cfg, run_dir, "anchors"))
     walk_stage.run(_ctx(cpu_cfg, run_dir, "walk"))
     cfg = cpu_cfg({"stream": {"batch_size": 6, "samples_per_epoch": 12, "gate_threshold": 1e-6}})
-    dm = walker_datamodule_from_run(run_dir, cfg, method="plan")
+    ctx = StageContext(cfg=cfg, run_dir=run_dir, name="downstream")
+    dm = stream_for_source(ctx, "plan", derive_seed(cfg.seed, "stream", "plan"))
     saved = torch.load(run_dir / "walk" / "paths.pt", weights_only=False)
     assert dm.id_net is None and torch.equal(dm._cache[0], saved["plan"][0])  # nothing left to optimise
     dm.setup("fit")

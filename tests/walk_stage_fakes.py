@@ -36,9 +36,10 @@ def install_fake_networks(setattr_: Callable[[str, object], None]) -> None:
         return SimpleNamespace(w=w, psnr=torch.full((len(imgs),), 30.0))
 
     nets = {"identity": id_net, "classifier": class_net, "auditor": id_net}
-    setattr_("lightning_privgan.models.generator_io.load_generator", lambda path, device="cpu": G)
-    setattr_("lightning_privgan.models.classifier_io.load_classifier",
-             lambda path, map_location="cpu": nets[path.parent.name])
+    # The stages load networks through their inputs' typed outputs.
+    setattr_("lightning_privgan.artifacts.gan_outputs.GanOutputs.generator", lambda self, device="cpu": G)
+    setattr_("lightning_privgan.artifacts.classifier_outputs.ClassifierOutputs.model",
+             lambda self, device="cpu": nets[self.stage])
     setattr_("lightning_privgan.models.inversion.project", fake_project)
 
 
@@ -46,5 +47,9 @@ def setattr_by_path(target: str, value: object) -> None:
     """monkeypatch.setattr('pkg.module.name', value) without pytest, for subprocesses."""
     import importlib
 
-    module, name = target.rsplit(".", 1)
-    setattr(importlib.import_module(module), name, value)
+    owner, name = target.rsplit(".", 1)
+    try:
+        setattr(importlib.import_module(owner), name, value)
+    except ModuleNotFoundError:  # a class attribute: pkg.module.Class.name
+        module, cls = owner.rsplit(".", 1)
+        setattr(getattr(importlib.import_module(module), cls), name, value)

@@ -1,8 +1,8 @@
 """Which features the audit's Fréchet distance uses, in order of preference.
 
 1. Inception-v3 from a local weights file (audit.inception_weights): the usual FID features.
-2. The GAN stage's offline encoder (gan/fd_encoder.pt), so the audit's FD matches the
-   training curve of the GAN.
+2. The GAN stage's offline encoder (GanOutputs.fd_encoder()), so the audit's FD matches
+   the training curve of the GAN.
 3. The auditor's embedding: trained on the real train split, it responds to identity and
    anatomy. Every FD is reported with the name of its features: values from different
    extractors are not comparable.
@@ -17,7 +17,7 @@ from torch import nn
 
 
 def choose_fd_features(
-    inception_weights: Optional[str], gan_dir: Path, auditor: nn.Module
+    inception_weights: Optional[str], fd_encoder: Optional[nn.Module], auditor: nn.Module
 ) -> tuple[Callable[[torch.Tensor], torch.Tensor], str]:
     """(images -> features callable, description of the features)."""
     if inception_weights and Path(inception_weights).is_file():
@@ -25,12 +25,8 @@ def choose_fd_features(
 
         net = InceptionFeatures(inception_weights).to(next(auditor.parameters()).device)
         return net, "inception-v3 pool features (local weights)"
-    encoder_path = gan_dir / "fd_encoder.pt"
-    if encoder_path.is_file():
-        from ..models.fd_encoder import load_offline_encoder
-
-        enc = load_offline_encoder(encoder_path).eval().to(next(auditor.parameters()).device)
-        return enc, "offline encoder of the gan stage (gan/fd_encoder.pt)"
+    if fd_encoder is not None:
+        return fd_encoder.eval().to(next(auditor.parameters()).device), "offline encoder of the gan stage (gan/fd_encoder.pt)"
     return auditor.embed, "auditor embedding (no Inception weights, no gan/fd_encoder.pt)"
 
 

@@ -17,18 +17,6 @@ from .membership import loss_threshold_attack
 from .shadow_attack import LogisticAttack, apply_attack
 
 
-def downstream_models(folder: Path) -> list[tuple[str, int, Path]]:
-    """(source, seed, model path) of every model_<source>_<seed>.pt of the downstream stage."""
-    found = []
-    for path in sorted(folder.glob("model_*_*.pt")):
-        source, _, seed = path.stem[len("model_") :].rpartition("_")
-        if seed.isdigit():
-            found.append((source, int(seed), path))
-    if not found:
-        raise FileNotFoundError(f"no model_<source>_<seed>.pt in {folder}; run the 'downstream' stage first")
-    return found
-
-
 def attack_downstream_models(
     models: list[tuple[str, int, Path]],
     members: tuple[torch.Tensor, torch.Tensor],

@@ -6,34 +6,33 @@ audit/audit.json, audit/path_curve.json, audit/grid_<source>.pt), so
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import torch
 from omegaconf import OmegaConf
 
+from ..artifacts.audit_outputs import AuditOutputs
+from ..artifacts.run_folder import RunFolder
 from ..pipeline.atomic import atomic_path, write_text_atomic
 from .figures import save_image_grid
 from .glossary import GLOSSARY
 from .paired_difference import PairedDifference, describe
 from .path_curve import PathCurve, plot_path_curves
 from .real_image_guard import may_publish
-from .report_table import markdown_table, read_audit, report_table, source_label
+from .report_table import markdown_table, report_table, source_label
 
 
-def _policy(run_dir: Path):
+def _policy(run: RunFolder):
     """The run's resolved config when saved; otherwise the safe defaults (no real images, no W&B)."""
-    path = run_dir / "config.yaml"
-    cfg = OmegaConf.load(path) if path.is_file() else OmegaConf.create({})
+    cfg = run.config() or OmegaConf.create({})
     allow_real = bool(OmegaConf.select(cfg, "logging.allow_real_images", default=False))
     return cfg, allow_real
 
 
-def _grids(run_dir: Path, out: Path, allow_real: bool, anchor_method: str | None) -> tuple[list[tuple[str, Path, str]], list[str]]:
+def _grids(audit: AuditOutputs, out: Path, allow_real: bool, anchor_method: str | None) -> tuple[list[tuple[str, Path, str]], list[str]]:
     figures, notes = [], []
-    for path in sorted((run_dir / "audit").glob("grid_*.pt")):
+    for path in audit.grid_files():
         source = path.stem[len("grid_") :]
-        blob = torch.load(path, map_location="cpu", weights_only=False)
+        blob = audit.read_grid(path)
         origin = blob["origin"]
         if not may_publish(origin, allow_real):
             notes.append(f"{source_label(source)}: real images are not shown (logging.allow_real_images is false).")
@@ -66,26 +65,27 @@ def _setup_lines(audit: dict) -> list[str]:
 
 
 def build_report(run_dir: str | Path) -> Path:
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
+    run = RunFolder(run_dir)
+    run_dir = run.run_dir
+    if not run.exists():
         raise FileNotFoundError(f"run folder {run_dir} does not exist")
-    cfg, allow_real = _policy(run_dir)
-    out = run_dir / "report"
+    cfg, allow_real = _policy(run)
+    audit_outputs: AuditOutputs = run.stage("audit")  # type: ignore[assignment]
+    out = run.stage("report").folder
     out.mkdir(parents=True, exist_ok=True)
-    table = report_table(run_dir)
+    audit = audit_outputs.audit()
+    table = report_table(run.stage("downstream").summary(), audit)
     if table.empty:
         raise FileNotFoundError(f"{run_dir} holds neither downstream/summary.csv nor audit/audit.json: nothing to report")
     with atomic_path(out / "table.csv") as tmp:
         table.to_csv(tmp, index=False)
-    audit = read_audit(run_dir)
     anchor_method = (audit or {}).get("anchor_method")
     figures: list[tuple[str, Path, str]] = []
     md = [f"# Report: {run_dir.name}", "", "## Utility and privacy per training source", "",
           markdown_table(table, anchor_method), "",
           "Table as CSV: [report/table.csv](report/table.csv)", ""]
-    curve_json = run_dir / "audit" / "path_curve.json"
-    if curve_json.is_file():
-        curve = json.loads(curve_json.read_text())
+    curve = audit_outputs.path_curve()
+    if curve is not None:
         if curve["curves"]:
             curves = {m: PathCurve(**c) for m, c in curve["curves"].items()}
             png = plot_path_curves(curves, out / "path_curve.png", curve["distance"])
@@ -96,7 +96,7 @@ def build_report(run_dir: str | Path) -> Path:
                           f"of {len(c.mean) - 1}, mean closest distance {sum(c.min_distance) / len(c.min_distance):.4f}.")
             md += paired_lines(curve.get("paired") or {}, curve["distance"])
             md.append("")
-    grids, notes = _grids(run_dir, out, allow_real, anchor_method)
+    grids, notes = _grids(audit_outputs, out, allow_real, anchor_method)
     figures += grids
     if grids or notes:
         md += ["## Samples", ""] + [f"![{t}](report/{p.name})" for t, p, _ in grids] + [""] + [f"- {n}" for n in notes] + [""]

@@ -1,9 +1,7 @@
-"""The paper-style table, assembled from saved results only (downstream/summary.csv, audit/audit.json)."""
+"""The paper-style table, assembled from saved results only (the downstream summary and audit.json)."""
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import pandas as pd
 
@@ -12,19 +10,9 @@ SOURCE_LABELS = {"real": "Real", "linear": "Linear", "plan": "PLAN", "ksame": "k
 DISTANCE_LABELS = {"auditor": "auditor", "ssim": "SSIM", "l2": "L2", "lpips": "LPIPS"}
 
 
-def read_summary(run_dir: Path) -> pd.DataFrame | None:
-    path = run_dir / "downstream" / "summary.csv"
-    return pd.read_csv(path) if path.is_file() else None
-
-
-def read_audit(run_dir: Path) -> dict | None:
-    path = run_dir / "audit" / "audit.json"
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
-def report_table(run_dir: Path) -> pd.DataFrame:
-    """One row per source, numeric columns (NaN where a stage has not produced the figure)."""
-    summary, audit = read_summary(run_dir), read_audit(run_dir)
+def report_table(summary: pd.DataFrame | None, audit: dict | None) -> pd.DataFrame:
+    """One row per source from the downstream summary and audit.json, numeric columns (NaN
+    where a stage has not produced the figure)."""
     sources = list(SOURCE_ORDER)
     if summary is not None:
         sources += [s for s in summary["source"] if s not in sources]

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
 import torch
@@ -21,19 +20,6 @@ class WalkArtifacts:
     G: nn.Module
     paths: dict  # paths.pt: "linear"/"plan" [P, n, w_dim], "labels" [P], "pairs"
     anchors: dict  # anchors.pt: "w" [A, w_dim], "labels" [A], "groups"
-
-
-def load_walk_artifacts(run_dir: Path, device: torch.device | str = "cpu") -> WalkArtifacts:
-    from ..models.generator_io import load_generator
-
-    files = {"gan": run_dir / "gan" / "generator.pt", "walk": run_dir / "walk" / "paths.pt", "anchors": run_dir / "anchors" / "anchors.pt"}
-    for stage, path in files.items():
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing; run the '{stage}' stage first")
-    G = load_generator(files["gan"], device=device).eval().requires_grad_(False)
-    paths = torch.load(files["walk"], map_location="cpu", weights_only=False)
-    anchors = torch.load(files["anchors"], map_location="cpu", weights_only=False)
-    return WalkArtifacts(G, paths, anchors)
 
 
 @torch.no_grad()

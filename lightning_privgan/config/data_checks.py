@@ -12,13 +12,10 @@ from .errors import ConfigError
 
 
 def anchor_images_per_class(cfg: DictConfig, train_per_class: dict[str, int]) -> dict[str, int]:
-    """Train images per class that the anchors stage projects (anchors.max_images subsets
-    each class by its share, at least one image, as stages/anchors.stratified_subset does)."""
-    total = sum(train_per_class.values())
-    cap = cfg.anchors.max_images
-    if cap is None or total <= cap:
-        return dict(train_per_class)
-    return {name: max(1, round(cap * n / total)) for name, n in train_per_class.items()}
+    """Train images per class that the anchors stage projects (anchors.max_images subsets each class)."""
+    from ..data.stratified_subset import class_quotas
+
+    return class_quotas(train_per_class, cfg.anchors.max_images)
 
 
 def check_against_data(cfg: DictConfig, data_summary: dict) -> None:

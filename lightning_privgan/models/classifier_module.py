@@ -1,5 +1,6 @@
-"""LightningModules of the classifiers: training logic only; the network is an ImageClassifier
-and the data comes from whatever dataloaders the caller passes (real or synthetic streams).
+"""LightningModules of the classifiers: training logic only. The network (an ImageClassifier,
+or any nn.Module with `num_classes`) is built outside and passed in; the data comes from
+whatever dataloaders the caller passes (real or synthetic streams).
 
 Batches are (img [N, C, H, W] in [-1, 1], label [N]).
 """
@@ -11,10 +12,10 @@ from typing import Sequence
 import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torchmetrics import MetricCollection
 
 from .classifier_metrics import DIAGNOSTIC_METRICS, IDENTITY_METRICS, diagnostic_metrics, identity_metrics
-from .components.image_classifier import ImageClassifier
 
 
 def monitor_mode(monitor: str) -> str:
@@ -27,22 +28,24 @@ class _ClassifierModule(pl.LightningModule):
 
     def __init__(
         self,
-        net: dict,
+        net: nn.Module,
         lr: float = 1e-3,
         weight_decay: float = 1e-4,
         class_weights: Sequence[float] | None = None,
         monitor: str = "val/acc",
     ):
-        """`net`: the ImageClassifier's keyword arguments (backbone, in_channels, resolution,
-        num_classes, width, weights, head, head_scale), kept whole in the hyper-parameters."""
+        """`net`: the classifier network (training/classifier_networks.py builds it from a config
+        section); a pretrained or foreign network drops in unchanged."""
         super().__init__()
-        self.save_hyperparameters()
+        self.save_hyperparameters(ignore=["net"])  # the weights live in the state dict
         split, _, name = monitor.partition("/")
         if split not in ("train", "val") or name not in (*self.metric_names, "loss"):
             allowed = ", ".join(f"val/{m}" for m in (*self.metric_names, "loss"))
             raise ValueError(f"monitor {monitor!r} is not a metric of {type(self).__name__}; use one of {allowed}")
-        self.net = ImageClassifier(**net)
-        num_classes = self.net.num_classes
+        self.net = net
+        num_classes = int(getattr(net, "num_classes", 0))
+        if num_classes < 2:
+            raise ValueError(f"the network must declare num_classes >= 2, got {getattr(net, 'num_classes', None)!r}")
         if class_weights is not None:
             if len(class_weights) != num_classes:
                 raise ValueError(f"{len(class_weights)} class weights for {num_classes} classes")

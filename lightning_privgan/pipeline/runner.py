@@ -169,7 +169,7 @@ class Pipeline:
         """Settings checked against a finished stage's results (anchors.k against the data
         stage's class counts), before the later stages spend any time."""
         if stage.check_config is not None:
-            stage.check_config(self.cfg, self.run_dir / stage.name)
+            stage.check_config(self.cfg, stage.outputs(self.run_dir / stage.name))
 
     def _run_stage(self, stage: Stage, tokens: dict[str, str]) -> str:
         want = self.expected_hash(stage, tokens)
@@ -189,9 +189,14 @@ class Pipeline:
         self.console.rule(f"[bold]{stage.name}[/] {stage.description}")
         log.info("stage %s started (settings hash %s)", stage.name, want)
         started = time.time()
-        stage.run(StageContext(cfg=self.cfg, run_dir=self.run_dir, name=stage.name, console=self.console))
+        outputs_of = {s.name: s.outputs for s in self.stages}
+        stage.run(StageContext(cfg=self.cfg, run_dir=self.run_dir, name=stage.name, console=self.console,
+                               needs=stage.needs, outputs_of=outputs_of))
         seconds = time.time() - started
         if is_global_zero():
+            missing = stage.outputs(folder).missing()
+            if missing:  # later stages would fail on them, or a cached record would lie
+                raise RuntimeError(f"stage {stage.name!r} finished without writing {', '.join(missing)} in {folder}")
             token = f"{want}:{time.time_ns()}"
             write_json_atomic(folder / RECORD, {"hash": want, "token": token, "seconds": round(seconds, 1)})
             self.console.print(f"[green]✓[/] {stage.name} done in {seconds:.1f} s")

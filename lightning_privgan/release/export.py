@@ -88,7 +88,8 @@ def _manifest(labels: torch.Tensor, class_names: list[str], source: str, pair_id
 
 def export_release(run_dir: Path, out: Path, source: str = "plan", num: int = 1000, seed: int = 0,
                    allow_failing: bool = False, overwrite: bool = False, device: str = "cpu") -> ExportResult:
-    from ..audit.synthetic_sources import load_walk_artifacts
+    from ..artifacts.run_folder import RunFolder
+    from ..artifacts.walk_artifacts import load_walk_artifacts
     from ..data.real_store import to_model_range, to_uint8
     from ..walk.sampling import synthetic_samples
 
@@ -99,7 +100,8 @@ def export_release(run_dir: Path, out: Path, source: str = "plan", num: int = 10
     run_dir = Path(run_dir)
     check_finished_run(run_dir)
     target = check_release_target(out, run_dir, overwrite)  # before any work: a refusal costs nothing
-    art = load_walk_artifacts(run_dir, device)
+    run = RunFolder(run_dir)
+    art = load_walk_artifacts(run.stage("gan"), run.stage("anchors"), run.stage("walk"), device)
     if source not in art.paths:
         raise ValueError(f"{run_dir}/walk/paths.pt holds no {source!r} paths; add it to walk.methods and re-run the walk stage")
     inputs = load_run_inputs(run_dir, device)  # the train set featurised: only once the request is known good

@@ -8,19 +8,18 @@ here is ever written into a release.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from torch import nn
 
 from ..audit.source_audit import RealReference
 
-NEEDED = {"config.yaml": "run", "auditor/model.pt": "auditor",
-          "auditor/identities.json": "auditor", "audit/audit.json": "audit"}
+# What a release reads besides the data, gan, anchors and walk stages behind the audit.
+NEEDED = {"auditor": ("model.pt", "identities.json"), "audit": ("audit.json",)}
 
 
 @dataclass
@@ -43,30 +42,33 @@ class RunInputs:
 
 
 def check_finished_run(run_dir: Path) -> None:
-    if not run_dir.is_dir():
+    from ..artifacts.run_folder import RunFolder
+
+    run = RunFolder(run_dir)
+    if not run.exists():
         raise FileNotFoundError(f"run folder {run_dir} does not exist")
-    for rel, stage in NEEDED.items():
-        if not (run_dir / rel).is_file():
-            raise FileNotFoundError(f"{run_dir / rel} is missing; run the '{stage}' stage of this run first "
-                                    f"(privgan run <experiment> --from {stage})" if stage != "run" else
-                                    f"{run_dir} is not a run folder (no config.yaml)")
+    if run.config() is None:
+        raise FileNotFoundError(f"{run_dir} is not a run folder (no config.yaml)")
+    for name, files in NEEDED.items():
+        for file in files:
+            run.stage(name).existing(file)  # names the stage to run when the file is missing
 
 
 def load_run_inputs(run_dir: Path, device: str | torch.device = "cpu") -> RunInputs:
     from ..audit.source_audit import featurise_reference
     from ..audit.fd_features import choose_fd_features
     from ..audit.lpips_net import load_lpips
-    from ..data.real_store import RealData
-    from ..models.classifier_io import load_classifier
+    from ..artifacts.run_folder import RunFolder
 
     run_dir, device = Path(run_dir), torch.device(device)
     check_finished_run(run_dir)
-    cfg = OmegaConf.load(run_dir / "config.yaml")
-    audit = json.loads((run_dir / "audit" / "audit.json").read_text())
-    data = RealData.load(run_dir / "data")
+    run = RunFolder(run_dir)
+    cfg = run.config()
+    audit = run.stage("audit").audit()
+    data = run.stage("data").real()
     train = data.split("train")
     train_images = train.read_all().images  # the audit's reference: features of every member
-    auditor = load_classifier(run_dir / "auditor" / "model.pt", map_location=device).requires_grad_(False)
+    auditor = run.stage("auditor").model(device)
     lpips = None
     thresholds = dict(audit["thresholds"])
     if "lpips" in thresholds:
@@ -78,6 +80,6 @@ def load_run_inputs(run_dir: Path, device: str | torch.device = "cpu") -> RunInp
     # The audit's own featurisation, with the thresholds it calibrated (not recalibrated here).
     kinds, features = featurise_reference(train_images, list(thresholds), auditor, lpips, batch)
     reference = RealReference(kinds, features, thresholds, device)
-    fd_extractor, fd_features = choose_fd_features(cfg.audit.inception_weights, run_dir / "gan", auditor)
+    fd_extractor, fd_features = choose_fd_features(cfg.audit.inception_weights, run.stage("gan").fd_encoder(), auditor)
     return RunInputs(run_dir, cfg, audit, list(data.class_names), data.images, train_images, auditor, reference,
                      fd_extractor, fd_features, device)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 from torchvision.utils import save_image
 
+from ..artifacts.anchors_outputs import AnchorsOutputs
 from ..pipeline.atomic import atomic_path, torch_save_atomic
 from ..pipeline.stage import Stage, StageContext
 from ..walk.anchors import Anchors, inverted_anchors, ksame_anchors, random_anchors
@@ -16,11 +17,11 @@ from ..walk.sampling import synthesize
 
 
 def _build_anchors(ctx: StageContext, G, device) -> tuple[Anchors, torch.Tensor | None]:
-    from ..data.real_store import RealData
+    from ..data.stratified_subset import stratified_subset
     from ..models.inversion import project
 
     a = ctx.cfg.anchors
-    data = RealData.load(ctx.input("data"))
+    data = ctx.input("data").real()
     if a.method == "random":
         return random_anchors(G, a.num_random, data.num_classes, ctx.seed("random")), None
     train = data.split("train")
@@ -44,22 +45,6 @@ def _build_anchors(ctx: StageContext, G, device) -> tuple[Anchors, torch.Tensor 
     return anchors, psnr[0]
 
 
-def stratified_subset(split, size: int, seed: int):
-    """`size` images of a split with the class proportions kept: projection costs grow with
-    the number of images, and large data sets need far fewer anchors than images."""
-    from ..data.real_store import SplitTensors
-
-    gen = torch.Generator().manual_seed(seed)
-    keep = []
-    for label in split.labels.unique():
-        members = torch.nonzero(split.labels == label).flatten()
-        quota = max(1, round(size * len(members) / len(split)))
-        keep.append(members[torch.randperm(len(members), generator=gen)[:quota]])
-    index = torch.cat(keep).sort().values
-    return SplitTensors(images=split.images[index], labels=split.labels[index],
-                        patient_ids=split.patient_ids[index.numpy()], rows=split.rows[index.numpy()])
-
-
 def _save_grid(G, anchors: Anchors, path, noise_mode: str) -> None:
     rows = [anchors.w[anchors.labels == c][:8] for c in anchors.labels.unique()]
     width = max(len(r) for r in rows)
@@ -73,20 +58,16 @@ def _save_grid(G, anchors: Anchors, path, noise_mode: str) -> None:
 
 
 def run(ctx: StageContext) -> None:
-    from ..models.generator_io import load_generator
-    from .classifier_training import eval_device
-
-    device = eval_device(ctx)
-    a = ctx.cfg.anchors
-    G = load_generator(ctx.input("gan") / "generator.pt", device=device)
+    device, a, out = ctx.device, ctx.cfg.anchors, ctx.outputs
+    G = ctx.input("gan").generator(device)
     anchors, psnr = _build_anchors(ctx, G, device)
     pairs = select_pairs(anchors.labels, a.num_pairs, a.pairing, a.max_uses, ctx.seed("pairs"), w=anchors.w)
     if len(pairs) < a.num_pairs:
         ctx.console.print(f"[yellow]anchors: only {len(pairs)} of {a.num_pairs} pairs possible with "
                           f"max_uses={a.max_uses} among {len(anchors.w)} anchors")
-    torch_save_atomic({**anchors.to_dict(), "method": a.method, "psnr": psnr}, ctx.out / "anchors.pt")
-    torch_save_atomic({"pairs": pairs, "labels": anchors.labels.cpu()[pairs[:, 0]]}, ctx.out / "pairs.pt")
-    _save_grid(G, anchors, ctx.out / "anchors.png", "const")
+    torch_save_atomic({**anchors.to_dict(), "method": a.method, "psnr": psnr}, out.path(out.ANCHORS))
+    torch_save_atomic({"pairs": pairs, "labels": anchors.labels.cpu()[pairs[:, 0]]}, out.path(out.PAIRS))
+    _save_grid(G, anchors, out.path(out.GRID), "const")
     quality = f", projection PSNR {psnr.mean():.1f} dB" if psnr is not None else ""
     ctx.console.print(f"[bold]anchors[/]: {len(anchors.w)} {a.method} anchors, {len(pairs)} pairs{quality}")
 
@@ -96,5 +77,6 @@ STAGE = Stage(
     run=run,
     needs=("data", "gan"),
     config_keys=("data", "gan", "anchors"),
+    outputs=AnchorsOutputs,
     description="walk endpoints (random | inverted | k-same projections) and same-class pairs (anchors.pt, pairs.pt, anchors.png)",
 )

@@ -9,13 +9,12 @@ path_distances.csv, grid_<source>.pt (uint8 samples the report draws).
 """
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import torch
 from rich.progress import Progress
 
+from ..artifacts.audit_outputs import AuditOutputs
 from ..pipeline.atomic import atomic_path, torch_save_atomic, write_json_atomic
 from ..pipeline.stage import Stage, StageContext
 
@@ -38,7 +37,8 @@ def _shadow_train_fn(ctx: StageContext, data, epochs: int):
     from omegaconf import OmegaConf
 
     from ..data.image_dataset import ImageDataset
-    from .classifier_training import make_loader, train_diagnostic
+    from ..training.diagnostic_training import train_diagnostic
+    from ..training.loaders import make_loader
 
     clf_cfg = OmegaConf.merge(ctx.cfg.classifier, {"epochs": epochs})
 
@@ -80,24 +80,23 @@ def run(ctx: StageContext) -> None:
     from ..audit.fd_features import choose_fd_features, fd_between
     from ..audit.lpips_net import load_lpips
     from ..audit.path_curve import plot_path_curves
-    from ..audit.membership_audit import attack_downstream_models, downstream_models, summarize_membership
+    from ..audit.membership_audit import attack_downstream_models, summarize_membership
     from ..audit.real_image_guard import may_publish
     from ..audit.reid import auditor_probabilities, confident_share, reidentification
     from ..audit.shadow_attack import fit_shadow_attack
     from ..audit.source_audit import audit_distances, build_reference
-    from ..audit.synthetic_sources import load_walk_artifacts, synthetic_source
-    from ..data.real_store import RealData, to_uint8
-    from ..models.classifier_io import load_classifier
-    from .classifier_training import eval_device
+    from ..artifacts.walk_artifacts import load_walk_artifacts
+    from ..audit.synthetic_sources import synthetic_source
+    from ..data.real_store import to_uint8
 
     cfg, acfg = ctx.cfg, ctx.cfg.audit
-    device = eval_device(ctx)
-    data = RealData.load(ctx.input("data"))
+    device = ctx.device
+    data = ctx.input("data").real()
     # The audit compares every synthetic image with every real one (nearest-real distances,
     # FD, shadow pools): it reads these three splits whole, as float tensors.
     train, holdout, val = (data.split(name).read_all() for name in ("train", "holdout", "val"))
-    auditor = load_classifier(ctx.input("auditor") / "model.pt", map_location=device).requires_grad_(False)
-    identities = json.loads((ctx.input("auditor") / "identities.json").read_text())["identities"]
+    auditor_outputs = ctx.input("auditor")
+    auditor, identities = auditor_outputs.model(device), auditor_outputs.identities()
     skipped, names = [], list(acfg.distances)
     lpips = None
     if "lpips" in names:
@@ -113,8 +112,8 @@ def run(ctx: StageContext) -> None:
                          + (f" ({skipped[-1]})" if skipped else ""))
     ref = build_reference(train.images, train.patient_ids, names, acfg.near_duplicate_quantile, auditor, lpips,
                           acfg.batch_size, device)
-    art = load_walk_artifacts(ctx.run_dir, device)
-    fd_extractor, fd_features = choose_fd_features(acfg.inception_weights, ctx.input("gan"), auditor)
+    art = load_walk_artifacts(ctx.input("gan"), ctx.input("anchors"), ctx.input("walk"), device)
+    fd_extractor, fd_features = choose_fd_features(acfg.inception_weights, ctx.input("gan").fd_encoder(), auditor)
 
     # Confident "re-identifications" of patients the auditor never saw are false alarms by construction.
     false_alarm = confident_share(auditor_probabilities(auditor, holdout.images, acfg.batch_size), acfg.reid_confidence) \
@@ -165,7 +164,7 @@ def run(ctx: StageContext) -> None:
         epochs = acfg.shadow_epochs or cfg.downstream.epochs
         attack, shadow_acc = fit_shadow_attack(pool, _shadow_train_fn(ctx, data, epochs), acfg.shadow_models,
                                                ctx.seed("shadow"), acfg.batch_size)
-    mia_runs = attack_downstream_models(downstream_models(ctx.input("downstream")), members, nonmembers, attack,
+    mia_runs = attack_downstream_models(ctx.input("downstream").models(), members, nonmembers, attack,
                                         ctx.seed("mia"), device, acfg.batch_size)
     csvs["mia_runs.csv"] = mia_runs
     csvs["privacy.csv"] = pd.DataFrame([
@@ -208,4 +207,5 @@ STAGE = Stage(
     description="privacy audit per source: nearest-real distances, near-duplicates, re-identification, FD, "
                 "distance along the paths, membership inference (audit.json, CSVs, PNG)",
     distributed=True,  # shadow models train with Lightning: every rank runs the stage, rank 0 writes
+    outputs=AuditOutputs,
 )

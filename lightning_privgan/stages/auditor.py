@@ -2,17 +2,16 @@
 used only by the privacy audit so that the walk is not judged by its own guide."""
 from __future__ import annotations
 
+from ..artifacts.classifier_outputs import AuditorOutputs
 from ..pipeline.stage import Stage
-from .classifier_training import identity_stage_runner
-
-run = identity_stage_runner("auditor")
-
+from .identity_network_stage import run_identity_stage
 
 STAGE = Stage(
     name="auditor",
-    run=run,
+    run=run_identity_stage,
     needs=("data",),
     config_keys=("data", "auditor"),
     description="train the audit identity network (model.pt, identities.json, metrics.json)",
     distributed=True,  # Lightning training: every rank runs the stage, rank 0 writes
+    outputs=AuditorOutputs,
 )

@@ -3,11 +3,10 @@ save the decoded uint8 images (a lazily read image store) with their manifest (R
 for every later stage."""
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 from rich.table import Table
 
+from ..artifacts.data_outputs import DataOutputs
 from ..config.data_checks import check_against_data
 from ..data.manifest import build_manifest, split_summary
 from ..data.real_store import SPLITS, RealData
@@ -33,15 +32,15 @@ def _print_summary(ctx: StageContext, summary: dict, class_names: list[str]) -> 
 
 
 def run_data_stage(ctx: StageContext) -> None:
-    data_cfg = ctx.cfg.data
+    data_cfg, out = ctx.cfg.data, ctx.outputs
     # Images go straight to the stage's image store, one chunk at a time (data/image_store.py).
-    source = load_source(data_cfg, seed=ctx.seed("source")).write_images(ctx.out)
+    source = load_source(data_cfg, seed=ctx.seed("source")).write_images(out.folder)
     if source.bad_images:
         # on_bad_image=skip: say how many and which, and keep the list beside the data.
-        with atomic_path(ctx.out / "bad_images.csv") as tmp:
+        with atomic_path(out.path(out.BAD_IMAGES)) as tmp:
             pd.DataFrame(source.bad_images, columns=["path", "reason"]).to_csv(tmp, index=False)
         ctx.console.print(
-            f"[yellow]skipped {len(source.bad_images)} bad image(s), listed in {ctx.out / 'bad_images.csv'}:[/] "
+            f"[yellow]skipped {len(source.bad_images)} bad image(s), listed in {out.path(out.BAD_IMAGES)}:[/] "
             + ", ".join(p for p, _ in source.bad_images[:5])
         )
     for kind, files in source.notes.items():
@@ -49,22 +48,23 @@ def run_data_stage(ctx: StageContext) -> None:
                           + (f" (and {len(files) - 5} more)" if len(files) > 5 else ""))
     manifest = build_manifest(source, data_cfg, seed=ctx.seed("splits"))
     class_names = list(data_cfg.class_names)
-    RealData(images=source.images, manifest=manifest, class_names=class_names).save(ctx.out)
+    RealData(images=source.images, manifest=manifest, class_names=class_names).save(out.folder)
     summary = split_summary(manifest, class_names)
     summary["skipped_images"] = len(source.bad_images)
     summary.update({f"{kind}_count": len(source.notes.get(kind, [])) for kind in NOTE_TEXT})
-    write_json_atomic(ctx.out / "summary.json", summary)
+    write_json_atomic(out.path("summary.json"), summary)
     _print_summary(ctx, summary, class_names)
 
 
-def _check_config(cfg, folder) -> None:
-    check_against_data(cfg, json.loads((folder / "summary.json").read_text()))
+def _check_config(cfg, outputs: DataOutputs) -> None:
+    check_against_data(cfg, outputs.summary())
 
 
 STAGE = Stage(
     name="data",
     run=run_data_stage,
     check_config=_check_config,
+    outputs=DataOutputs,
     needs=(),
     config_keys=("data",),
     description="decode the real data set, validate it and split it by patient (train/holdout/val/test)",

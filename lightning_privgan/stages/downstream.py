@@ -14,6 +14,7 @@ import pandas as pd
 import torch
 from omegaconf import OmegaConf
 
+from ..artifacts.downstream_outputs import DownstreamOutputs
 from ..pipeline.atomic import atomic_path, write_json_atomic
 from ..pipeline.stage import Stage, StageContext
 
@@ -33,14 +34,31 @@ def _training_set(ctx: StageContext, source: str, seed_idx: int, train, art_load
     return images, labels
 
 
-def _stream(ctx: StageContext, source: str, seed_idx: int, val_dataset):
-    """The WalkerDataModule over this run's saved `source` paths, seeded per repetition."""
-    from omegaconf import OmegaConf
+def stream_for_source(ctx: StageContext, source: str, seed: int, val_dataset=None):
+    """The WalkerDataModule of `source` ('plan' | 'linear') over this run's pairs.
 
-    from ..walk.stream_factory import walker_datamodule_from_run
+    refresh='cache' streams points of the walk stage's saved paths (no optimisation at train
+    time); refresh='fresh' re-walks the same pairs in the stream, which needs φ_id and φ_class.
+    With stream.gate_threshold set, samples too close to a real train image (auditor
+    embedding) are rejected.
+    """
+    from ..walk.datamodule import WalkerDataModule
+    from ..walk.gate import PrivacyGate
+    from ..walk.paths import walk_kwargs
 
-    cfg = OmegaConf.merge(ctx.cfg, {"seed": ctx.seed("stream", source, seed_idx)})
-    return walker_datamodule_from_run(ctx.run_dir, cfg, method=source, val_dataset=val_dataset)
+    cfg = ctx.cfg
+    saved, anchors = ctx.input("walk").paths(), ctx.input("anchors").anchors()
+    paths = saved.get(source) if cfg.stream.refresh == "cache" else None
+    id_net = class_net = None
+    if paths is None and source == "plan":
+        id_net, class_net = ctx.input("identity").model(), ctx.input("classifier").model()
+    gate = None
+    if cfg.stream.gate_threshold is not None:
+        real = ctx.input("data").real().split("train").images
+        gate = PrivacyGate(ctx.input("auditor").model(), real, cfg.stream.gate_threshold)
+    return WalkerDataModule(ctx.input("gan").generator(), anchors["w"], anchors["labels"], saved["pairs"], cfg.stream,
+                            walk_kwargs(cfg.walk), seed=seed, method=source, id_net=id_net, class_net=class_net,
+                            paths=paths, gate=gate, val_dataset=val_dataset)
 
 
 def summarize_runs(runs: pd.DataFrame) -> pd.DataFrame:
@@ -54,41 +72,45 @@ def summarize_runs(runs: pd.DataFrame) -> pd.DataFrame:
 
 def run(ctx: StageContext) -> None:
     from ..data.image_dataset import ImageDataset
-    from ..data.real_store import RealData
+    from ..pipeline.seeds import derive_seed
     from ..data.transforms import build_train_transform
     from ..models.classifier_io import export_classifier
-    from .classifier_training import eval_device, evaluate_diagnostic, make_loader, train_diagnostic
+    from ..models.classifier_metrics import evaluate_diagnostic
+    from ..training.diagnostic_training import train_diagnostic
+    from ..training.loaders import make_loader
 
-    cfg = ctx.cfg
-    data = RealData.load(ctx.input("data"))
+    cfg, out = ctx.cfg, ctx.outputs
+    data = ctx.input("data").real()
     train, val, test = data.split("train"), data.split("val"), data.split("test")
     for name, split in (("train", train), ("val", val), ("test", test)):
         if len(split) == 0:
             raise ValueError(f"the '{name}' split is empty; the downstream comparison needs train, val and test")
     clf_cfg = OmegaConf.merge(cfg.classifier, {"epochs": cfg.downstream.epochs})
-    device = eval_device(ctx)
+    device = ctx.device
     cache: dict = {}
 
     def artifacts():  # G and the paths are loaded once, and only when a synthetic source needs them
         if "art" not in cache:
-            from ..audit.synthetic_sources import load_walk_artifacts
+            from ..artifacts.walk_artifacts import load_walk_artifacts
 
-            cache["art"] = load_walk_artifacts(ctx.run_dir, device)
+            cache["art"] = load_walk_artifacts(ctx.input("gan"), ctx.input("anchors"), ctx.input("walk"), device)
         return cache["art"]
 
     rows = []
     for source in cfg.downstream.sources:
         for seed_idx in range(cfg.downstream.seeds):
             tag = f"{source}_{seed_idx}"
-            done = ctx.out / "runs" / f"{tag}.json"
-            if done.is_file() and (ctx.out / f"model_{tag}.pt").is_file():
+            done, model_file = out.run_record(source, seed_idx), out.model_file(source, seed_idx)
+            if done.is_file() and model_file.is_file():
                 rows.append(json.loads(done.read_text()))
                 continue
             seed = ctx.seed("augment", tag)
             workers = cfg.data.num_workers
             if source in ("linear", "plan") and cfg.downstream.stream:
                 # The product's path: fresh samples along the paths every epoch, made on the device.
-                stream = _stream(ctx, source, seed_idx, ImageDataset(val.images, val.labels))
+                # (the stream's seed is derived twice, as it always was: figures stay comparable)
+                stream_seed = derive_seed(ctx.seed("stream", source, seed_idx), "stream", source)
+                stream = stream_for_source(ctx, source, stream_seed, ImageDataset(val.images, val.labels))
                 net, _ = train_diagnostic(ctx, None, None, clf_cfg, data.num_classes, data.channels, data.resolution,
                                           subdir=f"runs/{tag}", datamodule=stream)
                 num_train = cfg.stream.samples_per_epoch * clf_cfg.epochs
@@ -107,24 +129,26 @@ def run(ctx: StageContext) -> None:
             rows.append(row)
             if not ctx.is_global_zero:  # every rank trained (DDP); one writes
                 continue
-            export_classifier(net.cpu(), ctx.out / f"model_{tag}.pt",
+            export_classifier(net.cpu(), model_file,
                               meta={"kind": "downstream", "source": source, "seed": seed_idx, "class_names": data.class_names})
             write_json_atomic(done, row)
             ctx.console.print(f"[bold]downstream[/] {tag}: " + ", ".join(f"{k} {metrics[k]:.3f}" for k in METRICS if k in metrics))
     if not ctx.is_global_zero:
         return
     runs = pd.DataFrame(rows)
-    with atomic_path(ctx.out / "runs.csv") as tmp:
+    with atomic_path(out.path(out.RUNS)) as tmp:
         runs.to_csv(tmp, index=False)
-    with atomic_path(ctx.out / "summary.csv") as tmp:
+    with atomic_path(out.path(out.SUMMARY)) as tmp:
         summarize_runs(runs).to_csv(tmp, index=False)
 
 
 STAGE = Stage(
     name="downstream",
     run=run,
-    needs=("data", "gan", "anchors", "walk", "classifier"),
+    # identity and auditor: a fresh PLAN stream walks with φ_id, a gated stream screens with the auditor.
+    needs=("data", "gan", "identity", "auditor", "classifier", "anchors", "walk"),
     config_keys=("downstream", "classifier", "stream", "walk", "anchors", "data", "gan"),
     description="train a diagnostic classifier per source and seed on real/linear/plan/k-same, test on real (runs.csv, summary.csv)",
     distributed=True,  # Lightning training: every rank runs the stage, rank 0 writes
+    outputs=DownstreamOutputs,
 )

@@ -13,6 +13,7 @@ import torch
 from omegaconf import OmegaConf
 from torch.utils.data import DataLoader
 
+from ..artifacts.gan_outputs import GanOutputs
 from ..data.image_dataset import ImageDataset
 from ..data.position_sampler import PositionBatchSampler
 from ..data.real_store import RealData
@@ -51,7 +52,7 @@ def real_train_loader(data: RealData, per_rank_batch: int, num_workers: int, see
 
 def run(ctx: StageContext) -> None:
     cfg = ctx.cfg
-    data = RealData.load(ctx.input("data"))
+    data = ctx.input("data").real()
     world = cfg.trainer.devices * cfg.trainer.num_nodes
     if cfg.gan.batch_size % world:
         raise ValueError(f"gan.batch_size={cfg.gan.batch_size} is not divisible by the {world} processes")
@@ -63,7 +64,7 @@ def run(ctx: StageContext) -> None:
                                position=lambda: module.batches_done)
     monitor = GANMonitor(ctx.out, train.images, train.labels, train.patient_ids, fd_features=cfg.gan.fd_features,
                          inception_weights=cfg.audit.inception_weights, seed=ctx.seed("monitor"), console=ctx.console)
-    cadence = KimgCheckpoint(ctx.out / "checkpoints" / "last.ckpt", cfg.gan.checkpoint_every_kimg, ctx.seed("batches"))
+    cadence = KimgCheckpoint(ctx.outputs.path(GanOutputs.CHECKPOINT), cfg.gan.checkpoint_every_kimg, ctx.seed("batches"))
     # use_distributed_sampler=False: the position sampler shards the batches by rank itself.
     trainer = make_trainer(ctx, callbacks=[monitor, cadence], max_epochs=-1, strategy=_ddp_strategy(cfg),
                            use_distributed_sampler=False)
@@ -74,9 +75,9 @@ def run(ctx: StageContext) -> None:
     fit_resumable(trainer, module, train_dataloaders=loader)
     if not trainer.is_global_zero:
         return
-    save_generator(module.G_ema, ctx.out / "generator.pt")
+    save_generator(module.G_ema, ctx.outputs.path(GanOutputs.GENERATOR))
     last_fd = module.fd_history[-1] if module.fd_history else {}
-    write_json_atomic(ctx.out / "summary.json", {
+    write_json_atomic(ctx.outputs.path("summary.json"), {
         "kimg": module.kimg,
         "batches": module.batches_done,
         "augment_p": float(module.augment.p),
@@ -96,4 +97,5 @@ STAGE = Stage(
     config_keys=("data", "gan", "audit.inception_weights"),
     description="StyleGAN2-ADA generator on the real train split (G_ema -> generator.pt)",
     distributed=True,  # Lightning training: every rank runs the stage, rank 0 writes
+    outputs=GanOutputs,
 )

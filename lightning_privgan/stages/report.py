@@ -1,6 +1,7 @@
 """Stage `report`: runs/<name>/report.md from the saved downstream and audit results."""
 from __future__ import annotations
 
+from ..artifacts.report_outputs import ReportOutputs
 from ..pipeline.stage import Stage, StageContext
 
 
@@ -16,5 +17,6 @@ STAGE = Stage(
     run=run,
     needs=("downstream", "audit"),
     config_keys=("logging",),
+    outputs=ReportOutputs,
     description="paper-style table, path curve, sample grids and glossary (report.md, report/*.csv, report/*.png)",
 )

@@ -15,16 +15,12 @@ from pathlib import Path
 import torch
 from torchvision.utils import save_image
 
+from ..artifacts.walk_outputs import WalkOutputs
 from ..pipeline.atomic import atomic_path, torch_save_atomic
-from ..pipeline.distributed import wait_for
 from ..pipeline.stage import Stage, StageContext
-from ..pipeline.world import World, join_world
+from ..pipeline.world import World
 from ..walk.paths import walk, walk_kwargs
 from ..walk.sampling import synthesize
-
-
-def _chunk_file(ctx: StageContext, method: str, start: int) -> Path:
-    return ctx.out / "partial" / f"{method}_{start:06d}.pt"
 
 
 def _finished_chunk(path: Path, chunk: torch.Tensor) -> tuple[torch.Tensor, list] | None:
@@ -39,7 +35,7 @@ def _walk_chunk(ctx: StageContext, nets, device: torch.device, method: str, w, p
     """Walk pairs[start : start + chunk] unless a finished file for them exists; save it atomically."""
     G, id_net, class_net = nets
     chunk = pairs[start:start + ctx.cfg.walk.pairs_per_chunk]
-    saved = _chunk_file(ctx, method, start)
+    saved = ctx.outputs.chunk_file(method, start)
     if _finished_chunk(saved, chunk) is not None:
         return
     log: list[dict] = []
@@ -54,8 +50,8 @@ def _gather(ctx: StageContext, method: str, pairs, starts: list[int]) -> tuple[t
     parts, logs = [], []
     for start in starts:
         chunk = pairs[start:start + ctx.cfg.walk.pairs_per_chunk]
-        path = _chunk_file(ctx, method, start)
-        paths, log = wait_for(lambda: _finished_chunk(path, chunk), f"walk chunk {path.name} from another rank")
+        path = ctx.outputs.chunk_file(method, start)
+        paths, log = ctx.barrier(lambda: _finished_chunk(path, chunk), f"walk chunk {path.name} from another rank")
         parts.append(paths)
         logs.append(log)
     return torch.cat(parts), logs
@@ -72,17 +68,14 @@ def _save_strips(G, result: dict, methods, path, count: int, noise_mode: str) ->
 
 
 def run(ctx: StageContext) -> None:
-    from ..models.classifier_io import load_classifier
-    from ..models.generator_io import load_generator
-
-    cfg = ctx.cfg
-    world: World = join_world(cfg.trainer)
-    G = load_generator(ctx.input("gan") / "generator.pt", device=world.device)
-    id_net = load_classifier(ctx.input("identity") / "model.pt", map_location=world.device)
-    class_net = load_classifier(ctx.input("classifier") / "model.pt", map_location=world.device)
-    anchors = torch.load(ctx.input("anchors") / "anchors.pt", map_location="cpu", weights_only=False)
-    selected = torch.load(ctx.input("anchors") / "pairs.pt", map_location="cpu", weights_only=True)
-    pairs, labels, w = selected["pairs"], selected["labels"], anchors["w"]
+    cfg, out = ctx.cfg, ctx.outputs
+    world: World = ctx.join_world()
+    G = ctx.input("gan").generator(world.device)
+    id_net = ctx.input("identity").model(world.device)
+    class_net = ctx.input("classifier").model(world.device)
+    anchor_outputs = ctx.input("anchors")
+    selected = anchor_outputs.pairs()
+    pairs, labels, w = selected["pairs"], selected["labels"], anchor_outputs.anchors()["w"]
     starts = list(range(0, len(pairs), cfg.walk.pairs_per_chunk))
     for method in cfg.walk.methods:
         # Round robin per method: linear chunks cost nothing, so PLAN's must be spread on their own.
@@ -96,9 +89,9 @@ def run(ctx: StageContext) -> None:
         final = [log[-1]["loss"] for log in result["losses"][method] if log]
         if final:
             ctx.console.print(f"[bold]walk[/] {method}: {len(pairs)} paths, final loss {sum(final) / len(final):.4f} (mean over chunks)")
-    torch_save_atomic(result, ctx.out / "paths.pt")
-    _save_strips(G, result, list(cfg.walk.methods), ctx.out / "strips.png", cfg.walk.strip_paths, cfg.walk.noise_mode)
-    shutil.rmtree(ctx.out / "partial", ignore_errors=True)
+    torch_save_atomic(result, out.path(out.PATHS))
+    _save_strips(G, result, list(cfg.walk.methods), out.path(out.STRIPS), cfg.walk.strip_paths, cfg.walk.noise_mode)
+    shutil.rmtree(out.path(out.PARTIAL), ignore_errors=True)
 
 
 STAGE = Stage(
@@ -108,4 +101,5 @@ STAGE = Stage(
     config_keys=("walk", "anchors", "gan", "identity", "classifier", "data"),
     description="linear and PLAN latent paths between the anchor pairs (paths.pt, strips.png)",
     distributed=True,
+    outputs=WalkOutputs,
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .losses import expected_channels, match_channels
+from ..models.components.channel_adapter import expected_channels, match_channels
 
 
 class PrivacyGate:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 REFERENCE_CHUNK = 4
 # torch.nn.functional.pairwise_distance's default eps, added to every difference.
@@ -55,24 +54,3 @@ def equal_spacing(paths: torch.Tensor) -> torch.Tensor:
     """
     steps = paths[:, :-1] - paths[:, 1:] + PAIRWISE_EPS
     return steps.pow(2).flatten(1).sum(dim=1)
-
-
-def expected_channels(net: nn.Module) -> int | None:
-    """Input channels a classifier wants: its `in_channels` attribute, else its first Conv2d's."""
-    declared = getattr(net, "in_channels", None)
-    if isinstance(declared, int):
-        return declared
-    for module in net.modules():
-        if isinstance(module, nn.Conv2d):
-            return module.in_channels
-    return None
-
-
-def match_channels(images: torch.Tensor, channels: int | None) -> torch.Tensor:
-    """Grayscale repeated to 3 channels for a 3-channel classifier (the paper's choice)."""
-    have = images.shape[1]
-    if channels is None or channels == have:
-        return images
-    if have == 1 and channels == 3:
-        return images.expand(-1, 3, -1, -1)
-    raise ValueError(f"a classifier expects {channels}-channel images but the generator makes {have}-channel ones")

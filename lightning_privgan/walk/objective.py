@@ -16,14 +16,8 @@ from typing import Iterator
 import torch
 from torch import nn
 
-from .losses import (
-    cross_entropy_per_image,
-    equal_spacing,
-    expected_channels,
-    inner_point_weights,
-    kl_uniform_per_image,
-    match_channels,
-)
+from ..models.components.channel_adapter import expected_channels, match_channels
+from .losses import cross_entropy_per_image, equal_spacing, inner_point_weights, kl_uniform_per_image
 from .chunk_parallel import default_workers, map_chunks
 from .memory import chunk_size_for_budget, device_budget_mb, saved_bytes_per_image
 

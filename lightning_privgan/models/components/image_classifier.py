@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .backbones import build_backbone
+from .channel_adapter import match_channels
 from .cosine_head import build_head
 
 
@@ -42,20 +43,8 @@ class ImageClassifier(nn.Module):
             head=head, head_scale=head_scale,
         )
 
-    def _match_channels(self, img: torch.Tensor) -> torch.Tensor:
-        if img.ndim != 4:
-            raise ValueError(f"expected images [N, C, H, W], got shape {tuple(img.shape)}")
-        c = img.shape[1]
-        if c == self.in_channels:
-            return img
-        if c == 1 and self.in_channels == 3:
-            # Grayscale generator, RGB classifier: repeat the channel (DESIGN, PLAN objective).
-            # expand keeps the gradient path: every copy sends its gradient back to the one channel.
-            return img.expand(-1, 3, -1, -1)
-        raise ValueError(f"images have {c} channels but the classifier expects {self.in_channels}")
-
     def features(self, img: torch.Tensor) -> torch.Tensor:
-        return self.backbone(self._match_channels(img))
+        return self.backbone(match_channels(img, self.in_channels))
 
     def forward(self, img: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(img))

@@ -1,0 +1,32 @@
+"""Outputs of the `audit` stage: the privacy figures per source, the path curve, membership inference."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from .stage_outputs import StageOutputs
+
+
+class AuditOutputs(StageOutputs):
+    stage = "audit"
+    REQUIRED = ("audit.json", "privacy.csv", "path_curve.json")
+    AUDIT = "audit.json"
+    PATH_CURVE = "path_curve.json"
+
+    def audit(self) -> dict | None:
+        path = self.path(self.AUDIT)
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def path_curve(self) -> dict | None:
+        path = self.path(self.PATH_CURVE)
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def grid_files(self) -> list[Path]:
+        """grid_<source>.pt: uint8 samples per source that the report draws."""
+        return sorted(self.folder.glob("grid_*.pt"))
+
+    @staticmethod
+    def read_grid(path: Path) -> dict:
+        return torch.load(path, map_location="cpu", weights_only=True)

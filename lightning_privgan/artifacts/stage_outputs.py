@@ -1,0 +1,41 @@
+"""The base of every stage's typed outputs: a folder, the files that must exist, clear errors."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+
+class MissingArtifactError(FileNotFoundError):
+    """A stage's output file is absent: the stage has not run (or was interrupted)."""
+
+
+class StageOutputs:
+    stage: ClassVar[str] = ""
+    # Files a finished stage always leaves; the runner checks them before recording the stage.
+    REQUIRED: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.folder)!r})"
+
+    def path(self, name: str) -> Path:
+        """Where this stage keeps `name` (for writing, or for a reader that streams the file)."""
+        return self.folder / name
+
+    def existing(self, name: str) -> Path:
+        """The path of `name`, which must exist."""
+        path = self.path(name)
+        if not path.exists():
+            raise MissingArtifactError(f"{path} is missing; run the '{self.stage}' stage first "
+                                       f"(privgan run <experiment> --from {self.stage})")
+        return path
+
+    def read_json(self, name: str) -> Any:
+        return json.loads(self.existing(name).read_text())
+
+    def missing(self) -> list[str]:
+        """REQUIRED files that do not exist (empty for a finished stage)."""
+        return [name for name in self.REQUIRED if not self.path(name).exists()]
