@@ -96,7 +96,7 @@ def test_synthetic_samples_carry_the_path_labels():
 
 
 def test_chunk_size_follows_the_probe_and_the_budget():
-    from lightning_privgan.walk.memory import chunk_size_for_budget, saved_bytes_per_image
+    from lightning_privgan.walk.chunk_budget import chunk_size_for_budget, saved_bytes_per_image
 
     layer = torch.nn.Linear(1000, 1000)
     x = torch.randn(2, 1000, requires_grad=True)

@@ -68,7 +68,7 @@ def walk(G: nn.Module, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch.Tenso
     when every pair is frozen. Per-pair freezing keeps pairs independent of each other.
     `log_fn(step, terms)` receives the mean over pairs of the paper's loss and of its three
     unweighted terms (priv: Σ chunk KL, eq: Σ squared distances, cls: Σ chunk CE).
-    memory_budget_mb=None sizes the image chunks from the device (walk/memory.py).
+    memory_budget_mb=None sizes the image chunks from the device (walk/chunk_budget.py).
     autocast='bf16' | 'fp16' renders G and the classifiers in reduced precision (faster,
     not bit-exact); the latents, the losses and Adam stay in the latents' dtype.
     channels_last=True runs the networks' convolutions in NHWC (same result, faster).
