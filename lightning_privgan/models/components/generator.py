@@ -1,7 +1,8 @@
 """StyleGAN2 generator: mapping z (+ class) -> w, synthesis w -> image.
 
-The attribute and method names follow NVIDIA's stylegan2-ada-pytorch (DESIGN.md, fixed),
-so that the walker, the projector and pretrained generators are interchangeable.
+The attribute and method names follow NVIDIA's stylegan2-ada-pytorch (DESIGN.md, fixed);
+GAN training uses them directly. Everything after training goes through the LatentGenerator
+interface (map, synthesize, w_avg), which a wrapped NVIDIA pickle implements too.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..latent_generator import LatentGenerator
 from .stylegan_layers import EqualLinear, SynthesisLayer, ToRGB, channels_at, normalize_2nd_moment, upsample2x
 
 NOISE_MODES = ("random", "const", "none")
@@ -112,7 +114,7 @@ class SynthesisNetwork(nn.Module):
         return img
 
 
-class Generator(nn.Module):
+class Generator(LatentGenerator):
     def __init__(self, z_dim: int, c_dim: int, w_dim: int, img_resolution: int, img_channels: int,
                  mapping_layers: int = 8, channel_base: int = 16384, channel_max: int = 512):
         super().__init__()
@@ -133,6 +135,22 @@ class Generator(nn.Module):
                 noise_mode: str = "const") -> torch.Tensor:
         ws = self.mapping(z, c, truncation_psi=truncation_psi)
         return self.synthesis(ws, noise_mode=noise_mode)
+
+    # LatentGenerator
+    def map(self, z: torch.Tensor, labels: torch.Tensor | None = None, truncation_psi: float = 1.0) -> torch.Tensor:
+        c = None
+        if self.c_dim > 0:
+            if labels is None:
+                raise ValueError(f"this generator is conditioned on {self.c_dim} classes: map() needs labels")
+            c = one_hot(labels.to(z.device), self.c_dim).to(z.dtype)
+        return self.mapping(z, c, truncation_psi=truncation_psi)
+
+    def render(self, ws: torch.Tensor, noise_mode: str) -> torch.Tensor:
+        return self.synthesis(ws, noise_mode=noise_mode)
+
+    @property
+    def w_avg(self) -> torch.Tensor:
+        return self.mapping.w_avg
 
     @classmethod
     def from_config(cls, gan_cfg, num_classes: int, channels: int, resolution: int) -> "Generator":
