@@ -19,7 +19,7 @@ from ..data.real_store import RealData
 from ..models.gan_checkpoint import KimgCheckpoint
 from ..models.gan_module import GANModule
 from ..models.gan_monitor import GANMonitor
-from ..models.gan_presets import resolve_architecture
+from ..models.gan_presets import build_gan_networks, resolve_architecture
 from ..models.generator_io import save_generator
 from ..pipeline.atomic import write_json_atomic
 from ..pipeline.stage import Stage, StageContext
@@ -58,7 +58,8 @@ def run(ctx: StageContext) -> None:
     train = data.split("train")
     gan_cfg = OmegaConf.to_container(cfg.gan, resolve=True)
     torch.manual_seed(ctx.seed("init"))  # the same initial weights in every process: a run is reproducible
-    module = GANModule(gan_cfg, num_classes=data.num_classes, channels=data.channels, resolution=data.resolution)
+    G, D = build_gan_networks(cfg.gan, data.num_classes, data.channels, data.resolution)
+    module = GANModule(G, D, gan_cfg)
     loader = real_train_loader(data, cfg.gan.batch_size // world, cfg.data.num_workers, ctx.seed("loader"),
                                position=lambda: module.batches_done)
     monitor = GANMonitor(ctx.out, train.images, train.labels, train.patient_ids, fd_features=cfg.gan.fd_features,
