@@ -16,7 +16,8 @@ import torch
 from omegaconf import OmegaConf
 
 from lightning_privgan.config.sections.gan import GANConfig
-from lightning_privgan.models.components.generator import Generator, one_hot
+from lightning_privgan.models.components.generator import Generator
+from lightning_privgan.models.latent_generator import one_hot
 from lightning_privgan.models.gan_module import GANModule
 from lightning_privgan.models.gan_presets import build_gan_networks
 

@@ -36,7 +36,8 @@ from omegaconf import OmegaConf
 
 from .ada_augment import AdaptiveAugment
 from .components.discriminator import Discriminator
-from .components.generator import Generator, one_hot
+from .components.generator import Generator
+from .latent_generator import one_hot
 
 
 def _lazy_adam(params, lr: float, betas, interval: int, lazy: bool) -> torch.optim.Adam:

@@ -14,7 +14,7 @@ import torch
 from torchvision.utils import save_image
 
 from ..pipeline.atomic import atomic_path
-from .components.generator import one_hot
+from .latent_generator import one_hot
 from .fd_encoder import load_offline_encoder, save_offline_encoder, train_offline_encoder
 from .frechet import InceptionFeatures, choose_extractor, extract_features, feature_stats, frechet_distance
 

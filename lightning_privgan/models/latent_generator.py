@@ -44,6 +44,16 @@ class LatentGenerator(nn.Module, ABC):
         """The mean latent [w_dim]: the truncation centre and the projector's start."""
 
     # ------------------------------------------------------------------ shared
+    def condition(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor | None:
+        """The one-hot c [N, c_dim] (z's device and dtype) of class indices; None when unconditional."""
+        if self.c_dim == 0:
+            return None
+        if labels is None or labels.shape != (len(z),):
+            got = None if labels is None else list(labels.shape)
+            raise ValueError(f"this generator is conditioned on {self.c_dim} classes: map() needs one class index "
+                             f"per z ([{len(z)}]), got {got}")
+        return one_hot(labels.to(z.device), self.c_dim).to(z.dtype)
+
     def synthesize(self, w: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         """Images [N, C, H, W], nominally in [-1, 1] (not clamped: the walk's `clamp` decides),
         of W latents [N, w_dim] (one w for every layer) or W+ latents [N, num_ws, w_dim]."""
@@ -78,3 +88,12 @@ class LatentGenerator(nn.Module, ABC):
                             f"(set data.resolution={self.img_resolution})")
         if problems:
             raise ValueError(f"{what} does not fit the data: " + "; ".join(problems))
+
+
+def one_hot(labels: torch.Tensor, c_dim: int) -> torch.Tensor | None:
+    """Class labels -> the c a StyleGAN-style generator expects (None for an unconditional one)."""
+    if c_dim == 0:
+        return None
+    if labels.min() < 0 or labels.max() >= c_dim:
+        raise ValueError(f"labels must lie in [0, {c_dim}), got range [{int(labels.min())}, {int(labels.max())}]")
+    return torch.nn.functional.one_hot(labels.long(), c_dim).float()

@@ -138,12 +138,7 @@ class Generator(LatentGenerator):
 
     # LatentGenerator
     def map(self, z: torch.Tensor, labels: torch.Tensor | None = None, truncation_psi: float = 1.0) -> torch.Tensor:
-        c = None
-        if self.c_dim > 0:
-            if labels is None:
-                raise ValueError(f"this generator is conditioned on {self.c_dim} classes: map() needs labels")
-            c = one_hot(labels.to(z.device), self.c_dim).to(z.dtype)
-        return self.mapping(z, c, truncation_psi=truncation_psi)
+        return self.mapping(z, self.condition(z, labels), truncation_psi=truncation_psi)
 
     def render(self, ws: torch.Tensor, noise_mode: str) -> torch.Tensor:
         return self.synthesis(ws, noise_mode=noise_mode)
@@ -162,12 +157,3 @@ class Generator(LatentGenerator):
         return cls(z_dim=arch["z_dim"], c_dim=c_dim, w_dim=arch["w_dim"], img_resolution=resolution,
                    img_channels=channels, mapping_layers=arch["mapping_layers"],
                    channel_base=arch["channel_base"], channel_max=arch["channel_max"])
-
-
-def one_hot(labels: torch.Tensor, c_dim: int) -> torch.Tensor | None:
-    """Class labels -> the c the generator expects (None for an unconditional one)."""
-    if c_dim == 0:
-        return None
-    if labels.min() < 0 or labels.max() >= c_dim:
-        raise ValueError(f"labels must lie in [0, {c_dim}), got range [{int(labels.min())}, {int(labels.max())}]")
-    return torch.nn.functional.one_hot(labels.long(), c_dim).float()
