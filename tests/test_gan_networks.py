@@ -92,17 +92,6 @@ def test_save_load_generator_roundtrip(tmp_path):
         load_generator(tmp_path / "bad.pt")
 
 
-def test_stylegan2_ada_pickle_needs_nvidia_code(tmp_path):
-    (tmp_path / "network-snapshot-000100.pkl").write_bytes(b"x")
-    try:
-        import dnnlib  # noqa: F401
-        import legacy  # noqa: F401
-    except ImportError:
-        with pytest.raises(ImportError, match="stylegan2-ada-pytorch"):
-            load_generator(tmp_path / "network-snapshot-000100.pkl")
-        pytest.skip("stylegan2-ada-pytorch (dnnlib, legacy) is not importable")
-
-
 def test_frechet_distance_matches_closed_form():
     torch.manual_seed(0)
     a = torch.randn(4000, 3, dtype=torch.float64)
