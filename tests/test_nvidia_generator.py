@@ -72,24 +72,24 @@ def test_check_data_names_every_mismatch(pkl):
     assert "data.channels=1" in text and "data.resolution=16" in text
 
 
-def test_pickle_errors_are_explained(tmp_path):
-    needs_their_code = tmp_path / "theirs.pkl"
+@pytest.mark.parametrize("content, error, message", [
     # what their pickles reference: torch_utils.persistence, absent here
-    needs_their_code.write_bytes(b"ctorch_utils.persistence\n_reconstruct_persistent_obj\n.")
-    with pytest.raises(ModuleNotFoundError, match="torch_utils.*dnnlib and torch_utils.*PYTHONPATH"):
-        NvidiaGenerator.from_pickle(needs_their_code)
-    tensorflow = tmp_path / "tf.pkl"
-    tensorflow.write_bytes(b"cdnnlib.tflib.network\nNetwork\n.")
-    with pytest.raises(ValueError, match="TensorFlow.*legacy.py"):
-        NvidiaGenerator.from_pickle(tensorflow)
-    other = tmp_path / "other.pkl"
-    other.write_bytes(pickle.dumps({"G": 1, "D": 2}))
-    with pytest.raises(ValueError, match="no 'G_ema'.*'D', 'G'"):
-        NvidiaGenerator.from_pickle(other)
-    garbage = tmp_path / "garbage.pkl"
-    garbage.write_bytes(b"not a pickle")
-    with pytest.raises(ValueError, match="not a readable network pickle"):
-        NvidiaGenerator.from_pickle(garbage)
+    (b"ctorch_utils.persistence\n_reconstruct_persistent_obj\n.", ModuleNotFoundError,
+     "torch_utils.*dnnlib and torch_utils.*PYTHONPATH"),
+    (b"cdnnlib.tflib.network\nNetwork\n.", ValueError, "TensorFlow.*legacy.py"),
+    (pickle.dumps({"G": 1, "D": 2}), ValueError, "no 'G_ema'.*'D', 'G'"),
+    (pickle.dumps({"G_ema": 1}), ValueError, "'G_ema' is a int"),
+    (pickle.dumps({"G_ema": torch.nn.Linear(1, 1)}), ValueError, "lacks z_dim, c_dim.*mapping, synthesis"),
+    (b"not a pickle", ValueError, "not a readable network pickle"),
+])
+def test_pickle_errors_are_explained(tmp_path, content, error, message):
+    path = tmp_path / "net.pkl"
+    path.write_bytes(content)
+    with pytest.raises(error, match=message):
+        NvidiaGenerator.from_pickle(path)
+
+
+def test_a_missing_pickle_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.pkl"):
         NvidiaGenerator.from_pickle(tmp_path / "missing.pkl")
 

@@ -15,25 +15,13 @@ from lightning_privgan.models.nvidia_generator import NvidiaGenerator
 from lightning_privgan.pipeline.runner import Pipeline
 from lightning_privgan.stages import load_stages
 from tests.nvidia_pickle_standin import write_network_pickle
-
-# The fast CPU settings of tests/test_wandb_pipeline.py, without W&B, at 16 px.
-TINY = {
-    "name": "pretrained", "data": {"resolution": 16, "batch_size": 16, "phantom": {"num_patients": 24, "scans_per_patient": 3}},
-    "trainer": {"accelerator": "cpu", "devices": 1, "progress_bar": False},
-    "gan": {"fd_num_images": 32, "fd_encoder_epochs": 1, "sample_grid": 4, "projection": {"steps": 2, "batch_size": 64}},
-    "identity": {"epochs": 1, "width": 4, "batch_size": 16}, "auditor": {"epochs": 1, "backbone": "compact", "width": 4},
-    "classifier": {"epochs": 1, "width": 4, "batch_size": 16},
-    "anchors": {"k": 2, "num_pairs": 4},
-    "walk": {"n_steps": 4, "optim_steps": 2, "pairs_per_chunk": 4},
-    "downstream": {"seeds": 1, "epochs": 1}, "stream": {"samples_per_epoch": 16, "batch_size": 8, "pairs_per_batch": 2},
-    "audit": {"samples_per_source": 8, "shadow_models": 0, "path_pairs": 2, "grid_samples": 4, "batch_size": 16,
-              "distances": ["auditor", "l2"], "path_distance": "l2"},
-}
+from tests.test_wandb_pipeline import TINY  # the fast CPU settings of every stage, at 16 px
 
 
-def _cfg(tmp_path, pkl, **extra):
-    gan = {**TINY["gan"], "pretrained": str(pkl), **extra.pop("gan", {})}
-    return config_from_dict({**TINY, "runs_root": str(tmp_path / "runs"), "gan": gan, **extra})
+def _cfg(tmp_path, pkl, gan: dict | None = None):
+    return config_from_dict({**TINY, "name": "pretrained", "runs_root": str(tmp_path / "runs"),
+                             "logger": {"wandb": {"enabled": False}},
+                             "gan": {**TINY["gan"], "pretrained": str(pkl), **(gan or {})}})
 
 
 def _run(cfg, **kw):
