@@ -13,6 +13,7 @@ from lightning_privgan.config.load import config_from_dict
 from lightning_privgan.models.generator_io import load_generator
 from lightning_privgan.models.nvidia_generator import NvidiaGenerator
 from lightning_privgan.pipeline.runner import Pipeline
+from lightning_privgan.release.export import export_release
 from lightning_privgan.stages import load_stages
 from tests.nvidia_pickle_standin import write_network_pickle
 from tests.test_wandb_pipeline import TINY  # the fast CPU settings of every stage, at 16 px
@@ -96,3 +97,5 @@ def test_every_stage_runs_on_an_imported_pickle(tmp_path):
     assert sorted(runs.source) == ["ksame", "linear", "plan", "real"]
     audit = json.loads((run_dir / "audit" / "audit.json").read_text())
     assert set(audit["sources"]) == {"real", "linear", "plan", "ksame"}
+    result = export_release(run_dir, tmp_path / "release", num=8, allow_failing=True)
+    assert result.released == 8 and len(list((tmp_path / "release" / "images").glob("*.png"))) == 8
