@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from lightning_privgan.config.sections.gan import GANConfig
 from lightning_privgan.models.gan_module import GANModule
+from lightning_privgan.models.gan_presets import build_gan_networks
 from lightning_privgan.pipeline.device_settings import ChannelsLast, apply_matmul_precision
 
 VARIANTS = {  # name: (precision, tf32, cudnn.benchmark, channels_last)
@@ -77,7 +78,7 @@ def run_variant(name: str, res: int, batch: int, batches: int, warmup: int, devi
         "preset": preset_for(res), "batch_size": batch, "kimg": batch * (warmup + batches) / 1000,
         "augment_p": 0.2, "r1_interval": 16, "fd_every_kimg": 0, "sample_every_kimg": 0}))
     torch.manual_seed(0)
-    module = GANModule(gan, num_classes=2, channels=channels, resolution=res)
+    module = GANModule(*build_gan_networks(OmegaConf.create(gan), 2, channels, res), gan)
     images = torch.rand(batch * (warmup + batches), channels, res, res) * 2 - 1
     loader = DataLoader(TensorDataset(images, torch.arange(len(images)) % 2), batch_size=batch, drop_last=True,
                         pin_memory=device == "cuda")

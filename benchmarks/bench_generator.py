@@ -16,8 +16,10 @@ import torch
 from omegaconf import OmegaConf
 
 from lightning_privgan.config.sections.gan import GANConfig
-from lightning_privgan.models.components.generator import Generator, one_hot
+from lightning_privgan.models.components.generator import Generator
+from lightning_privgan.models.latent_generator import one_hot
 from lightning_privgan.models.gan_module import GANModule
+from lightning_privgan.models.gan_presets import build_gan_networks
 
 
 def _cfg(preset: str):
@@ -56,7 +58,7 @@ def bench_generator(preset: str, res: int, batch: int, device: str, iters: int) 
 def bench_training(preset: str, res: int, batch: int, device: str, batches: int) -> None:
     gan = OmegaConf.to_container(_cfg(preset))
     gan.update(batch_size=batch, r1_interval=4)
-    module = GANModule(gan, num_classes=2, channels=1, resolution=res).to(device)
+    module = GANModule(*build_gan_networks(OmegaConf.create(gan), 2, 1, res), gan).to(device)
 
     class _Trainer:  # the few trainer attributes a training step reads
         world_size = 1

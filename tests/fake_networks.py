@@ -1,7 +1,7 @@
 """Tiny networks that honour the fixed interfaces of DESIGN.md, for the walker's tests and benchmarks.
 
-FakeGenerator: StyleGAN2-ADA convention (mapping -> ws [N, num_ws, w_dim], synthesis(ws, noise_mode)),
-one style per layer so that W+ differs from W. FakeClassifier: forward -> logits, embed -> L2-normalised.
+FakeGenerator: a LatentGenerator with the StyleGAN2-ADA layout (mapping -> ws [N, num_ws, w_dim],
+synthesis(ws, noise_mode)), one style per layer so that W+ differs from W. FakeClassifier: forward -> logits, embed -> L2-normalised.
 """
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from lightning_privgan.models.latent_generator import LatentGenerator
 
 
 class FakeMapping(nn.Module):
@@ -61,17 +63,29 @@ class FakeSynthesis(nn.Module):
         return torch.tanh(self.to_img(x))
 
 
-class FakeGenerator(nn.Module):
+class FakeGenerator(LatentGenerator):
     def __init__(self, resolution: int = 16, channels: int = 1, w_dim: int = 8, z_dim: int = 8,
                  c_dim: int = 2, width: int = 8) -> None:
         super().__init__()
         self.z_dim, self.c_dim, self.w_dim = z_dim, c_dim, w_dim
         self.img_resolution, self.img_channels = resolution, channels
         self.synthesis = FakeSynthesis(w_dim, resolution, channels, width)
-        self.mapping = FakeMapping(z_dim, c_dim, w_dim, self.synthesis.num_layers)
+        self.num_ws = self.synthesis.num_layers
+        self.mapping = FakeMapping(z_dim, c_dim, w_dim, self.num_ws)
 
     def forward(self, z, c, truncation_psi: float = 1.0, noise_mode: str = "const"):
         return self.synthesis(self.mapping(z, c, truncation_psi), noise_mode=noise_mode)
+
+    def map(self, z, labels=None, truncation_psi: float = 1.0):
+        c = F.one_hot(labels.long(), self.c_dim).to(z) if self.c_dim else None
+        return self.mapping(z, c, truncation_psi)
+
+    def render(self, ws, noise_mode: str):
+        return self.synthesis(ws, noise_mode=noise_mode)
+
+    @property
+    def w_avg(self):
+        return self.mapping.w_avg
 
 
 class FakeClassifier(nn.Module):

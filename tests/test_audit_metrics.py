@@ -9,6 +9,7 @@ from lightning_privgan.audit.distances import distance_kind
 from lightning_privgan.audit.lpips_net import load_lpips
 from lightning_privgan.audit.path_curve import path_step_distances, plot_path_curves, render_path_points, summarize_path_distances
 from lightning_privgan.audit.reid import auditor_probabilities, confident_share, reidentification
+from lightning_privgan.models.latent_generator import LatentGenerator
 
 
 class FixedAuditor(nn.Module):
@@ -35,17 +36,26 @@ def test_reidentification_counts_confident_assignments():
         reidentification(FixedAuditor(), bright, 0.9, ["p0"])
 
 
-class LinearG(nn.Module):
+class LinearG(LatentGenerator):
     """A 'generator' whose image is the first w coordinate everywhere: distances are easy to predict."""
+
+    z_dim = w_dim = 4
+    num_ws, c_dim, img_channels, img_resolution = 2, 0, 1, 8
 
     def __init__(self):
         super().__init__()
-        self.mapping = nn.Module()
-        self.mapping.num_ws = 2
         self.dummy = nn.Parameter(torch.zeros(1))
+        self.register_buffer("mean_w", torch.zeros(4))
 
-    def synthesis(self, ws, noise_mode="const"):
+    def map(self, z, labels=None, truncation_psi=1.0):  # z is w: the mapping is the identity
+        return self.broadcast(self.mean_w.lerp(z, truncation_psi))
+
+    def render(self, ws, noise_mode):
         return ws[:, 0, :1, None, None].expand(-1, 1, 8, 8) + self.dummy
+
+    @property
+    def w_avg(self):
+        return self.mean_w
 
 
 def test_path_curve_of_a_path_through_a_real_image(tmp_path):

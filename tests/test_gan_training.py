@@ -48,6 +48,7 @@ def test_gan_stage_writes_outputs_and_stops_at_kimg(cpu_cfg, tmp_path):
 
 def test_gan_resume_continues_kimg(cpu_cfg, tmp_path):
     from lightning_privgan.models.gan_module import GANModule
+    from lightning_privgan.models.gan_presets import build_gan_networks
     from lightning_privgan.pipeline.training import fit_resumable, make_trainer
     from lightning_privgan.stages.gan import real_train_loader
     from lightning_privgan.data.real_store import RealData
@@ -59,7 +60,7 @@ def test_gan_resume_continues_kimg(cpu_cfg, tmp_path):
     gan = dict(cfg.gan)
 
     def fit(max_steps=-1):
-        module = GANModule(gan, num_classes=2, channels=1, resolution=16)
+        module = GANModule(*build_gan_networks(cfg.gan, 2, 1, 16), gan)
         loader = real_train_loader(data, 8, 0, seed=0)
         trainer = make_trainer(ctx, max_epochs=-1, max_steps=max_steps)
         fit_resumable(trainer, module, train_dataloaders=loader)

@@ -13,6 +13,7 @@ from lightning_privgan.data.real_store import RealData
 from lightning_privgan.models.components.image_classifier import ImageClassifier
 from lightning_privgan.models.classifier_module import DiagnosticClassifierModule
 from lightning_privgan.models.gan_module import GANModule
+from lightning_privgan.models.gan_presets import build_gan_networks
 from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.pipeline.training import make_trainer
 from lightning_privgan.stages.gan import real_train_loader
@@ -27,7 +28,7 @@ def _fit_gan(cpu_cfg, tmp_path, precision: str, batches: int = 2, plugins=None):
         write_phantom_data(tmp_path / "run", num_patients=10, scans=3, resolution=16)
     cfg = cpu_cfg({"gan": {**GAN, "kimg": 0.008 * batches}, "trainer": {"precision": precision}})
     ctx = StageContext(cfg=cfg, run_dir=tmp_path / "run", name="gan")
-    module = GANModule(dict(cfg.gan), num_classes=2, channels=1, resolution=16)
+    module = GANModule(*build_gan_networks(cfg.gan, 2, 1, 16), dict(cfg.gan))
     before = {k: v.detach().clone() for k, v in module.state_dict().items()}
     autocast_in_D: list[bool] = []
     module.D.register_forward_pre_hook(lambda m, a: autocast_in_D.append(torch.is_autocast_enabled("cpu")))

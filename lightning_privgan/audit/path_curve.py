@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-from torch import nn
 
+from ..models.latent_generator import LatentGenerator
 from .distances import DistanceKind, nearest_real
 from .figures import save_figure
 
@@ -30,17 +30,15 @@ class PathCurve:
 
 
 @torch.no_grad()
-def render_path_points(G: nn.Module, paths: torch.Tensor, noise_mode: str = "const", batch_size: int = 64) -> torch.Tensor:
+def render_path_points(G: LatentGenerator, paths: torch.Tensor, noise_mode: str = "const", batch_size: int = 64) -> torch.Tensor:
     """Images of all path points -> [P * n, C, H, W] (row-major over pairs, then steps)."""
     if paths.dim() not in (3, 4):
         raise ValueError(f"paths must be [P, n, w_dim] (W) or [P, n, num_ws, w_dim] (W+), got {tuple(paths.shape)}")
     points = paths.flatten(0, 1)
-    device = next(G.parameters()).device
     images = []
     for i in range(0, len(points), batch_size):
-        w = points[i : i + batch_size].to(device)
-        ws = w[:, None].repeat(1, G.mapping.num_ws, 1) if w.dim() == 2 else w
-        images.append(G.synthesis(ws, noise_mode=noise_mode).clamp(-1, 1).float().cpu())
+        w = points[i : i + batch_size].to(G.device)
+        images.append(G.synthesize(w, noise_mode=noise_mode).clamp(-1, 1).float().cpu())
     return torch.cat(images)
 
 

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from typing import Optional
 
 import torch
-from torch import nn
+
+from ..models.latent_generator import LatentGenerator
 
 SYNTHETIC_SOURCES = ("linear", "plan", "ksame")
 
 
 @dataclass
 class WalkArtifacts:
-    G: nn.Module
+    G: LatentGenerator
     paths: dict  # paths.pt: "linear"/"plan" [P, n, w_dim], "labels" [P], "pairs"
     anchors: dict  # anchors.pt: "w" [A, w_dim], "labels" [A], "groups"
 
@@ -39,13 +40,13 @@ def synthetic_source(
         if source not in art.paths:
             raise KeyError(f"paths.pt holds no {source!r} paths (it has {sorted(k for k in art.paths if k in ('linear', 'plan'))}); "
                            f"add {source!r} to walk.methods")
-        paths = art.paths[source].to(next(art.G.parameters()).device)
+        paths = art.paths[source].to(art.G.device)
         images, labels, pair_idx, _ = synthetic_samples(
             art.G, paths, art.paths["labels"], num, seed, interpolate=interpolate, noise_mode=noise_mode, batch=batch_size
         )
         return images.cpu(), labels.cpu().long(), pair_idx.cpu()
     if source == "ksame":
-        w = art.anchors["w"].to(next(art.G.parameters()).device)
+        w = art.anchors["w"].to(art.G.device)
         images = synthesize(art.G, w, noise_mode=noise_mode, batch=batch_size)
         return images.cpu(), art.anchors["labels"].cpu().long(), None
     raise ValueError(f"unknown synthetic source {source!r}; synthetic sources are {SYNTHETIC_SOURCES}")

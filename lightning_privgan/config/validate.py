@@ -11,6 +11,7 @@ from ..models.components.cosine_head import HEADS
 from ..models.gan_presets import PRESETS
 from ..walk.objective import AUTOCAST
 from .errors import ConfigError, where
+from .pretrained_network import check_pretrained
 from .ranges import RANGES
 
 # Every list of choices that has a registry is read from it: a new data source, backbone,
@@ -77,6 +78,7 @@ def validate_values(cfg: DictConfig, source: Source) -> None:
         raise ConfigError(f"Configuration error {where(origin)}: key '{key}': {why}.")
 
     _check_ranges(cfg, fail)
+    check_pretrained(cfg, fail)
 
     for key, allowed in CHOICES.items():
         value = _get(cfg, key)

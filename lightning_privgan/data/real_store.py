@@ -1,7 +1,7 @@
 """The data stage's artifact: a manifest plus the decoded images, and typed access to a split.
 
 Every model-side consumer (GAN, classifiers, anchors, audit) reads real data through
-`RealData.load(run_dir / "data")`, so decoding happens once per experiment. The images
+the data stage's outputs (`DataOutputs.real()`), so decoding happens once per experiment. The images
 stay on disk (data/image_store.py): a split is a LazyImages view that reads the rows a
 consumer indexes, so no process holds a float copy of a split, or the whole set.
 """

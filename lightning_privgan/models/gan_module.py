@@ -19,6 +19,10 @@ requires_grad off, which DDP's find_unused_parameters (the stage turns it on) to
 Mixed precision (trainer.precision 16-mixed | bf16-mixed): Lightning runs training_step
 under autocast and scales every manual_backward; R1 and path length leave autocast
 (see _full_precision), the rest of the phase table is unchanged.
+
+The networks are built outside (models/gan_presets.build_gan_networks from the `gan`
+section) and passed in, as lightning-hydra-template passes `net`: the module holds the
+training logic only, and G_ema starts as a copy of the G it is given.
 """
 from __future__ import annotations
 
@@ -32,7 +36,8 @@ from omegaconf import OmegaConf
 
 from .ada_augment import AdaptiveAugment
 from .components.discriminator import Discriminator
-from .components.generator import Generator, one_hot
+from .components.generator import Generator
+from .latent_generator import one_hot
 
 
 def _lazy_adam(params, lr: float, betas, interval: int, lazy: bool) -> torch.optim.Adam:
@@ -43,16 +48,15 @@ def _lazy_adam(params, lr: float, betas, interval: int, lazy: bool) -> torch.opt
 
 
 class GANModule(pl.LightningModule):
-    def __init__(self, gan, num_classes: int, channels: int, resolution: int):
+    def __init__(self, G: Generator, D: Discriminator, gan):
         super().__init__()
-        # Plain containers only: checkpoints are loaded with weights_only=True.
+        # Plain containers only: checkpoints are loaded with weights_only=True. The networks
+        # travel in the state dict; the hyperparameters say what they were built for.
         gan = OmegaConf.to_container(OmegaConf.create(gan), resolve=True)
-        self.save_hyperparameters({"gan": gan, "num_classes": num_classes, "channels": channels,
-                                   "resolution": resolution})
+        self.save_hyperparameters({"gan": gan, "generator": dict(G.init_kwargs)})
         self.automatic_optimization = False
         self.cfg = OmegaConf.create(gan)
-        self.G = Generator.from_config(self.cfg, num_classes, channels, resolution)
-        self.D = Discriminator.from_config(self.cfg, num_classes, channels, resolution)
+        self.G, self.D = G, D
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.augment = AdaptiveAugment(p=self.cfg.augment_p, target=self.cfg.ada_target,
                                        adjust_kimg=self.cfg.ada_kimg, flip=self.cfg.augment_flip)

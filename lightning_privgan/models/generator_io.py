@@ -1,52 +1,71 @@
-"""A generator as one standalone file: loadable without Lightning, the GAN config or pickles.
+"""A generator as one standalone file: loadable without Lightning or the GAN config.
 
-`load_generator` also accepts NVIDIA stylegan2-ada-pytorch snapshots
-(`network-snapshot-*.pkl`) when that repository's `dnnlib` and `legacy` modules are
-importable (put its folder on PYTHONPATH); their G_ema follows the same interface.
+generator.pt holds one of two records:
+  lightning_privgan.generator/1         the project's Generator: constructor kwargs + state dict
+  lightning_privgan.generator-pickle/1  an imported NVIDIA network pickle: the name of its copy
+                                        beside the record (generator.pkl) and that copy's SHA-256
+`load_generator` returns a LatentGenerator either way, and also reads a network pickle
+(`*.pkl`, models/nvidia_generator.py) directly.
 """
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import torch
 
-from ..pipeline.atomic import torch_save_atomic
+from ..pipeline.atomic import atomic_path, torch_save_atomic
 from .components.generator import Generator
+from .latent_generator import LatentGenerator
+from .nvidia_generator import NvidiaGenerator
 
 FORMAT = "lightning_privgan.generator/1"
+PICKLE_FORMAT = "lightning_privgan.generator-pickle/1"
 
 
-def save_generator(G: Generator, path: str | Path) -> None:
-    if not hasattr(G, "init_kwargs"):
-        raise TypeError(f"save_generator needs a lightning_privgan Generator, got {type(G).__name__}")
-    state = {k: v.detach().cpu() for k, v in G.state_dict().items()}
-    torch_save_atomic({"format": FORMAT, "kwargs": dict(G.init_kwargs), "state_dict": state}, path)
+def save_generator(G: LatentGenerator, path: str | Path) -> None:
+    path = Path(path)
+    if isinstance(G, Generator):
+        state = {k: v.detach().cpu() for k, v in G.state_dict().items()}
+        torch_save_atomic({"format": FORMAT, "kwargs": dict(G.init_kwargs), "state_dict": state}, path)
+    elif isinstance(G, NvidiaGenerator):
+        _save_pickle_record(G, path)
+    else:
+        raise TypeError(f"save_generator writes a lightning_privgan Generator or an NvidiaGenerator (a wrapped "
+                        f"network pickle), got {type(G).__name__}")
 
 
-def _load_stylegan2_ada_pickle(path: Path) -> torch.nn.Module:
-    try:
-        import dnnlib  # noqa: F401
-        import legacy
-    except ImportError:
-        raise ImportError(
-            f"{path} is a pickle: loading NVIDIA StyleGAN2-ADA snapshots needs the stylegan2-ada-pytorch "
-            "repository (its dnnlib and legacy modules) on PYTHONPATH"
-        ) from None
-    with open(path, "rb") as f:
-        return legacy.load_network_pkl(f)["G_ema"]
+def _save_pickle_record(G: NvidiaGenerator, path: Path) -> None:
+    """Copy G's pickle beside the record, byte for byte: the run folder holds the network itself."""
+    if G.source is None or G.sha256 is None:
+        raise ValueError("this NvidiaGenerator was not loaded from a file (NvidiaGenerator.from_pickle), so there "
+                         "are no pickle bytes to save")
+    copy = path.with_suffix(".pkl")
+    if not (copy.exists() and copy.resolve() == Path(G.source).resolve()):
+        raw = Path(G.source).read_bytes()
+        if hashlib.sha256(raw).hexdigest() != G.sha256:
+            raise ValueError(f"{G.source} changed since this generator was loaded from it; load it again")
+        with atomic_path(copy) as tmp:
+            tmp.write_bytes(raw)
+    torch_save_atomic({"format": PICKLE_FORMAT, "pickle": copy.name, "sha256": G.sha256,
+                       "imported_from": str(G.source)}, path)
 
 
-def load_generator(path: str | Path, device: str | torch.device = "cpu") -> torch.nn.Module:
+def load_generator(path: str | Path, device: str | torch.device = "cpu") -> LatentGenerator:
     """The generator in eval mode with gradients off (the walker differentiates w.r.t. w only)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"generator file {path} does not exist")
     if path.suffix == ".pkl":
-        G = _load_stylegan2_ada_pickle(path)
+        G: LatentGenerator = NvidiaGenerator.from_pickle(path)
     else:
         blob = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-            raise ValueError(f"{path} is not a generator saved by save_generator (format {FORMAT})")
-        G = Generator(**blob["kwargs"])
-        G.load_state_dict(blob["state_dict"])
+        fmt = blob.get("format") if isinstance(blob, dict) else None
+        if fmt == FORMAT:
+            G = Generator(**blob["kwargs"])
+            G.load_state_dict(blob["state_dict"])
+        elif fmt == PICKLE_FORMAT:
+            G = NvidiaGenerator.from_pickle(path.parent / blob["pickle"], expect_sha256=blob["sha256"])
+        else:
+            raise ValueError(f"{path} is not a generator saved by save_generator (format {FORMAT} or {PICKLE_FORMAT})")
     return G.to(device).eval().requires_grad_(False)

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from rich.progress import Progress
 
 from ..config.sections.gan import ProjectionConfig
-from .components.generator import one_hot
+from .latent_generator import LatentGenerator
 
 
 @dataclass
@@ -48,23 +48,22 @@ def structure_loss(img: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def mean_w(G, labels: torch.Tensor | None, samples: int = 2048, seed: int = 0) -> tuple[torch.Tensor, float]:
+def mean_w(G: LatentGenerator, labels: torch.Tensor | None, samples: int = 2048, seed: int = 0) -> tuple[torch.Tensor, float]:
     """Per-image start points [N, w_dim] (class means when conditional) and the w spread."""
-    dev = next(G.parameters()).device
+    dev = G.device
     gen = torch.Generator().manual_seed(seed)
     z = torch.randn(samples, G.z_dim, generator=gen).to(dev)
     classes = [None] if G.c_dim == 0 else labels.unique().tolist()
     means, spread = {}, []
     for k in classes:
-        c = None if k is None else one_hot(torch.full((samples,), k, device=dev), G.c_dim)
-        w = G.mapping(z, c)[:, 0].float()
+        w = G.map(z, None if k is None else torch.full((samples,), k, device=dev))[:, 0].float()
         means[k] = w.mean(0)
         spread.append(w.square().sum(1).mean().sub(w.mean(0).square().sum()).clamp_min(0).sqrt())
     starts = torch.stack([means[None if k is None else int(k)] for k in (labels.tolist() if G.c_dim else [None] * 1)])
     return starts, float(torch.stack(spread).mean())
 
 
-def project(G, images: torch.Tensor, labels: torch.Tensor | None = None, cfg: ProjectionConfig | None = None,
+def project(G: LatentGenerator, images: torch.Tensor, labels: torch.Tensor | None = None, cfg: ProjectionConfig | None = None,
             w_plus: bool | None = None, seed: int = 0, progress: bool = True,
             feature_net: Callable[[torch.Tensor], torch.Tensor] | None = None) -> ProjectionResult:
     """Invert `images` [N, C, H, W] in [-1, 1]; w_plus=None takes cfg.w_plus."""
@@ -75,7 +74,7 @@ def project(G, images: torch.Tensor, labels: torch.Tensor | None = None, cfg: Pr
                          f"generator, got {list(images.shape)}")
     if G.c_dim > 0 and (labels is None or len(labels) != len(images)):
         raise ValueError("a conditional generator needs one label per image to project")
-    dev = next(G.parameters()).device
+    dev = G.device
     ws, errors = [], []
     bs = int(cfg.batch_size)
     with Progress(disable=not progress, transient=True) as bar:
@@ -94,8 +93,7 @@ def _project_batch(G, target, labels, cfg, w_plus: bool, seed: int, feature_net,
     n = len(target)
     w_start, w_std = mean_w(G, labels if G.c_dim else None, seed=seed)
     w_start = w_start.expand(n, -1) if G.c_dim == 0 else w_start
-    num_ws = G.mapping.num_ws
-    w = (w_start[:, None].repeat(1, num_ws, 1) if w_plus else w_start.clone()).requires_grad_(True)
+    w = (w_start[:, None].repeat(1, G.num_ws, 1) if w_plus else w_start.clone()).requires_grad_(True)
     opt = torch.optim.Adam([w], lr=cfg.lr, betas=(0.9, 0.999))
     gen = torch.Generator(device=w.device).manual_seed(seed)
     target_feats = feature_net(target).detach() if feature_net is not None else None
@@ -109,8 +107,7 @@ def _project_batch(G, target, labels, cfg, w_plus: bool, seed: int, feature_net,
             group["lr"] = lr
         noise_scale = w_std * 0.05 * max(0.0, 1.0 - t / 0.75) ** 2
         w_in = w + torch.randn(w.shape, generator=gen, device=w.device) * noise_scale
-        ws = w_in if w_plus else w_in[:, None].repeat(1, num_ws, 1)
-        img = G.synthesis(ws, noise_mode="const").float()
+        img = G.synthesize(w_in, noise_mode="const").float()
         loss_each = (img - target).square().mean(dim=[1, 2, 3])
         if cfg.feature_weight > 0:
             if target_feats is None:
@@ -124,6 +121,5 @@ def _project_batch(G, target, labels, cfg, w_plus: bool, seed: int, feature_net,
         opt.step()
         advance(n)
     with torch.no_grad():
-        ws = w if w_plus else w[:, None].repeat(1, num_ws, 1)
-        mse = (G.synthesis(ws, noise_mode="const").float().clamp(-1, 1) - target).square().mean(dim=[1, 2, 3])
+        mse = (G.synthesize(w, noise_mode="const").float().clamp(-1, 1) - target).square().mean(dim=[1, 2, 3])
     return w.detach(), mse

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 
+from ..models.latent_generator import LatentGenerator
 from .ksame import ksame_groups
 
 
@@ -29,7 +28,7 @@ class Anchors:
 
 
 @torch.no_grad()
-def random_anchors(G: nn.Module, num_per_class: int, num_classes: int, seed: int,
+def random_anchors(G: LatentGenerator, num_per_class: int, num_classes: int, seed: int,
                    truncation_psi: float = 1.0) -> Anchors:
     """num_per_class W latents per class, z ~ N(0, I) mapped with the class label as c."""
     if G.c_dim == 0:
@@ -37,11 +36,10 @@ def random_anchors(G: nn.Module, num_per_class: int, num_classes: int, seed: int
     if G.c_dim != num_classes:
         raise ValueError(f"generator has c_dim={G.c_dim} but the data has {num_classes} classes")
     g = torch.Generator().manual_seed(seed)
-    device = G.mapping.w_avg.device
+    device = G.w_avg.device
     labels = torch.arange(num_classes).repeat_interleave(num_per_class)
-    z = torch.randn(len(labels), G.z_dim, generator=g).to(device, G.mapping.w_avg.dtype)
-    c = F.one_hot(labels, num_classes).to(z)
-    w = torch.cat([G.mapping(z[s:s + 256], c[s:s + 256], truncation_psi=truncation_psi)[:, 0]
+    z = torch.randn(len(labels), G.z_dim, generator=g).to(device, G.w_avg.dtype)
+    w = torch.cat([G.map(z[s:s + 256], labels[s:s + 256], truncation_psi=truncation_psi)[:, 0]
                    for s in range(0, len(z), 256)])
     return Anchors(w=w, labels=labels.to(device))
 

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from ..models.latent_generator import LatentGenerator
 from ..pipeline.seeds import derive_seed
 from .gate import PrivacyGate
 from .paths import walk
@@ -28,7 +29,7 @@ MAX_GATE_ROUNDS = 20
 
 
 class WalkerDataModule(pl.LightningDataModule):
-    def __init__(self, G: nn.Module, anchor_w: torch.Tensor, anchor_labels: torch.Tensor, pairs: torch.Tensor,
+    def __init__(self, G: LatentGenerator, anchor_w: torch.Tensor, anchor_labels: torch.Tensor, pairs: torch.Tensor,
                  stream_cfg, walk_kwargs: dict, seed: int, method: str = "plan", id_net: nn.Module | None = None,
                  class_net: nn.Module | None = None, paths: torch.Tensor | None = None,
                  gate: PrivacyGate | None = None, val_dataset: Dataset | None = None) -> None:

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ..models.components.channel_adapter import expected_channels, match_channels
+from ..models.latent_generator import LatentGenerator
 from .losses import cross_entropy_per_image, equal_spacing, inner_point_weights, kl_uniform_per_image
 from .chunk_parallel import default_workers, map_chunks
 from .chunk_budget import chunk_size_for_budget, device_budget_mb, saved_bytes_per_image
@@ -58,7 +59,7 @@ def channels_last_weights(*modules: nn.Module, enabled: bool = True) -> Iterator
 class PlanObjective:
     """The paper's PLAN loss for P paths of n points; only the n − 2 inner points are rendered."""
 
-    def __init__(self, G: nn.Module, id_net: nn.Module, class_net: nn.Module, labels: torch.Tensor,
+    def __init__(self, G: LatentGenerator, id_net: nn.Module, class_net: nn.Module, labels: torch.Tensor,
                  n_steps: int, weights: PlanWeights, space: str, noise_mode: str, clamp: bool,
                  memory_budget_mb: float | None, loss_chunk: int, autocast: str = "none",
                  workers: int | None = None) -> None:
@@ -83,8 +84,7 @@ class PlanObjective:
             raise ValueError(f"workers must be at least 1, got {self.workers}")
 
     def _images(self, w: torch.Tensor) -> torch.Tensor:
-        ws = w.unsqueeze(1).expand(-1, self.G.mapping.num_ws, -1) if self.space == "w" else w
-        images = self.G.synthesis(ws, noise_mode=self.noise_mode)
+        images = self.G.synthesize(w, noise_mode=self.noise_mode)  # W latents: one w for every layer
         return images.clamp(-1, 1) if self.clamp else images
 
     def image_terms(self, w: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

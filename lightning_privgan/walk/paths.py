@@ -14,6 +14,7 @@ import torch
 from rich.progress import Progress
 from torch import nn
 
+from ..models.latent_generator import LatentGenerator
 from .objective import PlanObjective, PlanWeights, channels_last_weights
 
 LogFn = Callable[[int, dict], None]
@@ -43,17 +44,17 @@ def _frozen(*modules: nn.Module) -> Iterator[None]:
                 p.requires_grad_(flag)
 
 
-def _check_inputs(G: nn.Module, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch.Tensor, space: str) -> None:
+def _check_inputs(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch.Tensor, space: str) -> None:
     if w_a.shape != w_b.shape:
         raise ValueError(f"w_a {tuple(w_a.shape)} and w_b {tuple(w_b.shape)} differ in shape")
-    want = (G.w_dim,) if space == "w" else (G.mapping.num_ws, G.w_dim)
+    want = (G.w_dim,) if space == "w" else (G.num_ws, G.w_dim)
     if tuple(w_a.shape[1:]) != want:
         raise ValueError(f"space={space!r} needs latents [P, {', '.join(map(str, want))}], got {tuple(w_a.shape)}")
     if labels.shape != (w_a.shape[0],):
         raise ValueError(f"labels must be [P={w_a.shape[0]}], got {tuple(labels.shape)}")
 
 
-def walk(G: nn.Module, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch.Tensor,
+def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch.Tensor,
          id_net: nn.Module | None = None, class_net: nn.Module | None = None, method: str = "plan",
          n_steps: int = 16, optim_steps: int = 500, lr: float = 0.1, lambda_priv: float = 0.1,
          lambda_eq: float = 1.0, lambda_cls: float = 1.0, space: str = "w", noise_mode: str = "const",
@@ -79,8 +80,8 @@ def walk(G: nn.Module, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch.Tenso
     if n_steps < 2:
         raise ValueError(f"n_steps must be >= 2 (the two endpoints), got {n_steps}")
     if space == "w+" and w_a.dim() == 2:
-        w_a = w_a.unsqueeze(1).repeat(1, G.mapping.num_ws, 1)
-        w_b = w_b.unsqueeze(1).repeat(1, G.mapping.num_ws, 1)
+        w_a = w_a.unsqueeze(1).repeat(1, G.num_ws, 1)
+        w_b = w_b.unsqueeze(1).repeat(1, G.num_ws, 1)
     _check_inputs(G, w_a, w_b, labels, space)
     w_a, w_b, labels = w_a.detach(), w_b.detach(), labels.to(w_a.device).long()
     start = linear_paths(w_a, w_b, n_steps)

@@ -7,7 +7,8 @@ the optimised inner points carry PLAN's privacy pressure.
 from __future__ import annotations
 
 import torch
-from torch import nn
+
+from ..models.latent_generator import LatentGenerator
 
 
 def sample_latents(paths: torch.Tensor, num: int, generator: torch.Generator, interpolate: bool = True,
@@ -37,20 +38,18 @@ def sample_latents(paths: torch.Tensor, num: int, generator: torch.Generator, in
 
 
 @torch.no_grad()
-def synthesize(G: nn.Module, w: torch.Tensor, noise_mode: str = "const", batch: int = 64) -> torch.Tensor:
+def synthesize(G: LatentGenerator, w: torch.Tensor, noise_mode: str = "const", batch: int = 64) -> torch.Tensor:
     """Images [N, C, H, W] in [-1, 1] from W latents [N, w_dim] or W+ latents [N, num_ws, w_dim].
 
     StyleGAN's synthesis takes no class label: the class lives in w (the mapping saw c).
     """
     out = []
     for start in range(0, len(w), batch):
-        chunk = w[start:start + batch]
-        ws = chunk.unsqueeze(1).expand(-1, G.mapping.num_ws, -1) if chunk.dim() == 2 else chunk
-        out.append(G.synthesis(ws, noise_mode=noise_mode).clamp(-1, 1))
+        out.append(G.synthesize(w[start:start + batch], noise_mode=noise_mode).clamp(-1, 1))
     return torch.cat(out) if out else w.new_zeros(0, G.img_channels, G.img_resolution, G.img_resolution)
 
 
-def synthetic_samples(G: nn.Module, paths: torch.Tensor, labels: torch.Tensor, num: int, seed: int,
+def synthetic_samples(G: LatentGenerator, paths: torch.Tensor, labels: torch.Tensor, num: int, seed: int,
                       interpolate: bool = True, noise_mode: str = "const", batch: int = 64,
                       include_endpoints: bool = False):
     """A finite synthetic set for the audit: (images, labels, pair_idx, step_pos), reproducible from `seed`."""

@@ -16,6 +16,8 @@ class ProjectionConfig:
 
 @dataclass
 class GANConfig:
+    pretrained: Optional[str] = field(default=None, metadata={"help": "an NVIDIA stylegan2-ada-pytorch / stylegan3 network pickle (.pkl) that the gan stage imports instead of training (its repository's dnnlib and torch_utils must be on PYTHONPATH); null = train"})
+    pretrained_sha256: Optional[str] = field(default=None, metadata={"help": "SHA-256 of the gan.pretrained file; null = computed when the config is loaded, so that the stage cache follows the file's content; set it to pin the file"})
     preset: str = field(default="tiny", metadata={"help": "tiny (CPU, 32 px) | small (64 px) | paper (256 px): fills the architecture keys left null below"})
     z_dim: Optional[int] = field(default=None, metadata={"help": "latent z size; null = the preset's"})
     w_dim: Optional[int] = field(default=None, metadata={"help": "intermediate latent w size; null = the preset's"})

@@ -1,7 +1,8 @@
 """StyleGAN2 generator: mapping z (+ class) -> w, synthesis w -> image.
 
-The attribute and method names follow NVIDIA's stylegan2-ada-pytorch (DESIGN.md, fixed),
-so that the walker, the projector and pretrained generators are interchangeable.
+The attribute and method names follow NVIDIA's stylegan2-ada-pytorch (DESIGN.md, fixed);
+GAN training uses them directly. Everything after training goes through the LatentGenerator
+interface (map, synthesize, w_avg), which a wrapped NVIDIA pickle implements too.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..latent_generator import LatentGenerator
 from .stylegan_layers import EqualLinear, SynthesisLayer, ToRGB, channels_at, normalize_2nd_moment, upsample2x
 
 NOISE_MODES = ("random", "const", "none")
@@ -112,7 +114,7 @@ class SynthesisNetwork(nn.Module):
         return img
 
 
-class Generator(nn.Module):
+class Generator(LatentGenerator):
     def __init__(self, z_dim: int, c_dim: int, w_dim: int, img_resolution: int, img_channels: int,
                  mapping_layers: int = 8, channel_base: int = 16384, channel_max: int = 512):
         super().__init__()
@@ -134,6 +136,17 @@ class Generator(nn.Module):
         ws = self.mapping(z, c, truncation_psi=truncation_psi)
         return self.synthesis(ws, noise_mode=noise_mode)
 
+    # LatentGenerator
+    def map(self, z: torch.Tensor, labels: torch.Tensor | None = None, truncation_psi: float = 1.0) -> torch.Tensor:
+        return self.mapping(z, self.condition(z, labels), truncation_psi=truncation_psi)
+
+    def render(self, ws: torch.Tensor, noise_mode: str) -> torch.Tensor:
+        return self.synthesis(ws, noise_mode=noise_mode)
+
+    @property
+    def w_avg(self) -> torch.Tensor:
+        return self.mapping.w_avg
+
     @classmethod
     def from_config(cls, gan_cfg, num_classes: int, channels: int, resolution: int) -> "Generator":
         """Build from the `gan` config section; presets fill the architecture keys left null."""
@@ -144,12 +157,3 @@ class Generator(nn.Module):
         return cls(z_dim=arch["z_dim"], c_dim=c_dim, w_dim=arch["w_dim"], img_resolution=resolution,
                    img_channels=channels, mapping_layers=arch["mapping_layers"],
                    channel_base=arch["channel_base"], channel_max=arch["channel_max"])
-
-
-def one_hot(labels: torch.Tensor, c_dim: int) -> torch.Tensor | None:
-    """Class labels -> the c the generator expects (None for an unconditional one)."""
-    if c_dim == 0:
-        return None
-    if labels.min() < 0 or labels.max() >= c_dim:
-        raise ValueError(f"labels must lie in [0, {c_dim}), got range [{int(labels.min())}, {int(labels.max())}]")
-    return torch.nn.functional.one_hot(labels.long(), c_dim).float()
