@@ -99,3 +99,10 @@ def test_every_stage_runs_on_an_imported_pickle(tmp_path):
     assert set(audit["sources"]) == {"real", "linear", "plan", "ksame"}
     result = export_release(run_dir, tmp_path / "release", num=8, allow_failing=True)
     assert result.released == 8 and len(list((tmp_path / "release" / "images").glob("*.png"))) == 8
+    card = (tmp_path / "release" / "RELEASE.md").read_text()
+    # The card names the imported file and its digest, and claims no training budget of this run.
+    assert "imported from `" in card and audit_sha(run_dir) in card and "kimg" not in card
+
+
+def audit_sha(run_dir) -> str:
+    return json.loads((run_dir / "gan" / "summary.json").read_text())["imported"]["sha256"]

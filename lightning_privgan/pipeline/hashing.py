@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -20,3 +21,12 @@ def config_slice(cfg: DictConfig, keys: tuple[str, ...]) -> dict:
 def stage_hash(name: str, settings: dict, input_tokens: dict[str, str]) -> str:
     payload = json.dumps({"stage": name, "settings": settings, "inputs": input_tokens}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks (network pickles and releases can be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

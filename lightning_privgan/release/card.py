@@ -1,6 +1,8 @@
 """RELEASE.md, the data card, rendered from release.json: every figure on the card is in the JSON."""
 from __future__ import annotations
 
+from pathlib import Path
+
 DISTANCE_NAMES = {"auditor": "auditor embedding (1 − cosine)", "ssim": "1 − SSIM", "l2": "RMS pixel difference",
                   "lpips": "LPIPS"}
 
@@ -71,8 +73,7 @@ def render_card(release: dict) -> str:
         "",
         "## How it was made",
         "",
-        f"- A StyleGAN2-style generator trained on the {what['data_source']} training split "
-        f"({method['gan']['kimg']:g} kimg) at {method['data']['resolution']} px.",
+        gan_line(method, what["data_source"]),
         f"- Anchors: {anchors['method']}" + (f" with k = {anchors['k']} (each anchor the average latent of at least "
                                              f"{anchors['k']} training images of one class)" if anchors['method'] == 'ksame' else "")
         + f"; {anchors['num_pairs']} same-class anchor pairs.",
@@ -124,3 +125,13 @@ def render_card(release: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def gan_line(method: dict, data_source: str) -> str:
+    """How the generator came about: trained here (its budget), or imported (its file and digest)."""
+    gan = method["gan"]
+    if "pretrained" in gan:
+        return (f"- A pretrained StyleGAN2-ADA/StyleGAN3 generator imported from `{Path(gan['pretrained']).name}` "
+                f"(SHA-256 {gan['pretrained_sha256']}), not trained by this run; at {method['data']['resolution']} px.")
+    return (f"- A StyleGAN2-style generator trained on the {data_source} training split "
+            f"({gan['kimg']:g} kimg) at {method['data']['resolution']} px.")

@@ -1,7 +1,6 @@
 """How a release was made: the run's method settings, the hash of its config and the code version."""
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 from importlib import metadata
@@ -9,13 +8,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from ..pipeline.hashing import file_sha256
 
 
 def stage_hashes(run_dir: Path) -> dict[str, str]:
@@ -51,7 +44,9 @@ def method_settings(cfg: DictConfig, source: str) -> dict:
     return {
         "source": source,
         "data": {"source": cfg.data.source, "resolution": int(cfg.data.resolution)},
-        "gan": {"kimg": float(cfg.gan.kimg)},
+        # An imported network (gan.pretrained) was trained elsewhere: its file, not a budget, identifies it.
+        "gan": ({"pretrained": str(cfg.gan.pretrained), "pretrained_sha256": cfg.gan.pretrained_sha256}
+                if cfg.gan.get("pretrained") else {"kimg": float(cfg.gan.kimg)}),
         "anchors": {"method": cfg.anchors.method, "k": int(cfg.anchors.k), "num_pairs": int(cfg.anchors.num_pairs)},
         "walk": {"method": source, "n_steps": int(cfg.walk.n_steps),
                  "optim_steps": int(cfg.walk.optim_steps) if source == "plan" else 0, "lr": float(cfg.walk.lr),
