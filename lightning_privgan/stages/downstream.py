@@ -2,7 +2,9 @@
 
 For every source (real / linear / plan / ksame) and seed, a DiagnosticClassifier is trained
 on that source alone, its checkpoint chosen on the real val split, and it is tested on the
-real test split. The models are kept (model_<source>_<seed>.pt): the audit attacks them.
+real test split. Every source gets the same training (data/training_budget.py): the same
+optimiser steps at the same batch size, the `standard` augmentation (stream batches too) and
+inverse-frequency class weights from its own labels (the stream: its walked pairs' labels). The models are kept (model_<source>_<seed>.pt): the audit attacks them.
 A finished run leaves runs/<source>_<seed>.json, so an interrupted stage redoes only the
 missing runs.
 """
@@ -18,28 +20,33 @@ from ..pipeline.atomic import atomic_path, write_json_atomic
 from ..pipeline.stage import Stage, StageContext
 
 METRICS = ("acc", "macro_acc", "auroc", "f1", "kappa")
+BUDGET_COLUMNS = ("steps", "batch_size", "images_seen", "distinct_images", "augment", "class_weights")
 
 
-def _training_set(ctx: StageContext, source: str, seed_idx: int, train, art_loader):
+def _training_set(ctx: StageContext, source: str, seed_idx: int, train, art_loader, gate_loader):
     if source == "real":
         return train.images, train.labels
-    from ..audit.synthetic_sources import synthetic_source
+    from ..audit.synthetic_sources import gated_synthetic_source
 
     num = ctx.cfg.downstream.synthetic_samples or ctx.cfg.stream.samples_per_epoch
-    images, labels, _ = synthetic_source(
-        source, art_loader(), num, ctx.seed("samples", source, seed_idx),
+    # The fixed set is screened by the stream's gate like the stream (the k-same anchors are not:
+    # they are the anchors themselves, whatever the gate says).
+    gate = gate_loader() if source in ("linear", "plan") else None
+    images, labels, _, _ = gated_synthetic_source(
+        source, art_loader(), num, ctx.seed("samples", source, seed_idx), gate,
         interpolate=ctx.cfg.stream.interpolate, noise_mode=ctx.cfg.walk.noise_mode,
     )
     return images, labels
 
 
-def _stream(ctx: StageContext, source: str, seed_idx: int, val_dataset):
-    """The WalkerDataModule over this run's saved `source` paths, seeded per repetition."""
+def _stream(ctx: StageContext, source: str, seed_idx: int, val_dataset, budget):
+    """The WalkerDataModule over this run's saved `source` paths, seeded per repetition, sized to the budget."""
     from omegaconf import OmegaConf
 
+    from ..data.training_budget import stream_settings
     from ..walk.stream_factory import walker_datamodule_from_run
 
-    cfg = OmegaConf.merge(ctx.cfg, {"seed": ctx.seed("stream", source, seed_idx)})
+    cfg = OmegaConf.merge(ctx.cfg, {"seed": ctx.seed("stream", source, seed_idx), "stream": stream_settings(budget)})
     return walker_datamodule_from_run(ctx.run_dir, cfg, method=source, val_dataset=val_dataset)
 
 
@@ -49,14 +56,19 @@ def summarize_runs(runs: pd.DataFrame) -> pd.DataFrame:
     grouped = runs.groupby("source", sort=False)[metrics]
     summary = grouped.mean().add_suffix("_mean").join(grouped.std(ddof=1).fillna(0.0).add_suffix("_std"))
     summary.insert(0, "runs", grouped.size())
+    budget = [c for c in BUDGET_COLUMNS if c in runs.columns]  # one value per source: its training budget
+    if budget:
+        summary = summary.join(runs.groupby("source", sort=False)[budget].first())
     return summary.reset_index()
 
 
 def run(ctx: StageContext) -> None:
     from ..data.image_dataset import ImageDataset
     from ..data.real_store import RealData
+    from ..data.training_budget import budget_loader, training_budget
     from ..data.transforms import build_train_transform
     from ..models.classifier_io import export_classifier
+    from ..models.classifier_metrics import inverse_frequency_weights
     from .classifier_training import eval_device, evaluate_diagnostic, make_loader, train_diagnostic
 
     cfg = ctx.cfg
@@ -65,7 +77,8 @@ def run(ctx: StageContext) -> None:
     for name, split in (("train", train), ("val", val), ("test", test)):
         if len(split) == 0:
             raise ValueError(f"the '{name}' split is empty; the downstream comparison needs train, val and test")
-    clf_cfg = OmegaConf.merge(cfg.classifier, {"epochs": cfg.downstream.epochs})
+    budget = training_budget(cfg)
+    clf_cfg = OmegaConf.merge(cfg.classifier, {"epochs": budget.epochs})
     device = eval_device(ctx)
     cache: dict = {}
 
@@ -76,6 +89,18 @@ def run(ctx: StageContext) -> None:
             cache["art"] = load_walk_artifacts(ctx.run_dir, device)
         return cache["art"]
 
+    def gate():  # the fixed-set mode's gate (the stream builds its own, the same way)
+        if "gate" not in cache:
+            from ..models.classifier_io import load_classifier
+            from ..walk.gate import build_gate
+
+            cache["gate"] = None if not cfg.stream.gate else build_gate(
+                cfg, load_classifier(ctx.input("auditor") / "model.pt"), *_images_and_patients(train))
+        return cache["gate"]
+
+    ctx.console.print(f"[bold]downstream[/] budget per run, every source: {budget.steps} steps x {budget.batch_size} "
+                      f"images = {budget.images_seen} images seen, {budget.epochs} validation rounds, "
+                      f"augmentation {clf_cfg.augment}, class weighting {'on' if clf_cfg.class_weighting else 'off'}")
     rows = []
     for source in cfg.downstream.sources:
         for seed_idx in range(cfg.downstream.seeds):
@@ -86,24 +111,30 @@ def run(ctx: StageContext) -> None:
                 continue
             seed = ctx.seed("augment", tag)
             workers = cfg.data.num_workers
+            transform = build_train_transform(cfg.data.augment, data.channels, seed, clf_cfg.augment)
             if source in ("linear", "plan") and cfg.downstream.stream:
-                # The product's path: fresh samples along the paths every epoch, made on the device.
-                stream = _stream(ctx, source, seed_idx, ImageDataset(val.images, val.labels))
+                # The product's path: fresh samples along the paths every batch, made on the device,
+                # augmented like the real images and weighted by the walked pairs' labels.
+                stream = _stream(ctx, source, seed_idx, ImageDataset(val.images, val.labels), budget)
+                stream.train_transform = transform
+                weights = inverse_frequency_weights(stream.pair_labels, data.num_classes)
                 net, _ = train_diagnostic(ctx, None, None, clf_cfg, data.num_classes, data.channels, data.resolution,
-                                          subdir=f"runs/{tag}", datamodule=stream)
-                num_train = cfg.stream.samples_per_epoch * clf_cfg.epochs
+                                          subdir=f"runs/{tag}", datamodule=stream, class_weights=weights)
+                distinct, labels = budget.images_seen, stream.pair_labels
             else:
-                images, labels = _training_set(ctx, source, seed_idx, train, artifacts)
+                images, labels = _training_set(ctx, source, seed_idx, train, artifacts, gate)
                 if len(torch.unique(labels)) < data.num_classes:
                     ctx.console.print(f"[yellow]downstream {tag}: only classes {torch.unique(labels).tolist()} among {len(labels)} training images")
-                transform = build_train_transform(cfg.data.augment, data.channels, seed, clf_cfg.augment)
-                train_loader = make_loader(ImageDataset(images, labels, transform), clf_cfg.batch_size, True, workers, seed)
+                train_loader = budget_loader(ImageDataset(images, labels, transform), budget, workers, seed)
                 val_loader = make_loader(ImageDataset(val.images, val.labels), clf_cfg.batch_size, False, workers, seed)
                 net, _ = train_diagnostic(ctx, train_loader, val_loader, clf_cfg, data.num_classes, data.channels,
                                           data.resolution, subdir=f"runs/{tag}")
-                num_train = len(labels)
+                distinct = len(labels)
             metrics = evaluate_diagnostic(net.to(device), test.images, test.labels, data.num_classes)
-            row = {"source": source, "seed": seed_idx, "train_images": int(num_train), **metrics}
+            weights = "inverse frequency" if clf_cfg.class_weighting else "none"
+            row = {"source": source, "seed": seed_idx, **metrics, "steps": budget.steps, "batch_size": budget.batch_size,
+                   "images_seen": budget.images_seen, "distinct_images": int(distinct), "augment": clf_cfg.augment,
+                   "class_weights": weights}
             rows.append(row)
             if not ctx.is_global_zero:  # every rank trained (DDP); one writes
                 continue
@@ -118,13 +149,21 @@ def run(ctx: StageContext) -> None:
         runs.to_csv(tmp, index=False)
     with atomic_path(ctx.out / "summary.csv") as tmp:
         summarize_runs(runs).to_csv(tmp, index=False)
+    write_json_atomic(ctx.out / "budget.json", {**budget.to_dict(), "augment": clf_cfg.augment,
+                                                "class_weighting": bool(clf_cfg.class_weighting)})
+
+
+def _images_and_patients(split):
+    whole = split.read_all()
+    return whole.images, whole.patient_ids
 
 
 STAGE = Stage(
     name="downstream",
     run=run,
-    needs=("data", "gan", "anchors", "walk", "classifier"),
-    config_keys=("downstream", "classifier", "stream", "walk", "anchors", "data", "gan"),
+    # auditor: a gated stream screens with it
+    needs=("data", "gan", "auditor", "anchors", "walk", "classifier"),
+    config_keys=("downstream", "classifier", "stream", "walk", "anchors", "data", "gan", "audit.near_duplicate_quantile"),
     description="train a diagnostic classifier per source and seed on real/linear/plan/k-same, test on real (runs.csv, summary.csv)",
     distributed=True,  # Lightning training: every rank runs the stage, rank 0 writes
 )

@@ -8,7 +8,7 @@ from torch.utils.data import Dataset
 
 from ..pipeline.seeds import derive_seed
 from .datamodule import WalkerDataModule
-from .gate import PrivacyGate
+from .gate import build_gate
 from .paths import walk_kwargs
 
 
@@ -18,8 +18,8 @@ def walker_datamodule_from_run(run_dir: str | Path, cfg, method: str = "plan",
 
     refresh='cache' reuses the walk stage's saved paths (no optimisation at train time);
     refresh='fresh' re-walks the same pairs in the stream, which needs φ_id and φ_class.
-    With stream.gate_threshold set, samples too close to a real train image (auditor
-    embedding) are rejected.
+    With stream.gate on, samples too close to a real train image (auditor embedding; threshold
+    calibrated as the audit's near-duplicate one unless stream.gate_threshold is given) are rejected.
     """
     from ..models.classifier_io import load_classifier
     from ..models.generator_io import load_generator
@@ -35,11 +35,11 @@ def walker_datamodule_from_run(run_dir: str | Path, cfg, method: str = "plan",
             id_net = load_classifier(run_dir / "identity" / "model.pt")
             class_net = load_classifier(run_dir / "classifier" / "model.pt")
     gate = None
-    if cfg.stream.gate_threshold is not None:
+    if cfg.stream.gate:
         from ..data.real_store import RealData
 
-        real = RealData.load(run_dir / "data").split("train").images
-        gate = PrivacyGate(load_classifier(run_dir / "auditor" / "model.pt"), real, cfg.stream.gate_threshold)
+        real = RealData.load(run_dir / "data").split("train").read_all()
+        gate = build_gate(cfg, load_classifier(run_dir / "auditor" / "model.pt"), real.images, real.patient_ids)
     return WalkerDataModule(G, anchors["w"], anchors["labels"], saved["pairs"], cfg.stream, walk_kwargs(cfg.walk),
                             seed=derive_seed(cfg.seed, "stream", method), method=method, id_net=id_net,
                             class_net=class_net, paths=paths, gate=gate, val_dataset=val_dataset)
