@@ -74,7 +74,7 @@ def test_a_stream_built_from_the_run_uses_the_saved_paths_and_the_gate(cpu_cfg, 
 
     anchors_stage.run(_ctx(cpu_cfg, run_dir, "anchors"))
     walk_stage.run(_ctx(cpu_cfg, run_dir, "walk"))
-    cfg = cpu_cfg({"stream": {"batch_size": 6, "samples_per_epoch": 12, "gate_threshold": 1e-6}})
+    cfg = cpu_cfg({"stream": {"batch_size": 6, "samples_per_epoch": 12, "gate": True, "gate_threshold": 1e-6}})
     dm = walker_datamodule_from_run(run_dir, cfg, method="plan")
     saved = torch.load(run_dir / "walk" / "paths.pt", weights_only=False)
     assert dm.id_net is None and torch.equal(dm._cache[0], saved["plan"][0])  # nothing left to optimise
@@ -82,3 +82,28 @@ def test_a_stream_built_from_the_run_uses_the_saved_paths_and_the_gate(cpu_cfg, 
     images, labels = dm.make_batch(next(iter(dm.train_dataloader())), epoch=0)
     assert images.shape == (6, 1, 16, 16) and dm.gate is not None
 
+
+
+def test_the_gate_defaults_to_the_audits_near_duplicate_threshold(cpu_cfg, run_dir):
+    """stream.gate with no threshold screens at the audit's auditor near-duplicate threshold (before:
+    a null threshold meant no gate, and a given one had no tie to the audit)."""
+    from lightning_privgan.audit.source_audit import build_reference
+    from lightning_privgan.data.real_store import RealData
+    from lightning_privgan.models.classifier_io import load_classifier
+    from lightning_privgan.walk.stream_factory import walker_datamodule_from_run
+
+    anchors_stage.run(_ctx(cpu_cfg, run_dir, "anchors"))
+    walk_stage.run(_ctx(cpu_cfg, run_dir, "walk"))
+    cfg = cpu_cfg({"stream": {"batch_size": 6, "samples_per_epoch": 12, "gate": True},
+                   "audit": {"near_duplicate_quantile": 0.2}})
+    dm = walker_datamodule_from_run(run_dir, cfg, method="plan")
+    train = RealData.load(run_dir / "data").split("train").read_all()
+    auditor = load_classifier(run_dir / "auditor" / "model.pt")
+    ref = build_reference(train.images, train.patient_ids, ["auditor"], 0.2, auditor)
+    assert dm.gate.threshold == pytest.approx(ref.thresholds["auditor"], rel=1e-6)
+    assert dm.gate.setting.source.startswith("calibrated")
+    fixed = walker_datamodule_from_run(run_dir, cpu_cfg({"stream": {"gate": True, "gate_threshold": 0.25}}), method="plan")
+    assert fixed.gate.threshold == 0.25
+    assert walker_datamodule_from_run(run_dir, cpu_cfg({}), method="plan").gate is None
+    with pytest.raises(Exception, match="stream.gate_threshold.*stream.gate is false"):
+        cpu_cfg({"stream": {"gate_threshold": 0.25}})

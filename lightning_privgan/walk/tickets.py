@@ -44,9 +44,24 @@ def pair_shard(num_pairs: int, rank: int, world_size: int, worker: int, num_work
     return list(range(rank * num_workers + worker, num_pairs, owners))
 
 
-def _reshuffled_cycles(shard: list[int], generator: torch.Generator) -> Iterator[int]:
+def distinct_batches(shard: list[int], per_batch: int, generator: torch.Generator) -> Iterator[list[int]]:
+    """Endless batches of `per_batch` distinct pair ids (per_batch <= len(shard)) from reshuffled
+    passes over the shard; at a pass boundary an id already in the batch waits for the next one,
+    so no batch repeats a pair and every pair's count stays within one of the others'."""
+    if not 1 <= per_batch <= len(shard):
+        raise ValueError(f"per_batch must lie in [1, {len(shard)}], got {per_batch}")
+    pending: list[int] = []
     while True:
-        yield from (shard[i] for i in torch.randperm(len(shard), generator=generator).tolist())
+        batch: list[int] = []
+        taken: set[int] = set()
+        while len(batch) < per_batch:
+            j = next((j for j, p in enumerate(pending) if p not in taken), None)
+            if j is None:
+                pending += [shard[i] for i in torch.randperm(len(shard), generator=generator).tolist()]
+                continue
+            taken.add(pending[j])
+            batch.append(pending.pop(j))
+        yield batch
 
 
 class BatchTickets(IterableDataset):
@@ -71,7 +86,7 @@ class BatchTickets(IterableDataset):
         per_batch = min(self.pairs_per_batch, len(shard))
         generator = torch.Generator().manual_seed(derive_seed(self.seed, "tickets", self.rank, worker, self.epoch))
         self.epoch += 1
-        order = _reshuffled_cycles(shard, generator)
+        batches = distinct_batches(shard, per_batch, generator)
         for index in range(worker, self.num_batches, num_workers):
-            pairs = shard if per_batch == len(shard) else [next(order) for _ in range(per_batch)]
+            pairs = shard if per_batch == len(shard) else next(batches)
             yield {"index": index, "worker": worker, "pairs": torch.tensor(pairs, dtype=torch.long)}
