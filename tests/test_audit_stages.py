@@ -63,7 +63,7 @@ def test_downstream_audit_report_end_to_end(cpu_cfg, tmp_path):
     assert (run_dir / "audit" / "path_curve.png").is_file()
 
     text = (run_dir / "report.md").read_text()
-    assert "| PLAN | 2 × 16 |" in text and "| k-same | 2 × 16 (6 distinct) |" in text
+    assert "| PLAN | 2 × 16 = 32 |" in text and "| k-same | 2 × 16 = 32 (6 distinct) |" in text
     assert (run_dir / "report" / "grid_ksame.png").is_file()
     assert "audited as released" in text and "the same n = 6 images of every source" in text
 

@@ -77,11 +77,11 @@ def _missing(v) -> bool:
 
 
 def _budget(row: pd.Series) -> str:
-    """The run's training budget, e.g. '96 × 64 (288 distinct)': equal for every source by construction."""
+    """The run's training budget, e.g. '96 × 64 = 6144 (288 distinct)': equal for every source by construction."""
     steps, batch, distinct = row.get("steps"), row.get("batch_size"), row.get("distinct_images")
     if _missing(steps) or _missing(batch):
         return "—"
-    text = f"{int(steps)} × {int(batch)}"
+    text = f"{int(steps)} × {int(batch)} = {int(steps * batch)}"
     if not _missing(distinct) and distinct < steps * batch:  # a finite source, cycled
         text += f" ({int(distinct)} distinct)"
     return text
@@ -105,7 +105,7 @@ def source_label(source: str, anchor_method: str | None = None) -> str:
 def markdown_table(table: pd.DataFrame, anchor_method: str | None = None) -> str:
     """The table as Markdown: utility columns, then privacy columns."""
     kinds = [k for k in DISTANCE_LABELS if f"{k}_mean_min" in table.columns]
-    header = ["Source", "Budget (steps × batch)", "Accuracy", "AUROC", "MIA acc (loss)", "MIA acc (shadow)", "FD",
+    header = ["Source", "Budget (steps × batch = images seen)", "Accuracy", "AUROC", "MIA acc (loss)", "MIA acc (shadow)", "FD",
               "KID (×10³)"]
     header += [f"min dist {DISTANCE_LABELS[k]}" for k in kinds] + [f"near-dup {DISTANCE_LABELS[k]}" for k in kinds] + ["re-id rate"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

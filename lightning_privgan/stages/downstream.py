@@ -3,8 +3,9 @@
 For every source (real / linear / plan / ksame) and seed, a DiagnosticClassifier is trained
 on that source alone, its checkpoint chosen on the real val split, and it is tested on the
 real test split. Every source gets the same training (data/training_budget.py): the same
-optimiser steps at the same batch size, the `standard` augmentation (stream batches too) and
-inverse-frequency class weights from its own labels (the stream: its walked pairs' labels). The models are kept (model_<source>_<seed>.pt): the audit attacks them.
+optimiser steps at the same batch size, the classifier's augmentation (stream batches too)
+and inverse-frequency class weights from its own labels (the stream: its walked pairs'
+labels). The models are kept (model_<source>_<seed>.pt): the audit attacks them.
 A finished run leaves runs/<source>_<seed>.json, so an interrupted stage redoes only the
 missing runs.
 """
@@ -120,7 +121,7 @@ def run(ctx: StageContext) -> None:
                 weights = inverse_frequency_weights(stream.pair_labels, data.num_classes)
                 net, _ = train_diagnostic(ctx, None, None, clf_cfg, data.num_classes, data.channels, data.resolution,
                                           subdir=f"runs/{tag}", datamodule=stream, class_weights=weights)
-                distinct, labels = budget.images_seen, stream.pair_labels
+                distinct = budget.images_seen  # every streamed sample is a fresh one
             else:
                 images, labels = _training_set(ctx, source, seed_idx, train, artifacts, gate)
                 if len(torch.unique(labels)) < data.num_classes:
