@@ -50,7 +50,7 @@ def _grids(run_dir: Path, out: Path, allow_real: bool, anchor_method: str | None
 
 def _setup_lines(audit: dict) -> list[str]:
     lines = [f"- FD and KID features: {audit['fd_features']}."]
-    if audit.get("fd_samples") is not None:
+    if audit.get("kid_subset_size") is not None:
         lines.append(f"- FD and KID use the same n = {audit['fd_samples']} images of every source (each subsampled, "
                      "seeded, to the smallest source unless audit.fd_samples says otherwise; the k-same source has "
                      "only its anchors, N/k), against the whole real train split; KID is the mean ± std over "

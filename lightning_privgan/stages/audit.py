@@ -88,7 +88,7 @@ def _path_curves(ctx, art, ref, kind_name: str):
 
 def run(ctx: StageContext) -> None:
     from ..audit.fd_features import choose_fd_features
-    from ..audit.fd_kid import DistributionMetrics, equal_sample_size, feature_net
+    from ..audit.fd_kid import MIN_SAMPLES, DistributionMetrics, equal_sample_size, feature_net
     from ..audit.lpips_net import load_lpips
     from ..audit.path_curve import plot_path_curves
     from ..audit.membership_audit import attack_downstream_models, downstream_models, summarize_membership
@@ -165,12 +165,20 @@ def run(ctx: StageContext) -> None:
                 f", gated: {gate_record['rejected']} of {gate_record['candidates']} candidates rejected"))
     # FD and KID at one n for every source (audit/fd_kid.py), against the whole train split.
     fd_n = equal_sample_size({s: len(v) for s, v in source_images.items()}, acfg.fd_samples)
-    metrics = DistributionMetrics(feature_net(fd_extractor, train.images, device, acfg.batch_size), train.images, fd_n,
-                                  acfg.kid_subsets, ctx.seed("kid"))
+    metrics = None
+    if fd_n < MIN_SAMPLES:
+        why = f"FD/KID skipped: the smallest source has {fd_n} images (at least {MIN_SAMPLES} needed)"
+        ctx.console.print(f"[yellow]{why}")
+        skipped.append(why)
+    else:
+        metrics = DistributionMetrics(feature_net(fd_extractor, train.images, device, acfg.batch_size), train.images,
+                                      fd_n, acfg.kid_subsets, ctx.seed("kid"))
     for source, images in source_images.items():
-        sources[source].update(metrics.measure(images, ctx.seed("fd", source)))
-        ctx.console.print(f"[bold]audit[/] {source}: FD {sources[source]['fd']:.3f}, KID {sources[source]['kid_mean']:.4f} "
-                          f"± {sources[source]['kid_std']:.4f} (n = {fd_n})")
+        sources[source].update(metrics.measure(images, ctx.seed("fd", source)) if metrics else
+                               {"fd": None, "kid_mean": None, "kid_std": None, "n": fd_n})
+        if metrics:
+            ctx.console.print(f"[bold]audit[/] {source}: FD {sources[source]['fd']:.3f}, KID "
+                              f"{sources[source]['kid_mean']:.4f} ± {sources[source]['kid_std']:.4f} (n = {fd_n})")
 
     if "ksame" not in sources:  # the report shows the k-same anchors even when they are not a compared source
         anchors, _, _ = synthetic_source("ksame", art, 0, 0, noise_mode=cfg.walk.noise_mode)
@@ -218,7 +226,7 @@ def run(ctx: StageContext) -> None:
         "near_duplicate_quantile": acfg.near_duplicate_quantile,
         "fd_features": fd_features,
         "fd_samples": fd_n,
-        "kid_subset_size": metrics.kid_subset_size,
+        "kid_subset_size": metrics.kid_subset_size if metrics else None,
         "kid_subsets": int(acfg.kid_subsets),
         "gate": None if gate is None else {"threshold": gate.threshold, "threshold_source": gate.setting.source,
                                            "audit_threshold": ref.thresholds.get("auditor")},
