@@ -110,3 +110,30 @@ def test_attack_inputs_are_checked():
         loss_threshold_attack(net, _data(1, 0), _data(5, 1))
     with pytest.raises(ValueError, match="too small"):
         shadow_model_attack(net, _data(4, 0), _data(4, 1), _data(5, 2), lambda x, y, s: net, num_shadows=2)
+
+
+def test_shadow_members_and_non_members_are_split_by_patient():
+    """Split per image (the old code), a shadow member's other scans landed among its non-members."""
+    import numpy as np
+
+    from lightning_privgan.audit.shadow_attack import fit_shadow_attack, shadow_splits
+
+    patients = np.repeat([f"p{i}" for i in range(10)], 4)  # 10 patients x 4 scans
+    images, labels = _data(40, 9)
+    for inside, outside in shadow_splits(patients, num_shadows=2, seed=0):
+        assert not set(patients[inside.numpy()]) & set(patients[outside.numpy()])
+        assert len(inside) and len(outside)
+
+    trained_on = []
+
+    def record(x, y, seed):
+        trained_on.append(x)
+        return _train(x, y, seed, steps=1)
+
+    fit_shadow_attack((images, labels), record, num_shadows=2, seed=0, patient_ids=patients)
+    pixel_patient = {float(img.sum()): p for img, p in zip(images, patients)}
+    for members in trained_on:  # every scan of a member patient is a member: 4 per patient
+        member_patients = [pixel_patient[float(img.sum())] for img in members]
+        assert all(member_patients.count(p) == 4 for p in set(member_patients))
+    with pytest.raises(ValueError, match="holds 3 patients; 2 shadow models need at least 4"):
+        shadow_splits(np.repeat(["a", "b", "c"], 4), num_shadows=2, seed=0)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from lightning_privgan.data.transforms import build_train_transform
 
@@ -92,3 +93,21 @@ def test_identity_pose_jitter_is_the_standard_one(cpu_cfg):
 
     # Doubling the jitter (an earlier version) gave 2.5 px against 1.0 px.
     assert edge_position_spread("identity") < 1.5 * edge_position_spread("standard")
+
+
+def test_device_batches_go_through_the_same_pipeline_seeded_per_batch():
+    """Stream batches (float, on the device) get the real images' augmentation (before: none)."""
+    from omegaconf import OmegaConf
+
+    from lightning_privgan.config.schema import ExperimentConfig
+    from lightning_privgan.data.transforms import augment_images, build_train_transform
+
+    aug = OmegaConf.structured(ExperimentConfig).data.augment
+    images = torch.rand(5, 1, 16, 16) * 2 - 1
+    plain = augment_images(images, build_train_transform(aug, 1, 0, "none"), seed=1)
+    assert plain.shape == images.shape and plain.dtype == images.dtype
+    assert (plain - images).abs().max() <= 1 / 127.5 + 1e-6  # only the uint8 quantisation a stored image has
+    standard = build_train_transform(aug, 1, 0, "standard")
+    a, b = augment_images(images, standard, seed=7), augment_images(images, standard, seed=7)
+    assert torch.equal(a, b) and not torch.allclose(a, plain, atol=0.05)
+    assert not torch.equal(a, augment_images(images, standard, seed=8))

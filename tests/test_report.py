@@ -19,10 +19,15 @@ def _fabricate(run_dir, allow_real: bool | None = None):
     (run_dir / "downstream").mkdir(parents=True)
     (run_dir / "audit").mkdir()
     runs = pd.DataFrame([
-        {"source": s, "seed": k, "acc": acc + 0.01 * k, "auroc": acc + 0.05, "macro_acc": acc, "f1": acc, "kappa": 0.1}
-        for s, acc in (("real", 0.9), ("linear", 0.7), ("plan", 0.8), ("ksame", 0.6)) for k in range(3)
+        {"source": s, "seed": k, "acc": acc + 0.01 * k, "auroc": acc + 0.05, "macro_acc": acc, "f1": acc, "kappa": 0.1,
+         "steps": 96, "batch_size": 64, "images_seen": 6144, "distinct_images": distinct}
+        for s, acc, distinct in (("real", 0.9, 288), ("linear", 0.7, 6144), ("plan", 0.8, 6144), ("ksame", 0.6, 96))
+        for k in range(3)
     ])
     summarize_runs(runs).to_csv(run_dir / "downstream" / "summary.csv", index=False)
+    (run_dir / "downstream" / "budget.json").write_text(json.dumps(
+        {"steps": 96, "batch_size": 64, "epochs": 6, "steps_per_epoch": 16, "images_seen": 6144,
+         "augment": "standard", "class_weighting": True}))
     dist = lambda m: {"auditor": {"mean_min": m, "median_min": m, "near_duplicate_rate": 0.02, "threshold": 0.1},
                       "l2": {"mean_min": 2 * m, "median_min": 2 * m, "near_duplicate_rate": 0.0, "threshold": 0.2}}
     reid = {"rate": 0.05, "chance": 0.01, "most_named": [], "holdout_false_alarm_rate": 0.03}
@@ -31,7 +36,11 @@ def _fabricate(run_dir, allow_real: bool | None = None):
     curves = {m: summarize_path_distances(torch.rand(4, 6)).to_dict() for m in ("linear", "plan")}
     audit = {
         "sources": {s: {"origin": "real" if s == "real" else "synthetic", "num_samples": 8, "distances": dist(0.3),
-                        "reid": reid, "fd": 12.5} for s in ("real", "linear", "plan", "ksame")},
+                        "reid": reid, "fd": 12.5, "kid_mean": 0.0042, "kid_std": 0.0011, "n": 96,
+                        "gate": None if s in ("real", "ksame") else {"rejected": 30, "candidates": 130}}
+                    for s in ("real", "linear", "plan", "ksame")},
+        "fd_samples": 96, "kid_subsets": 50, "kid_subset_size": 48,
+        "gate": {"threshold": 0.0463, "threshold_source": "calibrated: the audit's auditor near-duplicate threshold"},
         "thresholds": {"auditor": 0.1, "l2": 0.2}, "near_duplicate_quantile": 0.01,
         "fd_features": "auditor embedding", "skipped": ["LPIPS skipped: audit.lpips_weights is not set"],
         "path_curve": {"distance": "auditor", "curves": curves},
@@ -55,7 +64,12 @@ def test_report_from_saved_results(tmp_path):
     report = build_report(run_dir)
     text = report.read_text()
     assert report == run_dir / "report.md"
-    assert "| PLAN | 0.810 ± 0.010 | 0.850 ± 0.000 | 0.520 ± 0.010 | 0.510 ± 0.020 | 12.50 |" in text
+    assert "| PLAN | 96 × 64 = 6144 | 0.810 ± 0.010 | 0.850 ± 0.000 | 0.520 ± 0.010 | 0.510 ± 0.020 | 12.50 | 4.20 ± 1.10 |" in text
+    assert "| k-same | 96 × 64 = 6144 (96 distinct) |" in text and "| Real | 96 × 64 = 6144 (288 distinct) |" in text
+    assert "trained 96 optimiser steps × 64 images = 6144 images seen" in text
+    assert "the same n = 96 images of every source" in text and "50 random subsets of 48 images" in text
+    assert "Privacy gate on (threshold 0.0463, calibrated" in text and "linear 30 of 130" in text
+    assert "| step | linear | plan | PLAN − linear |" in text and "\n| 5 | " in text  # every step of the 6-point paths
     assert text.index("| Real |") < text.index("| Linear |") < text.index("| PLAN |") < text.index("| k-same |")
     assert "false alarms on holdout patients 0.0300" in text
     assert "## Glossary" in text and "near-dup" in text and "LPIPS skipped" in text

@@ -47,10 +47,36 @@ def test_shards_are_disjoint_and_cover_every_pair():
         pair_shard(3, 0, 2, 0, 2)
 
 
-def test_tickets_count_is_per_rank_and_round_robin():
-    tickets = list(BatchTickets(num_pairs=5, num_batches=4, pairs_per_batch=2))
-    assert [t["index"] for t in tickets] == [0, 1, 2, 3]
-    assert [t["pairs"].tolist() for t in tickets] == [[0, 1], [2, 3], [4, 0], [1, 2]]
+def test_tickets_count_is_per_rank_and_share_pairs_evenly():
+    tickets = list(BatchTickets(num_pairs=5, num_batches=10, pairs_per_batch=2))
+    assert [t["index"] for t in tickets] == list(range(10))
+    batches = [t["pairs"].tolist() for t in tickets]
+    assert all(len(set(b)) == 2 for b in batches)  # distinct pairs in a batch, even across a pass boundary
+    counts = torch.bincount(torch.tensor(batches).flatten(), minlength=5)
+    assert counts.tolist() == [4] * 5  # 20 slots over 5 pairs: each pair exactly 4 times
+
+
+def test_tickets_reshuffle_between_epochs_and_repeat_for_one_seed():
+    a, b = BatchTickets(num_pairs=12, num_batches=6, pairs_per_batch=3, seed=1), \
+        BatchTickets(num_pairs=12, num_batches=6, pairs_per_batch=3, seed=1)
+    first, second = [t["pairs"].tolist() for t in a], [t["pairs"].tolist() for t in a]
+    assert first != second  # a new epoch groups the paths differently
+    assert first == [t["pairs"].tolist() for t in b]  # and the same seed gives the same epochs
+
+
+def test_default_stream_batch_mixes_many_paths():
+    """The old stream drew every batch of 64 from 8 paths (stream.pairs_per_batch: 8)."""
+    from lightning_privgan.walk.tickets import distinct_pairs_per_batch
+
+    dm = make_dm(method="linear", pairs_per_batch=None, batch_size=8)
+    dm.setup("fit")
+    tickets = list(dm.train_dataloader())
+    assert distinct_pairs_per_batch(dm.cfg) == 8
+    assert all(sorted(t["pairs"].tolist()) == list(range(6)) for t in tickets)  # all 6 pairs in every batch
+    _, labels = dm.make_batch(tickets[0], 0)
+    assert set(labels.tolist()) == {0, 1}  # both classes' paths in one batch
+    fresh = stream_cfg(pairs_per_batch=None, refresh="fresh", batch_size=64)
+    assert distinct_pairs_per_batch(fresh) == 8  # re-walking 64 paths per batch would be the cost, not the mix
 
 
 def test_stream_is_deterministic_and_labels_follow_pairs():

@@ -70,17 +70,47 @@ def test_walk_resumes_from_finished_chunks(cpu_cfg, run_dir, monkeypatch):
 
 
 def test_a_stream_built_from_the_run_uses_the_saved_paths_and_the_gate(cpu_cfg, run_dir):
-    from lightning_privgan.pipeline.seeds import derive_seed
-    from lightning_privgan.stages.downstream import stream_for_source
 
     anchors_stage.run(_ctx(cpu_cfg, run_dir, "anchors"))
     walk_stage.run(_ctx(cpu_cfg, run_dir, "walk"))
-    cfg = cpu_cfg({"stream": {"batch_size": 6, "samples_per_epoch": 12, "gate_threshold": 1e-6}})
-    ctx = StageContext(cfg=cfg, run_dir=run_dir, name="downstream")
-    dm = stream_for_source(ctx, "plan", derive_seed(cfg.seed, "stream", "plan"))
+    cfg = cpu_cfg({"stream": {"batch_size": 6, "samples_per_epoch": 12, "gate": True, "gate_threshold": 1e-6}})
+    dm = _stream(cfg, run_dir)
     saved = torch.load(run_dir / "walk" / "paths.pt", weights_only=False)
     assert dm.id_net is None and torch.equal(dm._cache[0], saved["plan"][0])  # nothing left to optimise
     dm.setup("fit")
     images, labels = dm.make_batch(next(iter(dm.train_dataloader())), epoch=0)
     assert images.shape == (6, 1, 16, 16) and dm.gate is not None
 
+
+
+def _stream(cfg, run_dir):
+    """The downstream stage's PLAN stream with its gate, as the stage builds it."""
+    from lightning_privgan.pipeline.seeds import derive_seed
+    from lightning_privgan.stages.downstream import stream_for_source, stream_gate
+
+    ctx = StageContext(cfg=cfg, run_dir=run_dir, name="downstream")
+    return stream_for_source(ctx, "plan", derive_seed(cfg.seed, "stream", "plan"), cfg.stream, gate=stream_gate(ctx))
+
+
+def test_the_gate_defaults_to_the_audits_near_duplicate_threshold(cpu_cfg, run_dir):
+    """stream.gate with no threshold screens at the audit's auditor near-duplicate threshold (before:
+    a null threshold meant no gate, and a given one had no tie to the audit)."""
+    from lightning_privgan.audit.source_audit import build_reference
+    from lightning_privgan.artifacts.classifier_outputs import AuditorOutputs
+    from lightning_privgan.data.real_store import RealData
+
+    anchors_stage.run(_ctx(cpu_cfg, run_dir, "anchors"))
+    walk_stage.run(_ctx(cpu_cfg, run_dir, "walk"))
+    cfg = cpu_cfg({"stream": {"batch_size": 6, "samples_per_epoch": 12, "gate": True},
+                   "audit": {"near_duplicate_quantile": 0.2}})
+    dm = _stream(cfg, run_dir)
+    train = RealData.load(run_dir / "data").split("train").read_all()
+    auditor = AuditorOutputs(run_dir / "auditor").model()
+    ref = build_reference(train.images, train.patient_ids, ["auditor"], 0.2, auditor)
+    assert dm.gate.threshold == pytest.approx(ref.thresholds["auditor"], rel=1e-6)
+    assert dm.gate.setting.source.startswith("calibrated")
+    fixed = _stream(cpu_cfg({"stream": {"gate": True, "gate_threshold": 0.25}}), run_dir)
+    assert fixed.gate.threshold == 0.25
+    assert _stream(cpu_cfg({}), run_dir).gate is None
+    with pytest.raises(Exception, match="stream.gate_threshold.*stream.gate is false"):
+        cpu_cfg({"stream": {"gate_threshold": 0.25}})

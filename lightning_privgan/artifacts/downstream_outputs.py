@@ -13,6 +13,7 @@ class DownstreamOutputs(StageOutputs):
     REQUIRED = ("runs.csv", "summary.csv")
     RUNS = "runs.csv"  # one row per (source, seed)
     SUMMARY = "summary.csv"  # mean and std over seeds per source
+    BUDGET = "budget.json"  # the training budget every source got (steps, batch size, augmentation, weighting)
 
     def model_file(self, source: str, seed: int) -> Path:
         return self.folder / f"model_{source}_{seed}.pt"
@@ -34,6 +35,10 @@ class DownstreamOutputs(StageOutputs):
 
     def runs(self) -> pd.DataFrame:
         return pd.read_csv(self.existing(self.RUNS))
+
+    def budget(self) -> dict | None:
+        path = self.path(self.BUDGET)
+        return self.read_json(self.BUDGET) if path.is_file() else None
 
     def summary(self) -> pd.DataFrame | None:
         path = self.path(self.SUMMARY)

@@ -48,7 +48,19 @@ def _grids(audit: AuditOutputs, out: Path, allow_real: bool, anchor_method: str 
 
 
 def _setup_lines(audit: dict) -> list[str]:
-    lines = [f"- Fréchet distance features: {audit['fd_features']}."]
+    lines = [f"- FD and KID features: {audit['fd_features']}."]
+    if audit.get("kid_subset_size") is not None:
+        lines.append(f"- FD and KID use the same n = {audit['fd_samples']} images of every source (each subsampled, "
+                     "seeded, to the smallest source unless audit.fd_samples says otherwise; the k-same source has "
+                     "only its anchors, N/k), against the whole real train split; KID is the mean ± std over "
+                     f"{audit.get('kid_subsets')} random subsets of {audit.get('kid_subset_size')} images.")
+    gate = audit.get("gate")
+    if gate:
+        counts = [f"{s} {v['gate']['rejected']} of {v['gate']['candidates']}" for s, v in audit["sources"].items()
+                  if v.get("gate")]
+        lines.append(f"- Privacy gate on (threshold {gate['threshold']:.4f}, {gate['threshold_source']}): linear and "
+                     "PLAN are audited as released, i.e. the gated samples the downstream classifiers trained on; "
+                     "candidates rejected: " + ", ".join(counts) + ".")
     q = audit.get("near_duplicate_quantile")
     lines.append("- Near-duplicate thresholds (quantile {} of other-patient distances): {}.".format(
         q, ", ".join(f"{k} {v:.4f}" for k, v in audit["thresholds"].items())))
@@ -58,8 +70,10 @@ def _setup_lines(audit: dict) -> list[str]:
     setup = audit.get("membership_setup", {})
     if setup:
         shadow = setup.get("shadow_train_balanced_accuracy")
+        split = setup.get("shadow_split")
         lines.append(f"- Membership inference: {setup['members']} members, {setup['nonmembers']} non-members, "
-                     f"{setup['shadow_models']} shadow models" + (f" (attack accuracy on shadow data {shadow:.3f})" if shadow is not None else "") + ".")
+                     f"{setup['shadow_models']} shadow models" + (f" (members and non-members split {split})" if split else "")
+                     + (f" (attack accuracy on shadow data {shadow:.3f})" if shadow is not None else "") + ".")
     lines += [f"- {why}." for why in audit.get("skipped", [])]
     return lines
 
@@ -82,8 +96,9 @@ def build_report(run_dir: str | Path) -> Path:
     anchor_method = (audit or {}).get("anchor_method")
     figures: list[tuple[str, Path, str]] = []
     md = [f"# Report: {run_dir.name}", "", "## Utility and privacy per training source", "",
-          markdown_table(table, anchor_method), "",
-          "Table as CSV: [report/table.csv](report/table.csv)", ""]
+          markdown_table(table, anchor_method), ""]
+    md += budget_lines(run.stage("downstream").budget())
+    md += ["Table as CSV: [report/table.csv](report/table.csv)", ""]
     curve = audit_outputs.path_curve()
     if curve is not None:
         if curve["curves"]:
@@ -95,6 +110,8 @@ def build_report(run_dir: str | Path) -> Path:
                 md.append(f"- {m}: closest point on average at step {sum(c.closest_step) / len(c.closest_step):.1f} "
                           f"of {len(c.mean) - 1}, mean closest distance {sum(c.min_distance) / len(c.min_distance):.4f}.")
             md += paired_lines(curve.get("paired") or {}, curve["distance"])
+            md += ["", f"Distance ({curve['distance']}) to the closest real image at every step (mean over pairs):", ""]
+            md += step_table(curves)
             md.append("")
     grids, notes = _grids(audit_outputs, out, allow_real, anchor_method)
     figures += grids
@@ -121,3 +138,28 @@ def paired_lines(paired: dict, distance: str) -> list[str]:
                             PairedDifference(**paired["closest_distance"]), "higher"),
             "- " + describe(f"share of path points below the near-duplicate threshold ({paired['threshold']:.4f})",
                             PairedDifference(**paired["near_duplicate_share"]), "lower")]
+
+
+def budget_lines(b: dict | None) -> list[str]:
+    """The downstream training budget, the same for every source (the downstream stage's budget.json)."""
+    if b is None:
+        return []
+    return [f"Every source's classifier trained {b['steps']} optimiser steps × {b['batch_size']} images = "
+            f"{b['images_seen']} images seen ({b['epochs']} validation rounds of {b['steps_per_epoch']} steps), with "
+            f"`{b['augment']}` augmentation and " + ("inverse-frequency class weights from the source's own labels"
+            if b["class_weighting"] else "no class weights") + "; finite sources (real, k-same) are reshuffled and "
+            "cycled to reach the budget, the stream draws fresh samples from many paths per batch.", ""]
+
+
+def step_table(curves: dict[str, PathCurve]) -> list[str]:
+    """One row per path step: each method's mean nearest-real distance, and PLAN − linear when both exist."""
+    methods = list(curves)
+    both = "linear" in curves and "plan" in curves
+    header = ["step", *methods] + (["PLAN − linear"] if both else [])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for step in range(len(next(iter(curves.values())).mean)):
+        cells = [str(step)] + [f"{curves[m].mean[step]:.4f}" for m in methods]
+        if both:
+            cells.append(f"{curves['plan'].mean[step] - curves['linear'].mean[step]:+.4f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines

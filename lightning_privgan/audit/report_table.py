@@ -23,7 +23,8 @@ def report_table(summary: pd.DataFrame | None, audit: dict | None) -> pd.DataFra
         row: dict = {"source": s}
         if summary is not None and (summary["source"] == s).any():
             r = summary[summary["source"] == s].iloc[0]
-            for col in ("acc_mean", "acc_std", "auroc_mean", "auroc_std", "runs"):
+            for col in ("acc_mean", "acc_std", "auroc_mean", "auroc_std", "runs", "steps", "batch_size", "images_seen",
+                        "distinct_images"):
                 if col in r:
                     row[col] = float(r[col])
         if audit is not None:
@@ -34,7 +35,9 @@ def report_table(summary: pd.DataFrame | None, audit: dict | None) -> pd.DataFra
                     row[col] = mia[col]
             src = audit["sources"].get(s)
             if src is not None:
-                row["fd"] = src.get("fd")
+                for col in ("fd", "kid_mean", "kid_std"):
+                    row[col] = src.get(col)
+                row["fd_n"] = src.get("n")
                 row["reid_rate"] = src["reid"]["rate"]
                 for kind, d in src["distances"].items():
                     row[f"{kind}_mean_min"] = d["mean_min"]
@@ -57,6 +60,29 @@ def _pm(row: pd.Series, base: str) -> str:
     return f"{mean:.3f} ± {std:.3f}" if std is not None and not math.isnan(std) else f"{mean:.3f}"
 
 
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _budget(row: pd.Series) -> str:
+    """The run's training budget, e.g. '96 × 64 = 6144 (288 distinct)': equal for every source by construction."""
+    steps, batch, distinct = row.get("steps"), row.get("batch_size"), row.get("distinct_images")
+    if _missing(steps) or _missing(batch):
+        return "—"
+    text = f"{int(steps)} × {int(batch)} = {int(steps * batch)}"
+    if not _missing(distinct) and distinct < steps * batch:  # a finite source, cycled
+        text += f" ({int(distinct)} distinct)"
+    return text
+
+
+def _kid(row: pd.Series) -> str:
+    """KID × 1000, mean ± std over subsets (KID values of a few 1e-3 are common)."""
+    mean, std = row.get("kid_mean"), row.get("kid_std")
+    if _missing(mean):
+        return "—"
+    return f"{1e3 * mean:.2f} ± {1e3 * std:.2f}" if not _missing(std) else f"{1e3 * mean:.2f}"
+
+
 def source_label(source: str, anchor_method: str | None = None) -> str:
     """Row name; the anchor row says what the anchors really were when they were not k-same."""
     if source == "ksame" and anchor_method not in (None, "ksame"):
@@ -67,12 +93,14 @@ def source_label(source: str, anchor_method: str | None = None) -> str:
 def markdown_table(table: pd.DataFrame, anchor_method: str | None = None) -> str:
     """The table as Markdown: utility columns, then privacy columns."""
     kinds = [k for k in DISTANCE_LABELS if f"{k}_mean_min" in table.columns]
-    header = ["Source", "Accuracy", "AUROC", "MIA acc (loss)", "MIA acc (shadow)", "FD"]
+    header = ["Source", "Budget (steps × batch = images seen)", "Accuracy", "AUROC", "MIA acc (loss)", "MIA acc (shadow)", "FD",
+              "KID (×10³)"]
     header += [f"min dist {DISTANCE_LABELS[k]}" for k in kinds] + [f"near-dup {DISTANCE_LABELS[k]}" for k in kinds] + ["re-id rate"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for _, row in table.iterrows():
-        cells = [source_label(row["source"], anchor_method), _pm(row, "acc"), _pm(row, "auroc"),
-                 _pm(row, "threshold_balanced_accuracy"), _pm(row, "shadow_balanced_accuracy"), _num(row.get("fd"), 2)]
+        cells = [source_label(row["source"], anchor_method), _budget(row), _pm(row, "acc"), _pm(row, "auroc"),
+                 _pm(row, "threshold_balanced_accuracy"), _pm(row, "shadow_balanced_accuracy"), _num(row.get("fd"), 2),
+                 _kid(row)]
         cells += [_num(row.get(f"{k}_mean_min")) for k in kinds]
         cells += [_num(row.get(f"{k}_near_duplicate_rate")) for k in kinds]
         cells.append(_num(row.get("reid_rate")))

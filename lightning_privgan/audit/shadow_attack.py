@@ -1,15 +1,19 @@
 """Shadow-model membership attack (Shokri et al. 2017), attack model in plain torch.
 
 Shadow classifiers are trained like the target (same `train_fn`) on disjoint parts of
-data the target never saw; on each part, half is the shadow's members and half not.
+data the target never saw; on each part, half of the *patients* are the shadow's members and
+half not. The split is by patient, as the target's is (members = the train split's patients):
+split per image, a member's other scans would count as non-members, and the attack would
+learn that a scan of a member's own patient "looks unseen".
 A logistic regression learns member-vs-not from the shadows' outputs (the softmax vector
 sorted descending, so it does not depend on the class, plus the loss) and is then asked
 about the target's real members and non-members.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -55,20 +59,42 @@ class LogisticAttack:
         return torch.sigmoid(((x.double() - self.mean) / self.std) @ self.w + self.b)
 
 
+def shadow_splits(patient_ids: Sequence, num_shadows: int, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(member rows, non-member rows) of each shadow: patients are shuffled, cut into `num_shadows`
+    disjoint parts, and each part's patients split in half; all scans of a patient go together."""
+    patients = np.unique(np.asarray(patient_ids).astype(str))
+    if len(patients) < 2 * num_shadows:
+        raise ValueError(f"the shadow pool holds {len(patients)} patients; {num_shadows} shadow models need at least "
+                         f"{2 * num_shadows} (one member and one non-member patient each)")
+    order = torch.randperm(len(patients), generator=torch.Generator().manual_seed(seed)).numpy()
+    ids = np.asarray(patient_ids).astype(str)
+    splits = []
+    for part in np.array_split(patients[order], num_shadows):
+        half = len(part) // 2
+        rows = [torch.as_tensor(np.flatnonzero(np.isin(ids, side)), dtype=torch.long) for side in (part[:half], part[half:])]
+        splits.append((rows[0], rows[1]))
+    return splits
+
+
 def fit_shadow_attack(
-    shadow_pool: tuple[torch.Tensor, torch.Tensor], train_fn: TrainFn, num_shadows: int = 2, seed: int = 0, batch_size: int = 256
+    shadow_pool: tuple[torch.Tensor, torch.Tensor], train_fn: TrainFn, num_shadows: int = 2, seed: int = 0,
+    batch_size: int = 256, patient_ids: Optional[Sequence] = None,
 ) -> tuple[LogisticAttack, float]:
-    """Train the shadows and the attack model once: (attack, its balanced accuracy on the shadows' data)."""
+    """Train the shadows and the attack model once: (attack, its balanced accuracy on the shadows' data).
+
+    `patient_ids` [N] of the pool's images: members and non-members of a shadow are split by patient
+    (None: every image its own patient, as in data sets without patient ids)."""
     images, labels = shadow_pool
     if num_shadows < 1:
         raise ValueError("the shadow attack needs at least one shadow model")
     if len(images) < 4 * num_shadows:
         raise ValueError(f"shadow pool of {len(images)} images is too small for {num_shadows} shadow models")
-    g = torch.Generator().manual_seed(seed)
-    order = torch.randperm(len(images), generator=g)
+    if patient_ids is None:
+        patient_ids = [str(i) for i in range(len(images))]
+    if len(patient_ids) != len(images):
+        raise ValueError(f"{len(patient_ids)} patient ids for a shadow pool of {len(images)} images")
     feats, is_in = [], []
-    for k, part in enumerate(order.chunk(num_shadows)):
-        inside, outside = part[: len(part) // 2], part[len(part) // 2 :]
+    for k, (inside, outside) in enumerate(shadow_splits(patient_ids, num_shadows, seed)):
         shadow = train_fn(images[inside], labels[inside], seed * 1000 + k)
         for idx, flag in ((inside, 1.0), (outside, 0.0)):
             loss, probs = per_sample_outputs(shadow, images[idx], labels[idx], batch_size)
@@ -102,10 +128,11 @@ def shadow_model_attack(
     num_shadows: int = 2,
     seed: int = 0,
     batch_size: int = 256,
+    patient_ids: Optional[Sequence] = None,
 ) -> dict:
     """{'balanced_accuracy', 'auc', 'shadow_train_balanced_accuracy'} of the shadow attack on `target`.
 
-    `shadow_pool` must be disjoint from both `members` and `nonmembers`.
+    `shadow_pool` must be disjoint from both `members` and `nonmembers`; `patient_ids` are its images'.
     """
-    attack, shadow_acc = fit_shadow_attack(shadow_pool, train_fn, num_shadows, seed, batch_size)
+    attack, shadow_acc = fit_shadow_attack(shadow_pool, train_fn, num_shadows, seed, batch_size, patient_ids)
     return {**apply_attack(attack, target, members, nonmembers, batch_size), "shadow_train_balanced_accuracy": shadow_acc}

@@ -50,3 +50,48 @@ def synthetic_source(
         images = synthesize(art.G, w, noise_mode=noise_mode, batch=batch_size)
         return images.cpu(), art.anchors["labels"].cpu().long(), None
     raise ValueError(f"unknown synthetic source {source!r}; synthetic sources are {SYNTHETIC_SOURCES}")
+
+
+MAX_GATE_ROUNDS = 20
+
+
+@torch.no_grad()
+def gated_synthetic_source(
+    source: str,
+    art: WalkArtifacts,
+    num: int,
+    seed: int,
+    gate=None,
+    interpolate: bool = True,
+    noise_mode: str = "const",
+    batch_size: int = 64,
+) -> tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor], Optional[dict]]:
+    """`synthetic_source` through the stream's privacy gate (walk/gate.py): the set a gated stream
+    releases, i.e. what a downstream classifier trained on. Draws rounds of `num` candidates until
+    `num` pass. Returns (images, labels, pair index, gate record or None when `gate` is None).
+
+    The k-same source is the anchors themselves: it is never gated (it has no candidates to draw).
+    """
+    if gate is None or source not in ("linear", "plan"):
+        return (*synthetic_source(source, art, num, seed, interpolate, noise_mode, batch_size), None)
+    from ..pipeline.seeds import derive_seed
+
+    kept: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+    drawn = have = 0
+    for round_ in range(MAX_GATE_ROUNDS):
+        images, labels, pair_idx = synthetic_source(source, art, num, seed if round_ == 0 else derive_seed(seed, "gate", round_),
+                                                    interpolate, noise_mode, batch_size)
+        keep = gate.keep(images.to(next(art.G.parameters()).device)).cpu()
+        drawn += len(images)
+        kept.append((images[keep], labels[keep], pair_idx[keep]))
+        have += int(keep.sum())
+        if have >= num:
+            break
+    else:
+        raise RuntimeError(f"the privacy gate passed {have} of {drawn} {source} samples, fewer than the {num} wanted: "
+                           f"threshold {gate.threshold:.4g} is too strict for these paths")
+    images, labels, pair_idx = (torch.cat(parts)[:num] for parts in zip(*kept))
+    setting = getattr(gate, "setting", None)
+    record = {"threshold": float(gate.threshold), "threshold_source": setting.source if setting else "given",
+              "candidates": drawn, "rejected": drawn - have, "released": int(len(images))}
+    return images, labels, pair_idx, record

@@ -98,3 +98,10 @@ def validate_values(cfg: DictConfig, source: Source) -> None:
     total = fractions.train + fractions.holdout + fractions.val + fractions.test
     if abs(total - 1.0) > 1e-6:  # each fraction >= 0 is _check_ranges' job
         fail("data.splits", f"train + holdout + val + test must be non-negative and sum to 1 (they sum to {total:g})")
+    ds = cfg.downstream
+    if ds.steps is not None and ds.steps % ds.epochs:
+        fail("downstream.steps", f"{ds.steps} is not a multiple of downstream.epochs={ds.epochs} (every source "
+             "trains steps / epochs optimiser steps between two validation rounds)", "downstream.epochs")
+    if cfg.stream.gate_threshold is not None and not cfg.stream.gate:
+        fail("stream.gate_threshold", f"{cfg.stream.gate_threshold} is set but stream.gate is false; set stream.gate=true "
+             "(or leave gate_threshold null for the audit's calibrated near-duplicate threshold)", "stream.gate")

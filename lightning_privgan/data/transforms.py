@@ -81,3 +81,30 @@ def build_train_transform(
     elif active and strength == "identity":
         ops = _identity(augment_cfg)
     return A.Compose([*ops, _to_model_range(channels)], seed=int(seed))
+
+
+def augment_images(images, transform: A.Compose, seed: int):
+    """Apply a build_train_transform pipeline to a batch of float images [N, C, H, W] in [-1, 1]
+    (any device) -> the same shape, dtype and device.
+
+    Synthetic batches made on the device go through exactly the pipeline real images go
+    through: quantised to uint8 as a stored image is, augmented on the CPU by the same
+    albumentations ops, and returned. A second, tensor-native copy of the augmentation could
+    drift from this one (interpolation, borders), and the comparison of sources would no
+    longer be equal; a batch of 64 small images costs milliseconds on the CPU.
+    `seed` reseeds the pipeline per batch, so a batch's augmentation is a function of its
+    position in training (as the stream's samples are), not of what ran before it.
+    """
+    import numpy as np
+    import torch
+
+    from .real_store import to_uint8
+
+    transform.set_random_seed(int(seed))
+    hwc = to_uint8(images).cpu().permute(0, 2, 3, 1).numpy()
+    out = []
+    for image in hwc:
+        aug = transform(image=np.ascontiguousarray(image))["image"]
+        out.append(aug[:, :, None] if aug.ndim == 2 else aug)
+    batch = torch.from_numpy(np.ascontiguousarray(np.stack(out).transpose(0, 3, 1, 2)))
+    return batch.to(device=images.device, dtype=images.dtype)

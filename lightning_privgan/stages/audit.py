@@ -2,7 +2,9 @@
 
 Per source (the downstream sources; 'real' is measured on holdout images, i.e. new
 patients, as the reference for what a non-copy looks like): nearest-real distances of
-every enabled kind, near-duplicate rate, re-identification rate, Fréchet distance.
+every enabled kind, near-duplicate rate, re-identification rate; FD and KID at one n for
+every source (audit/fd_kid.py). With the stream's gate on, linear/PLAN are audited as the
+gate releases them (what the downstream classifiers trained on).
 Then membership inference against every downstream model. Outputs: audit.json,
 privacy.csv, nearest_<source>.csv, mia_runs.csv, path_curve.{json,png},
 path_distances.csv, grid_<source>.pt (uint8 samples the report draws).
@@ -33,17 +35,25 @@ def _split_holdout(holdout, seed: int):
     return ~in_shadow, in_shadow
 
 
-def _shadow_train_fn(ctx: StageContext, data, epochs: int):
+def _shadow_train_fn(ctx: StageContext, data, epochs):
+    """Shadows train like the targets: the downstream budget (steps x batch, standard augmentation,
+    class weights), or audit.shadow_epochs epochs over their own data when that is set."""
     from omegaconf import OmegaConf
 
     from ..data.image_dataset import ImageDataset
+    from ..data.training_budget import budget_loader, training_budget
+    from ..data.transforms import build_train_transform
     from ..training.diagnostic_training import train_diagnostic
     from ..training.loaders import make_loader
 
-    clf_cfg = OmegaConf.merge(ctx.cfg.classifier, {"epochs": epochs})
+    budget = training_budget(ctx.cfg)
+    clf_cfg = OmegaConf.merge(ctx.cfg.classifier, {"epochs": epochs or budget.epochs})
 
     def train(images, labels, seed):
-        loader = make_loader(ImageDataset(images, labels), clf_cfg.batch_size, True, 0, seed)
+        transform = build_train_transform(ctx.cfg.data.augment, data.channels, seed, clf_cfg.augment)
+        dataset = ImageDataset(images, labels, transform)
+        loader = (make_loader(dataset, clf_cfg.batch_size, True, 0, seed) if epochs
+                  else budget_loader(dataset, budget, 0, seed))
         # No data is left to choose a checkpoint on: the shadow's own training set serves,
         # which favours the most fitted checkpoint (a conservative, stronger attack).
         val = make_loader(ImageDataset(images, labels), clf_cfg.batch_size, False, 0, seed)
@@ -77,7 +87,8 @@ def _path_curves(ctx, art, ref, kind_name: str):
 
 
 def run(ctx: StageContext) -> None:
-    from ..audit.fd_features import choose_fd_features, fd_between
+    from ..audit.fd_features import choose_fd_features
+    from ..audit.fd_kid import MIN_SAMPLES, DistributionMetrics, equal_sample_size, feature_net
     from ..audit.lpips_net import load_lpips
     from ..audit.path_curve import plot_path_curves
     from ..audit.membership_audit import attack_downstream_models, summarize_membership
@@ -86,8 +97,9 @@ def run(ctx: StageContext) -> None:
     from ..audit.shadow_attack import fit_shadow_attack
     from ..audit.source_audit import audit_distances, build_reference
     from ..artifacts.walk_artifacts import load_walk_artifacts
-    from ..audit.synthetic_sources import synthetic_source
+    from ..audit.synthetic_sources import gated_synthetic_source, synthetic_source
     from ..data.real_store import to_uint8
+    from ..walk.gate import build_gate
 
     cfg, acfg = ctx.cfg, ctx.cfg.audit
     device = ctx.device
@@ -118,31 +130,54 @@ def run(ctx: StageContext) -> None:
     # Confident "re-identifications" of patients the auditor never saw are false alarms by construction.
     false_alarm = confident_share(auditor_probabilities(auditor, holdout.images, acfg.batch_size), acfg.reid_confidence) \
         if len(holdout) else None
-    sources, csvs, grids = {}, {}, {}
+    # The stream's gate, built as the downstream stage built it: with it on, linear/PLAN are audited
+    # as released, i.e. the gated samples the downstream classifiers trained on.
+    gate = build_gate(cfg, auditor, train.images, train.patient_ids, device) if cfg.stream.gate else None
+    sources, csvs, grids, source_images = {}, {}, {}, {}
     progress = Progress(*Progress.get_default_columns(), console=ctx.console, transient=True,
                         disable=not cfg.trainer.progress_bar)
     task = progress.add_task("audit", total=len(cfg.downstream.sources) * len(names))
     with progress:  # stopped (and the terminal restored) even when a source fails
         for source in cfg.downstream.sources:
             progress.update(task, description=f"audit {source}")
+            gate_record = None
             if source == "real":
                 images, origin = holdout.images, "real"
             else:
-                images, _, _ = synthetic_source(source, art, acfg.samples_per_source, ctx.seed("samples", source),
-                                                interpolate=cfg.stream.interpolate, noise_mode=cfg.walk.noise_mode)
+                images, _, _, gate_record = gated_synthetic_source(
+                    source, art, acfg.samples_per_source, ctx.seed("samples", source), gate,
+                    interpolate=cfg.stream.interpolate, noise_mode=cfg.walk.noise_mode)
                 origin = "synthetic"
             if len(images) == 0:
                 raise ValueError(f"audit: source {source!r} has no images to audit")
             summary, per_sample = audit_distances(images, ref, on_kind_done=lambda _: progress.advance(task))
             csvs[f"nearest_{source}.csv"] = per_sample
             reid = reidentification(auditor, images, acfg.reid_confidence, identities, batch_size=acfg.batch_size)
-            fd = fd_between(fd_extractor, train.images, images, device, acfg.batch_size) if len(images) > 1 else None
-            sources[source] = {"origin": origin, "num_samples": int(len(images)), "distances": summary, "reid": reid, "fd": fd}
+            source_images[source] = images
+            sources[source] = {"origin": origin, "num_samples": int(len(images)), "distances": summary, "reid": reid,
+                               "gate": gate_record}
             if may_publish(origin, cfg.logging.allow_real_images):
                 grids[f"grid_{source}.pt"] = {"images": to_uint8(images[: acfg.grid_samples]), "origin": origin}
             ctx.console.print(f"[bold]audit[/] {source}: " + ", ".join(
                 f"{k} min {v['mean_min']:.3f} dup {v['near_duplicate_rate']:.3f}" for k, v in summary.items())
-                + f", re-id {reid['rate']:.3f}, FD {fd if fd is None else round(fd, 3)}")
+                + f", re-id {reid['rate']:.3f}" + ("" if gate_record is None else
+                f", gated: {gate_record['rejected']} of {gate_record['candidates']} candidates rejected"))
+    # FD and KID at one n for every source (audit/fd_kid.py), against the whole train split.
+    fd_n = equal_sample_size({s: len(v) for s, v in source_images.items()}, acfg.fd_samples)
+    metrics = None
+    if fd_n < MIN_SAMPLES:
+        why = f"FD/KID skipped: the smallest source has {fd_n} images (at least {MIN_SAMPLES} needed)"
+        ctx.console.print(f"[yellow]{why}")
+        skipped.append(why)
+    else:
+        metrics = DistributionMetrics(feature_net(fd_extractor, train.images, device, acfg.batch_size), train.images,
+                                      fd_n, acfg.kid_subsets, ctx.seed("kid"))
+    for source, images in source_images.items():
+        sources[source].update(metrics.measure(images, ctx.seed("fd", source)) if metrics else
+                               {"fd": None, "kid_mean": None, "kid_std": None, "n": fd_n})
+        if metrics:
+            ctx.console.print(f"[bold]audit[/] {source}: FD {sources[source]['fd']:.3f}, KID "
+                              f"{sources[source]['kid_mean']:.4f} ± {sources[source]['kid_std']:.4f} (n = {fd_n})")
 
     if "ksame" not in sources:  # the report shows the k-same anchors even when they are not a compared source
         anchors, _, _ = synthetic_source("ksame", art, 0, 0, noise_mode=cfg.walk.noise_mode)
@@ -155,20 +190,23 @@ def run(ctx: StageContext) -> None:
     nonmembers = (holdout.images[eval_mask], holdout.labels[eval_mask])
     attack, shadow_acc = None, None
     pool = (torch.cat([holdout.images[shadow_mask], val.images]), torch.cat([holdout.labels[shadow_mask], val.labels]))
-    if 0 < acfg.shadow_models and len(pool[0]) < 4 * acfg.shadow_models:
-        why = (f"shadow-model attack skipped: {len(pool[0])} images (half the holdout + val) are too few "
-               f"for {acfg.shadow_models} shadow models")
+    pool_patients = np.concatenate([np.asarray(holdout.patient_ids)[shadow_mask.numpy()], np.asarray(val.patient_ids)])
+    if 0 < acfg.shadow_models and (len(pool[0]) < 4 * acfg.shadow_models
+                                   or len(np.unique(pool_patients)) < 2 * acfg.shadow_models):
+        why = (f"shadow-model attack skipped: {len(pool[0])} images of {len(np.unique(pool_patients))} patients "
+               f"(half the holdout + val) are too few for {acfg.shadow_models} shadow models")
         ctx.console.print(f"[yellow]{why}")
         skipped.append(why)
     elif acfg.shadow_models > 0:
-        epochs = acfg.shadow_epochs or cfg.downstream.epochs
+        epochs = acfg.shadow_epochs  # null: the downstream budget, as the targets
         attack, shadow_acc = fit_shadow_attack(pool, _shadow_train_fn(ctx, data, epochs), acfg.shadow_models,
-                                               ctx.seed("shadow"), acfg.batch_size)
+                                               ctx.seed("shadow"), acfg.batch_size, patient_ids=pool_patients)
     mia_runs = attack_downstream_models(ctx.input("downstream").models(), members, nonmembers, attack,
                                         ctx.seed("mia"), device, acfg.batch_size)
     csvs["mia_runs.csv"] = mia_runs
     csvs["privacy.csv"] = pd.DataFrame([
-        {"source": s, "num_samples": v["num_samples"], "fd": v["fd"], "reid_rate": v["reid"]["rate"],
+        {"source": s, "num_samples": v["num_samples"], "fd": v["fd"], "kid_mean": v["kid_mean"], "kid_std": v["kid_std"],
+         "fd_n": v["n"], "reid_rate": v["reid"]["rate"],
          **{f"{k}_{m}": d[m] for k, d in v["distances"].items() for m in ("mean_min", "near_duplicate_rate")}}
         for s, v in sources.items()
     ])
@@ -186,11 +224,17 @@ def run(ctx: StageContext) -> None:
         "thresholds": ref.thresholds,
         "near_duplicate_quantile": acfg.near_duplicate_quantile,
         "fd_features": fd_features,
+        "fd_samples": fd_n,
+        "kid_subset_size": metrics.kid_subset_size if metrics else None,
+        "kid_subsets": int(acfg.kid_subsets),
+        "gate": None if gate is None else {"threshold": gate.threshold, "threshold_source": gate.setting.source,
+                                           "audit_threshold": ref.thresholds.get("auditor")},
         "skipped": skipped,
         "path_curve": path_curve,
         "membership": summarize_membership(mia_runs),
         "membership_setup": {"members": int(len(train)), "nonmembers": int(eval_mask.sum()),
-                             "shadow_models": int(acfg.shadow_models), "shadow_train_balanced_accuracy": shadow_acc},
+                             "shadow_models": int(acfg.shadow_models), "shadow_train_balanced_accuracy": shadow_acc,
+                             "shadow_split": "by patient"},
         "reid_confidence": acfg.reid_confidence,
         "reid_holdout_false_alarm_rate": false_alarm,
         "reid_chance": 1.0 / len(identities),

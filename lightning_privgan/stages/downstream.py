@@ -2,7 +2,10 @@
 
 For every source (real / linear / plan / ksame) and seed, a DiagnosticClassifier is trained
 on that source alone, its checkpoint chosen on the real val split, and it is tested on the
-real test split. The models are kept (model_<source>_<seed>.pt): the audit attacks them.
+real test split. Every source gets the same training (data/training_budget.py): the same
+optimiser steps at the same batch size, the classifier's augmentation (stream batches too)
+and inverse-frequency class weights from its own labels (the stream: its walked pairs'
+labels). The models are kept (model_<source>_<seed>.pt): the audit attacks them.
 A finished run leaves runs/<source>_<seed>.json, so an interrupted stage redoes only the
 missing runs.
 """
@@ -19,46 +22,55 @@ from ..pipeline.atomic import atomic_path, write_json_atomic
 from ..pipeline.stage import Stage, StageContext
 
 METRICS = ("acc", "macro_acc", "auroc", "f1", "kappa")
+BUDGET_COLUMNS = ("steps", "batch_size", "images_seen", "distinct_images", "augment", "class_weights")
 
 
-def _training_set(ctx: StageContext, source: str, seed_idx: int, train, art_loader):
+def _training_set(ctx: StageContext, source: str, seed_idx: int, train, art_loader, gate_loader):
     if source == "real":
         return train.images, train.labels
-    from ..audit.synthetic_sources import synthetic_source
+    from ..audit.synthetic_sources import gated_synthetic_source
 
     num = ctx.cfg.downstream.synthetic_samples or ctx.cfg.stream.samples_per_epoch
-    images, labels, _ = synthetic_source(
-        source, art_loader(), num, ctx.seed("samples", source, seed_idx),
+    # The fixed set is screened by the stream's gate like the stream (the k-same anchors are not:
+    # they are the anchors themselves, whatever the gate says).
+    gate = gate_loader() if source in ("linear", "plan") else None
+    images, labels, _, _ = gated_synthetic_source(
+        source, art_loader(), num, ctx.seed("samples", source, seed_idx), gate,
         interpolate=ctx.cfg.stream.interpolate, noise_mode=ctx.cfg.walk.noise_mode,
     )
     return images, labels
 
 
-def stream_for_source(ctx: StageContext, source: str, seed: int, val_dataset=None):
-    """The WalkerDataModule of `source` ('plan' | 'linear') over this run's pairs.
+def stream_for_source(ctx: StageContext, source: str, seed: int, stream_cfg, val_dataset=None, gate=None):
+    """The WalkerDataModule of `source` ('plan' | 'linear') over this run's pairs, with the
+    stream settings `stream_cfg` (sized to the training budget).
 
     refresh='cache' streams points of the walk stage's saved paths (no optimisation at train
     time); refresh='fresh' re-walks the same pairs in the stream, which needs φ_id and φ_class.
-    With stream.gate_threshold set, samples too close to a real train image (auditor
-    embedding) are rejected.
+    `gate` (walk/gate.build_gate) rejects samples too close to a real train image.
     """
     from ..walk.datamodule import WalkerDataModule
-    from ..walk.gate import PrivacyGate
     from ..walk.paths import walk_kwargs
 
     cfg = ctx.cfg
     saved, anchors = ctx.input("walk").paths(), ctx.input("anchors").anchors()
-    paths = saved.get(source) if cfg.stream.refresh == "cache" else None
+    paths = saved.get(source) if stream_cfg.refresh == "cache" else None
     id_net = class_net = None
     if paths is None and source == "plan":
         id_net, class_net = ctx.input("identity").model(), ctx.input("classifier").model()
-    gate = None
-    if cfg.stream.gate_threshold is not None:
-        real = ctx.input("data").real().split("train").images
-        gate = PrivacyGate(ctx.input("auditor").model(), real, cfg.stream.gate_threshold)
-    return WalkerDataModule(ctx.input("gan").generator(), anchors["w"], anchors["labels"], saved["pairs"], cfg.stream,
+    return WalkerDataModule(ctx.input("gan").generator(), anchors["w"], anchors["labels"], saved["pairs"], stream_cfg,
                             walk_kwargs(cfg.walk), seed=seed, method=source, id_net=id_net, class_net=class_net,
                             paths=paths, gate=gate, val_dataset=val_dataset)
+
+
+def stream_gate(ctx: StageContext):
+    """The privacy gate that screens the synthetic sources (None when stream.gate is off)."""
+    from ..walk.gate import build_gate
+
+    if not ctx.cfg.stream.gate:
+        return None
+    train = ctx.input("data").real().split("train").read_all()
+    return build_gate(ctx.cfg, ctx.input("auditor").model(), train.images, train.patient_ids)
 
 
 def summarize_runs(runs: pd.DataFrame) -> pd.DataFrame:
@@ -67,15 +79,19 @@ def summarize_runs(runs: pd.DataFrame) -> pd.DataFrame:
     grouped = runs.groupby("source", sort=False)[metrics]
     summary = grouped.mean().add_suffix("_mean").join(grouped.std(ddof=1).fillna(0.0).add_suffix("_std"))
     summary.insert(0, "runs", grouped.size())
+    budget = [c for c in BUDGET_COLUMNS if c in runs.columns]  # one value per source: its training budget
+    if budget:
+        summary = summary.join(runs.groupby("source", sort=False)[budget].first())
     return summary.reset_index()
 
 
 def run(ctx: StageContext) -> None:
     from ..data.image_dataset import ImageDataset
-    from ..pipeline.seeds import derive_seed
+    from ..data.training_budget import budget_loader, stream_settings, training_budget
     from ..data.transforms import build_train_transform
     from ..models.classifier_io import export_classifier
-    from ..models.classifier_metrics import evaluate_diagnostic
+    from ..models.classifier_metrics import evaluate_diagnostic, inverse_frequency_weights
+    from ..pipeline.seeds import derive_seed
     from ..training.diagnostic_training import train_diagnostic
     from ..training.loaders import make_loader
 
@@ -85,7 +101,8 @@ def run(ctx: StageContext) -> None:
     for name, split in (("train", train), ("val", val), ("test", test)):
         if len(split) == 0:
             raise ValueError(f"the '{name}' split is empty; the downstream comparison needs train, val and test")
-    clf_cfg = OmegaConf.merge(cfg.classifier, {"epochs": cfg.downstream.epochs})
+    budget = training_budget(cfg)
+    clf_cfg = OmegaConf.merge(cfg.classifier, {"epochs": budget.epochs})
     device = ctx.device
     cache: dict = {}
 
@@ -96,6 +113,14 @@ def run(ctx: StageContext) -> None:
             cache["art"] = load_walk_artifacts(ctx.input("gan"), ctx.input("anchors"), ctx.input("walk"), device)
         return cache["art"]
 
+    def gate():  # the fixed-set mode's gate (the stream builds its own, the same way)
+        if "gate" not in cache:
+            cache["gate"] = stream_gate(ctx)
+        return cache["gate"]
+
+    ctx.console.print(f"[bold]downstream[/] budget per run, every source: {budget.steps} steps x {budget.batch_size} "
+                      f"images = {budget.images_seen} images seen, {budget.epochs} validation rounds, "
+                      f"augmentation {clf_cfg.augment}, class weighting {'on' if clf_cfg.class_weighting else 'off'}")
     rows = []
     for source in cfg.downstream.sources:
         for seed_idx in range(cfg.downstream.seeds):
@@ -106,26 +131,34 @@ def run(ctx: StageContext) -> None:
                 continue
             seed = ctx.seed("augment", tag)
             workers = cfg.data.num_workers
+            transform = build_train_transform(cfg.data.augment, data.channels, seed, clf_cfg.augment)
             if source in ("linear", "plan") and cfg.downstream.stream:
-                # The product's path: fresh samples along the paths every epoch, made on the device.
+                # The product's path: fresh samples along the paths every batch, made on the device,
+                # augmented like the real images and weighted by the walked pairs' labels.
                 # (the stream's seed is derived twice, as it always was: figures stay comparable)
                 stream_seed = derive_seed(ctx.seed("stream", source, seed_idx), "stream", source)
-                stream = stream_for_source(ctx, source, stream_seed, ImageDataset(val.images, val.labels))
+                stream_cfg = OmegaConf.merge(cfg.stream, stream_settings(budget))
+                stream = stream_for_source(ctx, source, stream_seed, stream_cfg, ImageDataset(val.images, val.labels),
+                                           gate())
+                stream.train_transform = transform
+                weights = inverse_frequency_weights(stream.pair_labels, data.num_classes)
                 net, _ = train_diagnostic(ctx, None, None, clf_cfg, data.num_classes, data.channels, data.resolution,
-                                          subdir=f"runs/{tag}", datamodule=stream)
-                num_train = cfg.stream.samples_per_epoch * clf_cfg.epochs
+                                          subdir=f"runs/{tag}", datamodule=stream, class_weights=weights)
+                distinct = budget.images_seen  # every streamed sample is a fresh one
             else:
-                images, labels = _training_set(ctx, source, seed_idx, train, artifacts)
+                images, labels = _training_set(ctx, source, seed_idx, train, artifacts, gate)
                 if len(torch.unique(labels)) < data.num_classes:
                     ctx.console.print(f"[yellow]downstream {tag}: only classes {torch.unique(labels).tolist()} among {len(labels)} training images")
-                transform = build_train_transform(cfg.data.augment, data.channels, seed, clf_cfg.augment)
-                train_loader = make_loader(ImageDataset(images, labels, transform), clf_cfg.batch_size, True, workers, seed)
+                train_loader = budget_loader(ImageDataset(images, labels, transform), budget, workers, seed)
                 val_loader = make_loader(ImageDataset(val.images, val.labels), clf_cfg.batch_size, False, workers, seed)
                 net, _ = train_diagnostic(ctx, train_loader, val_loader, clf_cfg, data.num_classes, data.channels,
                                           data.resolution, subdir=f"runs/{tag}")
-                num_train = len(labels)
+                distinct = len(labels)
             metrics = evaluate_diagnostic(net.to(device), test.images, test.labels, data.num_classes)
-            row = {"source": source, "seed": seed_idx, "train_images": int(num_train), **metrics}
+            weights = "inverse frequency" if clf_cfg.class_weighting else "none"
+            row = {"source": source, "seed": seed_idx, **metrics, "steps": budget.steps, "batch_size": budget.batch_size,
+                   "images_seen": budget.images_seen, "distinct_images": int(distinct), "augment": clf_cfg.augment,
+                   "class_weights": weights}
             rows.append(row)
             if not ctx.is_global_zero:  # every rank trained (DDP); one writes
                 continue
@@ -140,14 +173,16 @@ def run(ctx: StageContext) -> None:
         runs.to_csv(tmp, index=False)
     with atomic_path(out.path(out.SUMMARY)) as tmp:
         summarize_runs(runs).to_csv(tmp, index=False)
+    write_json_atomic(out.path(out.BUDGET), {**budget.to_dict(), "augment": clf_cfg.augment,
+                                                "class_weighting": bool(clf_cfg.class_weighting)})
 
 
 STAGE = Stage(
     name="downstream",
     run=run,
-    # identity and auditor: a fresh PLAN stream walks with φ_id, a gated stream screens with the auditor.
+    # identity: a fresh PLAN stream walks with φ_id; auditor: a gated source is screened with it.
     needs=("data", "gan", "identity", "auditor", "classifier", "anchors", "walk"),
-    config_keys=("downstream", "classifier", "stream", "walk", "anchors", "data", "gan"),
+    config_keys=("downstream", "classifier", "stream", "walk", "anchors", "data", "gan", "audit.near_duplicate_quantile"),
     description="train a diagnostic classifier per source and seed on real/linear/plan/k-same, test on real (runs.csv, summary.csv)",
     distributed=True,  # Lightning training: every rank runs the stage, rank 0 writes
     outputs=DownstreamOutputs,

@@ -23,7 +23,7 @@ from ..pipeline.seeds import derive_seed
 from .gate import PrivacyGate
 from .paths import walk
 from .sampling import sample_latents, synthesize
-from .tickets import BatchTickets, batches_per_rank
+from .tickets import BatchTickets, batches_per_rank, distinct_pairs_per_batch
 
 MAX_GATE_ROUNDS = 20
 
@@ -32,7 +32,8 @@ class WalkerDataModule(pl.LightningDataModule):
     def __init__(self, G: LatentGenerator, anchor_w: torch.Tensor, anchor_labels: torch.Tensor, pairs: torch.Tensor,
                  stream_cfg, walk_kwargs: dict, seed: int, method: str = "plan", id_net: nn.Module | None = None,
                  class_net: nn.Module | None = None, paths: torch.Tensor | None = None,
-                 gate: PrivacyGate | None = None, val_dataset: Dataset | None = None) -> None:
+                 gate: PrivacyGate | None = None, val_dataset: Dataset | None = None,
+                 train_transform=None) -> None:
         super().__init__()
         if paths is not None and len(paths) != len(pairs):
             raise ValueError(f"{len(paths)} precomputed paths for {len(pairs)} pairs")
@@ -43,6 +44,9 @@ class WalkerDataModule(pl.LightningDataModule):
         self.pair_labels = anchor_labels.long().cpu()[self.pairs[:, 0]]
         self.cfg, self.walk_kwargs, self.seed, self.method = stream_cfg, dict(walk_kwargs), seed, method
         self.gate, self.val_dataset = gate, val_dataset
+        # Training augmentation (data/transforms.build_train_transform), applied to training
+        # batches only, after the gate: the gate screens what is released, augmentation is jitter.
+        self.train_transform = train_transform
         self._cache: dict[int, torch.Tensor] = {} if paths is None else {i: p for i, p in enumerate(paths.cpu())}
         self.rank, self.world_size = 0, 1
         self.served_pairs: set[int] = set()
@@ -55,7 +59,8 @@ class WalkerDataModule(pl.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         tickets = BatchTickets(len(self.pairs), batches_per_rank(self.cfg.samples_per_epoch, self.cfg.batch_size,
-                               self.world_size), self.cfg.pairs_per_batch, self.rank, self.world_size)
+                               self.world_size), distinct_pairs_per_batch(self.cfg), self.rank, self.world_size,
+                               seed=self.seed)
         return DataLoader(tickets, batch_size=None, num_workers=self.cfg.num_workers,
                           persistent_workers=self.cfg.num_workers > 0)
 
@@ -67,7 +72,13 @@ class WalkerDataModule(pl.LightningDataModule):
     def on_after_batch_transfer(self, batch, dataloader_idx: int):
         if isinstance(batch, dict) and "pairs" in batch:
             epoch = self.trainer.current_epoch if self.trainer is not None else 0
-            return self.make_batch(batch, epoch)
+            images, labels = self.make_batch(batch, epoch)
+            if self.train_transform is not None:
+                from ..data.transforms import augment_images
+
+                seed = derive_seed(self.seed, "augment", epoch, self.rank, int(batch["worker"]), int(batch["index"]))
+                images = augment_images(images, self.train_transform, seed)
+            return images, labels
         return batch
 
     # The part below is usable without a Trainer (benchmarks, the export of a finite set).

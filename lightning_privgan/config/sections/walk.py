@@ -44,8 +44,9 @@ class WalkConfig:
 class StreamConfig:
     samples_per_epoch: int = field(default=2048, metadata={"help": "synthetic images per epoch (all ranks together)"})
     batch_size: int = field(default=64, metadata={"help": "batch size"})
-    pairs_per_batch: int = field(default=8, metadata={"help": "paths optimised per generation round"})
+    pairs_per_batch: Optional[int] = field(default=None, metadata={"help": "distinct paths one batch draws from, capped by the rank's pairs (null = batch_size with refresh=cache; 8 with refresh=fresh, where each is walked anew per batch)"})
     refresh: str = field(default="cache", metadata={"help": "fresh (new paths every epoch) | cache (reuse optimised paths, new sampling points)"})
     interpolate: bool = field(default=True, metadata={"help": "sample between optimised points too"})
-    gate_threshold: Optional[float] = field(default=None, metadata={"help": "reject samples whose auditor distance to the nearest real train image is below this"})
+    gate: bool = field(default=False, metadata={"help": "privacy gate: reject samples whose auditor distance to the nearest real train image is below gate_threshold"})
+    gate_threshold: Optional[float] = field(default=None, metadata={"help": "the gate's threshold (null = the audit's near-duplicate threshold: auditor distance, audit.near_duplicate_quantile of other-patient distances); a number needs stream.gate: true"})
     num_workers: int = field(default=0, metadata={"help": "workers handing out seeds"})

@@ -1,0 +1,99 @@
+"""Fréchet distance and kernel inception distance of every source, on the same number of images.
+
+Both come from torchmetrics (FrechetInceptionDistance, KernelInceptionDistance), given our own
+feature network (fd_features.py: Inception-v3 with local weights, else the GAN stage's offline
+encoder, else the auditor's embedding), which torchmetrics accepts as an nn.Module `feature`
+returning [N, d] features.
+
+Equal n: FD is biased upward at small n (its covariance estimates are), and the bias depends
+on n, so an FD of 96 k-same anchors and one of 512 PLAN samples are not comparable. Every
+source is subsampled (seeded, without replacement) to the same n, by default the smallest
+source (`equal_sample_size`); the real reference (the train split) is the same for all. KID is
+unbiased at any n; it is reported as mean ± std over `subsets` random subsets of half the n.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Callable, Mapping, Optional
+
+import torch
+from torch import nn
+
+
+class FeatureNet(nn.Module):
+    """An images -> features callable as the nn.Module torchmetrics wants; batches on `device`."""
+
+    def __init__(self, extractor: Callable[[torch.Tensor], torch.Tensor], num_features: int,
+                 device: torch.device | str = "cpu", batch_size: int = 128) -> None:
+        super().__init__()
+        self.extractor, self.num_features, self.device, self.batch_size = extractor, int(num_features), device, batch_size
+
+    @torch.no_grad()
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        from ..models.frechet import extract_features
+
+        return extract_features(self.extractor, images, self.batch_size, self.device)  # float64, CPU
+
+
+def feature_net(extractor: Callable[[torch.Tensor], torch.Tensor], probe: torch.Tensor, device,
+                batch_size: int = 128) -> FeatureNet:
+    """FeatureNet whose width is read from one real image (torchmetrics would probe 299 px RGB noise)."""
+    with torch.no_grad():
+        width = extractor(probe[:1].to(device)).shape[-1]
+    return FeatureNet(extractor, width, device, batch_size)
+
+
+def equal_sample_size(counts: Mapping[str, int], requested: Optional[int] = None) -> int:
+    """The n every source is measured at: `requested` (audit.fd_samples), else the smallest source."""
+    if not counts:
+        raise ValueError("no source to measure")
+    smallest = min(counts, key=counts.get)
+    if requested is None:
+        n = counts[smallest]
+    elif requested > counts[smallest]:
+        raise ValueError(f"audit.fd_samples={requested} but source {smallest!r} has only {counts[smallest]} images; "
+                         "lower it or leave it null (= the smallest source)")
+    else:
+        n = requested
+    return int(n)
+
+
+def subsample(images: torch.Tensor, n: int, seed: int) -> torch.Tensor:
+    if n > len(images):
+        raise ValueError(f"cannot take {n} of {len(images)} images")
+    return images[torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]]
+
+
+MIN_SAMPLES = 4  # a covariance and KID subsets of two need a few images; fewer: the audit skips FD/KID
+
+
+class DistributionMetrics:
+    """FD and KID of any number of sources against one real reference, all at n images per source."""
+
+    def __init__(self, features: FeatureNet, real_images: torch.Tensor, n: int, kid_subsets: int = 50, seed: int = 0):
+        from torchmetrics.image.fid import FrechetInceptionDistance
+        from torchmetrics.image.kid import KernelInceptionDistance
+
+        self.n, self.seed = n, seed
+        self.kid_subset_size = max(2, min(n, len(real_images)) // 2)
+        self.fid = FrechetInceptionDistance(feature=features, reset_real_features=False)
+        with warnings.catch_warnings():  # "KID keeps every feature in memory": a few thousand vectors here
+            warnings.simplefilter("ignore", UserWarning)
+            self.kid = KernelInceptionDistance(feature=features, subsets=kid_subsets, subset_size=self.kid_subset_size,
+                                               reset_real_features=False)
+        # reset_real_features=False: reset() between sources keeps the reference's features.
+        self.fid.update(real_images, real=True)
+        self.kid.update(real_images, real=True)
+
+    def measure(self, images: torch.Tensor, seed: int) -> dict:
+        """{'fd', 'kid_mean', 'kid_std', 'n', 'kid_subset_size'} of `images` subsampled to n."""
+        fake = subsample(images, self.n, seed)
+        self.fid.reset()
+        self.kid.reset()
+        self.fid.update(fake, real=False)
+        self.kid.update(fake, real=False)
+        with torch.random.fork_rng(devices=[]):  # KID draws its subsets from the global RNG
+            torch.manual_seed(seed)
+            kid_mean, kid_std = self.kid.compute()
+        return {"fd": float(self.fid.compute()), "kid_mean": float(kid_mean), "kid_std": float(kid_std),
+                "n": self.n, "kid_subset_size": self.kid_subset_size}
