@@ -34,3 +34,23 @@ def test_kid_is_near_zero_for_one_distribution_and_grows_with_a_shift():
         kernel_inception_distance(a[:1], b)
     with pytest.raises(ValueError, match="one width"):
         kernel_inception_distance(a, b[:, :4])
+
+
+def test_the_audit_measures_fd_with_the_gan_stages_features(tmp_path):
+    """One FD-feature rule for the GAN's curve and the audit (gan.fd_features): 'offline' keeps the
+    GAN's encoder even when Inception weights exist, 'inception' without weights is an error."""
+    from torch import nn
+
+    from lightning_privgan.audit.fd_features import choose_fd_features
+    from lightning_privgan.models.components.image_classifier import ImageClassifier
+
+    auditor = ImageClassifier("compact", 1, 16, num_classes=3, width=4)
+    encoder = nn.Conv2d(1, 2, 3)
+    weights = tmp_path / "inception.pt"
+    weights.write_bytes(b"not used in offline mode")
+    extractor, name = choose_fd_features("offline", str(weights), encoder, auditor)
+    assert extractor is encoder and "offline encoder" in name
+    extractor, name = choose_fd_features("auto", None, None, auditor)
+    assert extractor == auditor.embed and "auditor embedding" in name
+    with pytest.raises(FileNotFoundError, match="gan.fd_features=inception"):
+        choose_fd_features("inception", str(tmp_path / "missing.pt"), encoder, auditor)

@@ -69,12 +69,10 @@ def test_downstream_audit_report_end_to_end(cpu_cfg, tmp_path):
 
 
 def test_holdout_is_split_by_patient_for_evaluation_and_shadows():
-    from types import SimpleNamespace
-
-    from lightning_privgan.stages.audit import _split_holdout
+    from lightning_privgan.audit.membership_splits import split_holdout_patients
 
     ids = np.array([f"p{i // 3}" for i in range(30)])
-    eval_mask, shadow_mask = _split_holdout(SimpleNamespace(patient_ids=ids), seed=1)
+    eval_mask, shadow_mask = split_holdout_patients(ids, seed=1)
     assert (eval_mask ^ shadow_mask).all()  # every image in exactly one part
     assert not set(ids[eval_mask.numpy()]) & set(ids[shadow_mask.numpy()])  # no patient in both
     assert eval_mask.sum() == shadow_mask.sum() == 15
@@ -112,7 +110,7 @@ def test_random_pair_long_paths_get_a_distance_at_every_step(cpu_cfg, tmp_path):
     from lightning_privgan.artifacts.walk_artifacts import load_walk_artifacts
     from lightning_privgan.data.real_store import RealData
     from lightning_privgan.models.classifier_io import load_classifier
-    from lightning_privgan.stages.audit import _path_curves
+    from lightning_privgan.audit.path_comparison import compare_path_curves
 
     run_dir = tmp_path / "run"
     fabricate_upstream(run_dir, anchors_extra={"method": "random", "groups": []})
@@ -124,13 +122,13 @@ def test_random_pair_long_paths_get_a_distance_at_every_step(cpu_cfg, tmp_path):
     torch.save({"linear": linear, "plan": plan, "labels": torch.tensor([0, 1, 1]), "pairs": torch.tensor([[0, 1], [3, 4], [4, 5]])},
                run_dir / "walk" / "paths.pt")
     cfg = cpu_cfg({"data": {"resolution": RES}, "audit": {"path_pairs": 8, "batch_size": 64}})
-    ctx = StageContext(cfg, run_dir, "audit", console=Console(quiet=True))
     train = RealData.load(run_dir / "data").split("train").read_all()
     ref = build_reference(train.images, train.patient_ids, ["auditor"], 0.01,
                           load_classifier(run_dir / "auditor" / "model.pt"))
     run = RunFolder(run_dir)
     art = load_walk_artifacts(run.stage("gan"), run.stage("anchors"), run.stage("walk"))
-    curves, table, paired = _path_curves(ctx, art, ref, "auditor")
+    curves, table, paired = compare_path_curves(art, ref, "auditor", cfg.audit.path_pairs, cfg.walk.noise_mode,
+                                                cfg.audit.batch_size, seed=0)
     assert set(curves) == {"linear", "plan"} and all(len(c.mean) == 40 for c in curves.values())
     assert len(table) == 2 * 3 * 40 and table.step.max() == 39
     assert paired["closest_distance"] is not None

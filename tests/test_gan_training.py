@@ -50,7 +50,7 @@ def test_gan_resume_continues_kimg(cpu_cfg, tmp_path):
     from lightning_privgan.models.gan_module import GANModule
     from lightning_privgan.models.gan_presets import build_gan_networks
     from lightning_privgan.pipeline.training import fit_resumable, make_trainer
-    from lightning_privgan.stages.gan import real_train_loader
+    from lightning_privgan.training.gan_loader import real_train_loader
     from lightning_privgan.data.real_store import RealData
 
     write_phantom_data(tmp_path / "run", num_patients=10, scans=3, resolution=16)

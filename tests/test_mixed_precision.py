@@ -16,7 +16,7 @@ from lightning_privgan.models.gan_module import GANModule
 from lightning_privgan.models.gan_presets import build_gan_networks
 from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.pipeline.training import make_trainer
-from lightning_privgan.stages.gan import real_train_loader
+from lightning_privgan.training.gan_loader import real_train_loader
 
 GAN = {"batch_size": 8, "r1_interval": 1, "pl_weight": 2.0, "pl_interval": 1, "ada_target": 0.0,
        "augment_p": 1.0, "augment_flip": True, "fd_every_kimg": 0, "sample_every_kimg": 0,

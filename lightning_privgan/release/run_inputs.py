@@ -80,6 +80,7 @@ def load_run_inputs(run_dir: Path, device: str | torch.device = "cpu") -> RunInp
     # The audit's own featurisation, with the thresholds it calibrated (not recalibrated here).
     kinds, features = featurise_reference(train_images, list(thresholds), auditor, lpips, batch)
     reference = RealReference(kinds, features, thresholds, device)
-    fd_extractor, fd_features = choose_fd_features(cfg.audit.inception_weights, run.stage("gan").fd_encoder(), auditor)
+    fd_extractor, fd_features = choose_fd_features(cfg.gan.fd_features, cfg.audit.inception_weights,
+                                                   run.stage("gan").fd_encoder(), auditor)
     return RunInputs(run_dir, cfg, audit, list(data.class_names), data.images, train_images, auditor, reference,
                      fd_extractor, fd_features, device)

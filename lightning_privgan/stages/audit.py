@@ -26,71 +26,14 @@ def _write_csv(df: pd.DataFrame, path) -> None:
         df.to_csv(tmp, index=False)
 
 
-def _split_holdout(holdout, seed: int):
-    """Holdout patients split in two: evaluation non-members, and data for the shadow models."""
-    patients = np.unique(holdout.patient_ids)
-    rng = np.random.default_rng(seed)
-    shadow_patients = set(rng.permutation(patients)[: len(patients) // 2])
-    in_shadow = torch.as_tensor([p in shadow_patients for p in holdout.patient_ids], dtype=torch.bool)
-    return ~in_shadow, in_shadow
-
-
-def _shadow_train_fn(ctx: StageContext, data, epochs):
-    """Shadows train like the targets: the downstream budget (steps x batch, standard augmentation,
-    class weights), or audit.shadow_epochs epochs over their own data when that is set."""
-    from omegaconf import OmegaConf
-
-    from ..data.image_dataset import ImageDataset
-    from ..data.training_budget import budget_loader, training_budget
-    from ..data.transforms import build_train_transform
-    from ..training.diagnostic_training import train_diagnostic
-    from ..training.loaders import make_loader
-
-    budget = training_budget(ctx.cfg)
-    clf_cfg = OmegaConf.merge(ctx.cfg.classifier, {"epochs": epochs or budget.epochs})
-
-    def train(images, labels, seed):
-        transform = build_train_transform(ctx.cfg.data.augment, data.channels, seed, clf_cfg.augment)
-        dataset = ImageDataset(images, labels, transform)
-        loader = (make_loader(dataset, clf_cfg.batch_size, True, 0, seed) if epochs
-                  else budget_loader(dataset, budget, 0, seed))
-        # No data is left to choose a checkpoint on: the shadow's own training set serves,
-        # which favours the most fitted checkpoint (a conservative, stronger attack).
-        val = make_loader(ImageDataset(images, labels), clf_cfg.batch_size, False, 0, seed)
-        net, _ = train_diagnostic(ctx, loader, val, clf_cfg, data.num_classes, data.channels, data.resolution,
-                                  subdir=f"shadows/{seed}")
-        return net
-
-    return train
-
-
-def _path_curves(ctx, art, ref, kind_name: str):
-    """({method: PathCurve}, per-step distance table, PLAN − linear comparison) for the first
-    audit.path_pairs pairs."""
-    from ..audit.paired_difference import compare_paths
-    from ..audit.path_curve import path_step_distances, render_path_points, summarize_path_distances
-
-    kind, curves, table, step_distances = ref.kinds[kind_name], {}, [], {}
-    for method in ("linear", "plan"):
-        if method not in art.paths:
-            continue
-        paths = art.paths[method][: ctx.cfg.audit.path_pairs]
-        images = render_path_points(art.G, paths, noise_mode=ctx.cfg.walk.noise_mode, batch_size=ctx.cfg.audit.batch_size)
-        d = path_step_distances(images, len(paths), kind, ref.features[kind_name], ref.device)
-        curves[method] = summarize_path_distances(d)
-        step_distances[method] = d
-        for p in range(d.shape[0]):
-            table += [{"method": method, "pair": p, "step": s, "distance": float(d[p, s])} for s in range(d.shape[1])]
-    paired = compare_paths(step_distances.get("linear"), step_distances.get("plan"), ref.thresholds[kind_name],
-                           ctx.seed("paired"))
-    return curves, pd.DataFrame(table), paired
-
-
 def run(ctx: StageContext) -> None:
     from ..audit.fd_features import choose_fd_features
     from ..audit.fd_kid import MIN_SAMPLES, DistributionMetrics, equal_sample_size, feature_net
     from ..audit.lpips_net import load_lpips
+    from ..audit.membership_splits import split_holdout_patients
+    from ..audit.path_comparison import compare_path_curves
     from ..audit.path_curve import plot_path_curves
+    from ..training.shadow_training import shadow_trainer
     from ..audit.membership_audit import attack_downstream_models, summarize_membership
     from ..audit.real_image_guard import may_publish
     from ..audit.reid import auditor_probabilities, confident_share, reidentification
@@ -125,7 +68,8 @@ def run(ctx: StageContext) -> None:
     ref = build_reference(train.images, train.patient_ids, names, acfg.near_duplicate_quantile, auditor, lpips,
                           acfg.batch_size, device)
     art = load_walk_artifacts(ctx.input("gan"), ctx.input("anchors"), ctx.input("walk"), device)
-    fd_extractor, fd_features = choose_fd_features(acfg.inception_weights, ctx.input("gan").fd_encoder(), auditor)
+    fd_extractor, fd_features = choose_fd_features(cfg.gan.fd_features, acfg.inception_weights,
+                                                   ctx.input("gan").fd_encoder(), auditor)
 
     # Confident "re-identifications" of patients the auditor never saw are false alarms by construction.
     false_alarm = confident_share(auditor_probabilities(auditor, holdout.images, acfg.batch_size), acfg.reid_confidence) \
@@ -182,11 +126,12 @@ def run(ctx: StageContext) -> None:
     if "ksame" not in sources:  # the report shows the k-same anchors even when they are not a compared source
         anchors, _, _ = synthetic_source("ksame", art, 0, 0, noise_mode=cfg.walk.noise_mode)
         grids["grid_ksame.pt"] = {"images": to_uint8(anchors[: acfg.grid_samples]), "origin": "synthetic"}
-    curves, csvs["path_distances.csv"], paired = _path_curves(ctx, art, ref, acfg.path_distance)
+    curves, csvs["path_distances.csv"], paired = compare_path_curves(
+        art, ref, acfg.path_distance, acfg.path_pairs, cfg.walk.noise_mode, acfg.batch_size, ctx.seed("paired"))
     path_curve = {"distance": acfg.path_distance, "curves": {m: c.to_dict() for m, c in curves.items()}, "paired": paired}
 
     members = (train.images, train.labels)
-    eval_mask, shadow_mask = _split_holdout(holdout, ctx.seed("holdout"))
+    eval_mask, shadow_mask = split_holdout_patients(holdout.patient_ids, ctx.seed("holdout"))
     nonmembers = (holdout.images[eval_mask], holdout.labels[eval_mask])
     attack, shadow_acc = None, None
     pool = (torch.cat([holdout.images[shadow_mask], val.images]), torch.cat([holdout.labels[shadow_mask], val.labels]))
@@ -199,7 +144,7 @@ def run(ctx: StageContext) -> None:
         skipped.append(why)
     elif acfg.shadow_models > 0:
         epochs = acfg.shadow_epochs  # null: the downstream budget, as the targets
-        attack, shadow_acc = fit_shadow_attack(pool, _shadow_train_fn(ctx, data, epochs), acfg.shadow_models,
+        attack, shadow_acc = fit_shadow_attack(pool, shadow_trainer(ctx, data, epochs), acfg.shadow_models,
                                                ctx.seed("shadow"), acfg.batch_size, patient_ids=pool_patients)
     mia_runs = attack_downstream_models(ctx.input("downstream").models(), members, nonmembers, attack,
                                         ctx.seed("mia"), device, acfg.batch_size)

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Callable
 
 import pytorch_lightning as pl
 import torch
 from omegaconf import OmegaConf
-from torch.utils.data import DataLoader
 
 from ..artifacts.gan_outputs import GanOutputs
-from ..data.image_dataset import ImageDataset
-from ..data.position_sampler import PositionBatchSampler
 from ..data.real_store import RealData
 from ..models.gan_checkpoint import KimgCheckpoint
 from ..models.gan_module import GANModule
@@ -31,6 +27,7 @@ from ..models.nvidia_generator import NvidiaGenerator
 from ..pipeline.atomic import write_json_atomic
 from ..pipeline.stage import Stage, StageContext
 from ..pipeline.training import fit_resumable, make_trainer
+from ..training.gan_loader import real_train_loader
 
 
 def _ddp_strategy(cfg) -> str:
@@ -40,20 +37,6 @@ def _ddp_strategy(cfg) -> str:
     if t.devices * t.num_nodes > 1 and t.strategy in ("auto", "ddp"):
         return "ddp_find_unused_parameters_true"
     return t.strategy
-
-
-def real_train_loader(data: RealData, per_rank_batch: int, num_workers: int, seed: int,
-                      position: Callable[[], int] | None = None) -> DataLoader:
-    """Shuffled real batches; `position` (batches trained so far) makes a resumed run continue
-    the interrupted epoch where it stopped (data/position_sampler.py)."""
-    train = data.split("train")
-    if len(train) < per_rank_batch:
-        raise ValueError(f"the train split holds {len(train)} images, fewer than one per-rank GAN batch "
-                         f"({per_rank_batch}); lower gan.batch_size")
-    dataset = ImageDataset(train.images, train.labels)  # reads each image when drawn (DDP: only this rank's)
-    sampler = PositionBatchSampler(len(dataset), per_rank_batch, seed, position)
-    return DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers,
-                      generator=torch.Generator().manual_seed(seed))
 
 
 def _probe(ctx: StageContext, data: RealData) -> GeneratorProbe:
