@@ -9,7 +9,7 @@ from torch.utils.data import TensorDataset
 
 from lightning_privgan.walk.datamodule import WalkerDataModule
 from lightning_privgan.walk.gate import PrivacyGate
-from lightning_privgan.walk.tickets import BatchTickets, pair_shard
+from lightning_privgan.walk.stream_sharding import BatchTickets, pair_shard
 from tests.fake_networks import TinyDiagnosticModule, fake_trio, single_thread  # noqa: F401
 
 WALK = dict(n_steps=5, optim_steps=2, lr=0.05, lambda_priv=0.1, lambda_eq=1.0, lambda_cls=1.0, space="w",
@@ -66,7 +66,7 @@ def test_tickets_reshuffle_between_epochs_and_repeat_for_one_seed():
 
 def test_default_stream_batch_mixes_many_paths():
     """The old stream drew every batch of 64 from 8 paths (stream.pairs_per_batch: 8)."""
-    from lightning_privgan.walk.tickets import distinct_pairs_per_batch
+    from lightning_privgan.walk.stream_sharding import distinct_pairs_per_batch
 
     dm = make_dm(method="linear", pairs_per_batch=None, batch_size=8)
     dm.setup("fit")

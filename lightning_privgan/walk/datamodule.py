@@ -1,6 +1,7 @@
 """WalkerDataModule: an endless supply of synthetic (image, label) batches made on the training device.
 
-Workers yield tickets (tickets.py). The module turns a ticket into images in
+Workers yield batch tickets (stream_sharding.py: pairs sharded over ranks and workers). The
+module turns a ticket into images in
 `on_after_batch_transfer`, i.e. in the main process, on the device, after Lightning moved
 the ticket there: paths for the ticket's pairs are taken from the cache or optimised, points
 are sampled on them with a seed that mixes the experiment seed, epoch, global rank, worker
@@ -23,7 +24,7 @@ from ..pipeline.seeds import derive_seed
 from .gate import PrivacyGate
 from .paths import walk
 from .sampling import sample_latents, synthesize
-from .tickets import BatchTickets, batches_per_rank, distinct_pairs_per_batch
+from .stream_sharding import BatchTickets, batches_per_rank, distinct_pairs_per_batch
 
 MAX_GATE_ROUNDS = 20
 

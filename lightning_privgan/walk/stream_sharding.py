@@ -1,4 +1,4 @@
-"""What DataLoader workers hand out: batch tickets (indices and pair ids), never images.
+"""What DataLoader workers hand out: batch tickets (pairs sharded over ranks and workers), never images.
 
 The generator, the walk and synthesis run on the training device in the main process
 (WalkerDataModule.on_after_batch_transfer): CUDA can't be used in forked workers, and one
