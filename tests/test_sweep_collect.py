@@ -118,3 +118,16 @@ def test_sweep_outputs_from_fabricated_cells(tmp_path):
     assert "+0.0120 [+0.0040, +0.0200] *" in text  # the CI excludes 0: marked
     assert "-0.1000 [-0.3000, +0.0500] |" in text  # straddles 0: not marked
     assert "linear (finished run)" in text and "lambda3_steps100" in text
+
+
+def test_the_runs_report_links_its_sweep_once_one_is_written(tmp_path):
+    from lightning_privgan.audit.report import build_report
+    from test_report import _fabricate
+
+    run_dir = tmp_path / "fab"
+    _fabricate(run_dir)
+    assert "sweep" not in build_report(run_dir).read_text()
+    (tmp_path / "fab-sweep").mkdir()
+    (tmp_path / "fab-sweep" / "sweep.md").write_text("# sweep")
+    text = build_report(run_dir).read_text()
+    assert "[../fab-sweep/sweep.md](../fab-sweep/sweep.md)" in text and "![sweep](../fab-sweep/sweep.png)" in text

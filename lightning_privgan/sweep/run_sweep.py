@@ -19,7 +19,7 @@ from rich.table import Table
 from ..config.load import load_experiment
 from ..pipeline.runner import Pipeline
 from ..pipeline.stage import Stage
-from .cell_folder import link_upstream
+from .cell_folder import link_upstream, sweep_folder
 from .collect import baseline_rows, cell_row, sweep_table
 from .grid import SweepCell
 from .sweep_report import write_sweep_outputs
@@ -54,11 +54,6 @@ class SweepSetup:
         return self.out / cell.name
 
 
-def default_out(finished_run: Path) -> Path:
-    """runs/<name>-sweep beside runs/<name>: outside the finished run, whose folder stays untouched."""
-    return finished_run.parent / f"{finished_run.name}-sweep"
-
-
 def load_run_config(run_dir: Path, overrides: Sequence[str] = ()) -> DictConfig:
     """The finished run's resolved config.yaml (written by the runner), with `overrides`."""
     path = run_dir / "config.yaml"
@@ -81,7 +76,7 @@ def prepare_sweep(finished_run: Path, cells: list[SweepCell], out: Path | None, 
                   stages: list[Stage]) -> SweepSetup:
     """Check everything and build each cell's config; writes nothing."""
     finished_run = Path(finished_run)
-    out = Path(out) if out else default_out(finished_run)
+    out = Path(out) if out else sweep_folder(finished_run)
     if out.resolve() == finished_run.resolve() or finished_run.resolve() in out.resolve().parents:
         raise ValueError(f"the sweep folder {out} is inside the finished run {finished_run}; choose one outside it")
     for o in overrides:
