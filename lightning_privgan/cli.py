@@ -123,7 +123,7 @@ def _sweep(args: argparse.Namespace) -> int:
               file=sys.stderr)
         print(f"full log, with the traceback: {err.log}; run the same command again to resume", file=sys.stderr)
         return 1
-    console.print(f"sweep report written to {path}")
+    console.print(f"sweep report written to {path}; `privgan report {args.run_dir}` links it from the run's report")
     return 0
 
 

@@ -53,7 +53,7 @@ def write_sweep_outputs(table: pd.DataFrame, out: Path, finished_run: Path, miss
     distance = cells["distance"].iloc[0] if not cells.empty else "?"
     seeds = int(cells["seeds"].max()) if not cells.empty else 0
     samples = int(cells["samples"].max()) if not cells.empty else 0
-    pairs = cells["pairs"].max() if not cells.empty else math.nan
+    pairs = float(cells["pairs"].max()) if not cells.empty else math.nan
     notes = []
     if "linear" not in set(table["source"]):
         notes.append("- The finished run trained no linear classifiers (downstream.sources): no linear baseline.")
@@ -73,7 +73,7 @@ the linear and real rows are the finished run's. Cell folders: `{out}/<cell>/`.
 - **near-dup rate / closest distance**: the {samples} audited samples of a source, distance `{distance}`
   (audit.path_distance): the share closer to a real training image than the near-duplicate threshold,
   and the mean distance to the closest one; percentile bootstrap 95% intervals over the samples.
-- **Δ, PLAN − linear**: on the same {pairs if not isinstance(pairs, float) or not math.isnan(pairs) else '?'} anchor pairs
+- **Δ, PLAN − linear**: on the same {'?' if math.isnan(pairs) else int(pairs)} anchor pairs
   (audit.json path_curve.paired): per path, the closest distance along the path and the share of its
   points that are near-duplicates; paired bootstrap 95% intervals. `*`: the interval excludes 0.
   Positive Δ closest and negative Δ near-dup share mean PLAN keeps further from real patients than linear.
