@@ -118,6 +118,10 @@ def test_sweep_outputs_from_fabricated_cells(tmp_path):
     assert "+0.0120 [+0.0040, +0.0200] *" in text  # the CI excludes 0: marked
     assert "-0.1000 [-0.3000, +0.0500] |" in text  # straddles 0: not marked
     assert "linear (finished run)" in text and "lambda3_steps100" in text
+    # a later grid none of whose cells has finished: no figure, rather than the old one
+    write_sweep_outputs(sweep_table(baseline_rows(tmp_path / "base")), tmp_path / "sweep", tmp_path / "base", ["c"])
+    assert not (tmp_path / "sweep" / "sweep.png").exists()
+    assert "No cell has finished yet" in (tmp_path / "sweep" / "sweep.md").read_text()
 
 
 def test_the_runs_report_links_its_sweep_once_one_is_written(tmp_path):

@@ -50,6 +50,8 @@ def write_sweep_outputs(table: pd.DataFrame, out: Path, finished_run: Path, miss
     cells = table[table["source"] == "plan"]
     if not cells.empty:
         plot_sweep(table, out / "sweep.png")
+    else:  # no cell finished: a figure left by an earlier grid must not pass for this one
+        (out / "sweep.png").unlink(missing_ok=True)
     distance = cells["distance"].iloc[0] if not cells.empty else "?"
     seeds = int(cells["seeds"].max()) if not cells.empty else 0
     samples = int(cells["samples"].max()) if not cells.empty else 0
@@ -57,6 +59,8 @@ def write_sweep_outputs(table: pd.DataFrame, out: Path, finished_run: Path, miss
     notes = []
     if "linear" not in set(table["source"]):
         notes.append("- The finished run trained no linear classifiers (downstream.sources): no linear baseline.")
+    if cells.empty:
+        notes.append("- No cell has finished yet: no figure.")
     if missing:
         notes.append(f"- Not finished yet, left out: {', '.join(missing)}. Run the same command again to finish them.")
     text = f"""# Privacy–utility sweep of {finished_run.name}
