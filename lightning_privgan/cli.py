@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("run_dir", help="the finished run, e.g. runs/demo (its folders are only read)")
     sweep.add_argument("overrides", nargs="*", help="dot-list overrides for every cell, e.g. trainer.accelerator=gpu "
                                                      "(none may change a stage before walk)")
-    sweep.add_argument("--lambda-priv", default=None, metavar="LIST", help="comma-separated λ_priv values "
+    sweep.add_argument("--lambda-priv", default=None, metavar="LIST", help="comma-separated λ_priv values, run in this order "
                                                                            "(default 0,0.03,0.1,0.3,1,3)")
     sweep.add_argument("--optim-steps", default=None, metavar="LIST", help="comma-separated walk.optim_steps "
                                                                            "values (default 100,300)")

@@ -22,11 +22,11 @@ def test_cell_names_and_overrides():
     assert cell.overrides() == ["walk.lambda_priv=0.03", "walk.optim_steps=100"]
 
 
-def test_values_are_parsed_and_sorted_into_the_grid():
+def test_values_are_parsed_and_the_cells_kept_in_the_given_order():
     assert parse_lambdas("1, 0,0.5") == (1.0, 0.0, 0.5)
     assert parse_steps("300,0") == (300, 0)
     cells = expand_grid(parse_lambdas("1,0"), parse_steps("300,50"))
-    assert [(c.lambda_priv, c.optim_steps) for c in cells] == [(0.0, 50), (1.0, 50), (0.0, 300), (1.0, 300)]
+    assert [(c.lambda_priv, c.optim_steps) for c in cells] == [(1.0, 300), (0.0, 300), (1.0, 50), (0.0, 50)]
 
 
 @pytest.mark.parametrize("text, message", [
