@@ -46,6 +46,12 @@ exp: install ## run an experiment: make exp EXP=experiments/X.yaml OVERRIDES="ke
 dry-run: install ## show the resolved config and stage plan of EXP
 	$(VENV)/bin/privgan run $(EXP) $(OVERRIDES) --dry-run
 
+SWEEP_ARGS ?=
+sweep-demo: install ## privacy–utility sweep of the finished demo run (λ_priv × optim_steps): runs/demo-sweep/sweep.md
+	@test -f runs/demo/report/stage.json || { echo "runs/demo has not finished: run make demo first"; exit 1; }
+	$(VENV)/bin/privgan sweep runs/demo trainer.progress_bar=false $(SWEEP_ARGS)
+	@cat runs/demo-sweep/sweep.md
+
 report: install ## rebuild the report of a run: make report RUN=runs/<name>
 	$(VENV)/bin/privgan report $(RUN)
 
@@ -72,4 +78,4 @@ gpu-check: ## on a GPU machine (system python3, wheels from .whl/): demo with AD
 clean: ## remove run folders and caches (keeps .venv)
 	rm -rf runs lightning_logs .pytest_cache
 
-.PHONY: help install test test-all demo exp dry-run report slurm wandb-sync base-yaml bench gpu-check clean
+.PHONY: help install test test-all demo exp dry-run sweep-demo report slurm wandb-sync base-yaml bench gpu-check clean

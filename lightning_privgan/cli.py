@@ -1,4 +1,4 @@
-"""`privgan`: run an experiment's stages, rebuild a report, list stages."""
+"""`privgan`: run an experiment's stages, sweep a finished run, rebuild a report, list stages."""
 from __future__ import annotations
 
 import argparse
@@ -24,6 +24,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--from", dest="start", metavar="STAGE", help="run this stage and all after it")
     run.add_argument("--force", action="append", default=[], metavar="STAGE", help="re-run even if cached")
     run.add_argument("--base", help="base YAML (default: base.yaml beside the experiment)")
+    sweep = sub.add_parser("sweep", help="privacy–utility sweep of a finished run: re-run walk and the stages after "
+                                         "it over λ_priv × walk.optim_steps; sweep.csv, sweep.png, sweep.md")
+    sweep.add_argument("run_dir", help="the finished run, e.g. runs/demo (its folders are only read)")
+    sweep.add_argument("overrides", nargs="*", help="dot-list overrides for every cell, e.g. trainer.accelerator=gpu "
+                                                     "(none may change a stage before walk)")
+    sweep.add_argument("--lambda-priv", default=None, metavar="LIST", help="comma-separated λ_priv values, run in this order "
+                                                                           "(default 0,0.03,0.1,0.3,1,3)")
+    sweep.add_argument("--optim-steps", default=None, metavar="LIST", help="comma-separated walk.optim_steps "
+                                                                           "values (default 100,300)")
+    sweep.add_argument("--out", help="the sweep folder, one run folder per cell (default: <run_dir>-sweep)")
+    sweep.add_argument("--dry-run", action="store_true", help="check the run and the grid, list the cells, run nothing")
+    sweep.add_argument("--report-only", action="store_true", help="write sweep.csv/png/md from the cells done so far")
     report = sub.add_parser("report", help="rebuild runs/<name>/report.md from saved results")
     report.add_argument("run_dir")
     export = sub.add_parser("export", help="write a release from a finished run: images, manifest, checksums, "
@@ -87,6 +99,34 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .stages import load_stages
+    from .sweep.grid import DEFAULT_LAMBDA_PRIV, DEFAULT_OPTIM_STEPS, expand_grid, parse_lambdas, parse_steps
+    from .sweep.run_sweep import CellFailed, prepare_sweep, print_grid, run_sweep, write_report
+
+    console = Console()
+    lambdas = parse_lambdas(args.lambda_priv) if args.lambda_priv is not None else DEFAULT_LAMBDA_PRIV
+    steps = parse_steps(args.optim_steps) if args.optim_steps is not None else DEFAULT_OPTIM_STEPS
+    setup = prepare_sweep(Path(args.run_dir), expand_grid(lambdas, steps), args.out, args.overrides, load_stages())
+    print_grid(setup, console)
+    if args.dry_run:
+        return 0
+    try:
+        path = write_report(setup) if args.report_only else run_sweep(setup, console)
+    except CellFailed as err:
+        if os.environ.get("PRIVGAN_DEBUG"):
+            raise
+        cause = err.__cause__ or err
+        print(_error_paragraph(cause, err.stage).replace("error: ", f"error: sweep cell {err.cell.name}: ", 1),
+              file=sys.stderr)
+        print(f"full log, with the traceback: {err.log}; run the same command again to resume", file=sys.stderr)
+        return 1
+    console.print(f"sweep report written to {path}; `privgan report {args.run_dir}` links it from the run's report")
+    return 0
+
+
 def _error_paragraph(err: BaseException, stage: str | None) -> str:
     """One paragraph a person can act on: which stage, what went wrong (the traceback is in the log)."""
     import textwrap
@@ -103,14 +143,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     # Overrides may come after options (`--only gan seed=1`): argparse leaves those unparsed.
     args, extra = parser.parse_known_args(argv)
-    unknown = [e for e in extra if e.startswith("-") or args.command != "run"]
+    unknown = [e for e in extra if e.startswith("-") or args.command not in ("run", "sweep")]
     if unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    if args.command == "run":
+    if args.command in ("run", "sweep"):
         args.overrides = [*args.overrides, *extra]
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "sweep":
+            return _sweep(args)
         if args.command == "report":
             from .audit.report import build_report
 

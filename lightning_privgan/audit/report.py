@@ -119,6 +119,7 @@ def build_report(run_dir: str | Path) -> Path:
         md += ["## Samples", ""] + [f"![{t}](report/{p.name})" for t, p, _ in grids] + [""] + [f"- {n}" for n in notes] + [""]
     if audit is not None:
         md += ["## Audit settings", ""] + _setup_lines(audit) + [""]
+    md += _sweep_lines(run_dir)
     md += ["## Glossary", "", GLOSSARY]
     report = run_dir / "report.md"
     write_text_atomic(report, "\n".join(md))
@@ -127,6 +128,18 @@ def build_report(run_dir: str | Path) -> Path:
 
         log_report(cfg, table, figures, allow_real, out)
     return report
+
+
+def _sweep_lines(run_dir: Path) -> list[str]:
+    """A link to the privacy–utility sweep of this run (`privgan sweep`), where one was written."""
+    from ..sweep.cell_folder import sweep_folder
+
+    sweep = sweep_folder(run_dir)
+    if not (sweep / "sweep.md").is_file():
+        return []
+    rel = f"../{sweep.name}"
+    return ["## Privacy–utility sweep", "", f"λ_priv × walk.optim_steps from this run: [{rel}/sweep.md]({rel}/sweep.md)",
+            "", f"![sweep]({rel}/sweep.png)", ""]
 
 
 def paired_lines(paired: dict, distance: str) -> list[str]:

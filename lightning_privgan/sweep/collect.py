@@ -1,0 +1,96 @@
+"""One row per cell from its stage outputs: utility, privacy and PLAN − linear.
+
+Reads what the downstream and audit stages wrote (downstream/runs.csv, audit/audit.json,
+audit/nearest_<source>.csv). The per-sample distances are re-aggregated here for their
+intervals, and checked against the audit's own figures so the two can never disagree.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .intervals import bootstrap_means, t_interval
+
+COLUMNS = ("cell", "source", "lambda_priv", "optim_steps", "acc_mean", "acc_low", "acc_high", "seeds",
+           "near_dup_rate", "near_dup_low", "near_dup_high", "closest_distance", "closest_low", "closest_high",
+           "samples", "distance", "paired_closest_mean", "paired_closest_low", "paired_closest_high",
+           "paired_near_dup_mean", "paired_near_dup_low", "paired_near_dup_high", "pairs")
+
+
+def _read(path: Path, what: str):
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: the {what} stage of {path.parents[1]} has not finished")
+    return json.loads(path.read_text()) if path.suffix == ".json" else pd.read_csv(path)
+
+
+def utility(run_dir: Path, source: str) -> dict:
+    """Test accuracy of `source`'s downstream classifiers: mean and t interval over seeds."""
+    runs = _read(run_dir / "downstream" / "runs.csv", "downstream")
+    acc = runs.loc[runs["source"] == source, "acc"]
+    if acc.empty:
+        raise ValueError(f"{run_dir / 'downstream' / 'runs.csv'} has no runs of source {source!r}")
+    ci = t_interval(acc.to_numpy())
+    return {"acc_mean": ci.mean, "acc_low": ci.low, "acc_high": ci.high, "seeds": ci.n}
+
+
+def privacy(run_dir: Path, source: str) -> dict:
+    """Near-duplicate rate and mean closest distance of `source`'s audited samples, in the
+    audit's path distance, with bootstrap intervals over the samples."""
+    audit = _read(run_dir / "audit" / "audit.json", "audit")
+    distance = audit["path_curve"]["distance"]
+    if source not in audit["sources"]:
+        raise ValueError(f"{run_dir / 'audit' / 'audit.json'} has no source {source!r}")
+    reported = audit["sources"][source]["distances"][distance]
+    per_sample = _read(run_dir / "audit" / f"nearest_{source}.csv", "audit")[f"{distance}_distance"].to_numpy(np.float64)
+    flags = (per_sample < audit["thresholds"][distance]).astype(np.float64)  # strict, as audit/thresholds.py
+    if not (math.isclose(flags.mean(), reported["near_duplicate_rate"], abs_tol=1e-9)
+            and math.isclose(per_sample.mean(), reported["mean_min"], rel_tol=1e-4, abs_tol=1e-7)):
+        raise ValueError(f"{run_dir / 'audit'}: nearest_{source}.csv disagrees with audit.json "
+                         f"(near-dup {flags.mean():.6f} vs {reported['near_duplicate_rate']:.6f}, "
+                         f"mean closest {per_sample.mean():.6f} vs {reported['mean_min']:.6f}); re-run the audit")
+    ci = bootstrap_means({"near_dup": flags, "closest": per_sample})
+    return {"near_dup_rate": ci["near_dup"].mean, "near_dup_low": ci["near_dup"].low,
+            "near_dup_high": ci["near_dup"].high, "closest_distance": ci["closest"].mean,
+            "closest_low": ci["closest"].low, "closest_high": ci["closest"].high, "samples": len(per_sample),
+            "distance": distance}
+
+
+def paired(run_dir: Path) -> dict:
+    """PLAN − linear on the shared pairs (audit/paired_difference.py), nan where not computed."""
+    diff = _read(run_dir / "audit" / "audit.json", "audit")["path_curve"].get("paired") or {}
+    out = {"pairs": math.nan}
+    for key, name in (("closest_distance", "paired_closest"), ("near_duplicate_share", "paired_near_dup")):
+        d = diff.get(key, {})
+        out.update({f"{name}_mean": d.get("mean", math.nan), f"{name}_low": d.get("low", math.nan),
+                    f"{name}_high": d.get("high", math.nan)})
+        out["pairs"] = d.get("pairs", out["pairs"])
+    return out
+
+
+def cell_row(cell_dir: Path, cell) -> dict:
+    """A finished cell's row (its PLAN samples and classifiers)."""
+    return {"cell": cell.name, "source": "plan", "lambda_priv": cell.lambda_priv, "optim_steps": cell.optim_steps,
+            **utility(cell_dir, "plan"), **privacy(cell_dir, "plan"), **paired(cell_dir)}
+
+
+def baseline_rows(finished_run: Path) -> list[dict]:
+    """The finished run's linear source (the reference every cell is compared with) and
+    its real-data accuracy; sources it did not train are left out (sweep.md says so)."""
+    runs = _read(finished_run / "downstream" / "runs.csv", "downstream")
+    rows = []
+    for source in ("linear", "real"):
+        if source not in set(runs["source"]):
+            continue
+        row = {"cell": "finished run", "source": source, **utility(finished_run, source)}
+        if source == "linear":
+            row.update(privacy(finished_run, source))
+        rows.append(row)
+    return rows
+
+
+def sweep_table(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows).reindex(columns=list(COLUMNS))

@@ -1,0 +1,59 @@
+"""The sweep figure: PLAN's downstream accuracy against its near-duplicate rate and its
+mean closest distance to a real image, one marker per cell (colour = optim_steps, label =
+λ_priv), 95% intervals both ways, the finished run's linear source as the reference."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from ..audit.figures import save_figure
+
+PANELS = (("near_dup", "near_dup_rate", "near-duplicate rate of the audited samples (lower = more private)"),
+          ("closest", "closest_distance", "mean distance to the closest real image (higher = more private)"))
+
+
+def _err(rows: pd.DataFrame, mean: str, low: str, high: str):
+    """Asymmetric error bars [2, N]; a missing interval draws none."""
+    lo = (rows[mean] - rows[low]).fillna(0).clip(lower=0)
+    hi = (rows[high] - rows[mean]).fillna(0).clip(lower=0)
+    return [lo.to_numpy(), hi.to_numpy()]
+
+
+def plot_sweep(table: pd.DataFrame, out_png: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cells = table[table["source"] == "plan"]
+    linear = table[table["source"] == "linear"]
+    real = table[table["source"] == "real"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    colours = plt.get_cmap("viridis")
+    steps = sorted(cells["optim_steps"].unique())
+    for ax, (key, col, label) in zip(axes, PANELS):
+        for i, s in enumerate(steps):
+            rows = cells[cells["optim_steps"] == s]
+            colour = colours(i / max(len(steps) - 1, 1) * 0.85)
+            ax.errorbar(rows[col], rows["acc_mean"], xerr=_err(rows, col, f"{key}_low", f"{key}_high"),
+                        yerr=_err(rows, "acc_mean", "acc_low", "acc_high"), fmt="o", color=colour, capsize=3,
+                        label=f"PLAN, optim_steps {int(s)}")
+            for _, r in rows.iterrows():
+                ax.annotate(f"λ={r['lambda_priv']:g}", (r[col], r["acc_mean"]), textcoords="offset points",
+                            xytext=(5, 4), fontsize=8, color=colour)
+        if not linear.empty:
+            ax.errorbar(linear[col], linear["acc_mean"], xerr=_err(linear, col, f"{key}_low", f"{key}_high"),
+                        yerr=_err(linear, "acc_mean", "acc_low", "acc_high"), fmt="X", color="black", ms=9,
+                        capsize=3, label="linear (finished run)")
+        if not real.empty and not math.isnan(real["acc_mean"].iloc[0]):
+            ax.axhline(real["acc_mean"].iloc[0], color="grey", ls=":", label="real data (finished run)")
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("downstream test accuracy (mean, 95% t CI over seeds)")
+    axes[0].legend(fontsize=8, loc="best")
+    distance = cells["distance"].iloc[0] if not cells.empty else "?"
+    fig.suptitle(f"Privacy–utility sweep: λ_priv × optim_steps (distance: {distance}; x bars: bootstrap 95% CI)")
+    fig.tight_layout()
+    return save_figure(fig, out_png)

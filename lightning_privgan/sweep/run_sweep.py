@@ -1,0 +1,166 @@
+"""`privgan sweep RUN_DIR`: re-run walk and the stages after it over the grid, from a finished run.
+
+Every cell is an ordinary run folder, <out>/<cell>/, with the finished run's upstream stage
+folders hard-linked in (cell_folder.py); the pipeline's own cache then skips those stages,
+resumes an interrupted cell, and does nothing for a finished one. All the checks (the
+finished run is current, the overrides leave the upstream stages alone) come before any
+cell starts, so a mistake costs no compute.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from omegaconf import DictConfig
+from rich.console import Console
+from rich.table import Table
+
+from ..config.load import load_experiment
+from ..pipeline.runner import Pipeline
+from ..pipeline.stage import Stage
+from .cell_folder import link_upstream, sweep_folder
+from .collect import baseline_rows, cell_row, sweep_table
+from .grid import SweepCell
+from .sweep_report import write_sweep_outputs
+
+FIRST_SWEPT_STAGE = "walk"
+# Only PLAN changes with λ_priv and optim_steps: real, k-same and linear would train the same
+# classifiers in every cell, so the cells train PLAN only and take the others from the finished run.
+CELL_SOURCES = "downstream.sources=[plan]"
+SET_BY_SWEEP = ("walk.lambda_priv", "walk.optim_steps", "downstream.sources", "runs_root", "name")
+
+
+class CellFailed(RuntimeError):
+    def __init__(self, cell: SweepCell, stage: str | None, log: Path):
+        self.cell, self.stage, self.log = cell, stage, log
+        super().__init__(f"sweep cell {cell.name} failed; the traceback is in {log}")
+
+
+@dataclass
+class SweepSetup:
+    finished_run: Path
+    out: Path
+    cells: list[SweepCell]
+    configs: dict[str, DictConfig]  # cell name -> its config
+    stages: list[Stage]
+
+    @property
+    def upstream(self) -> list[str]:
+        names = [s.name for s in self.stages]
+        return names[: names.index(FIRST_SWEPT_STAGE)]
+
+    def cell_dir(self, cell: SweepCell) -> Path:
+        return self.out / cell.name
+
+
+def load_run_config(run_dir: Path, overrides: Sequence[str] = ()) -> DictConfig:
+    """The finished run's resolved config.yaml (written by the runner), with `overrides`."""
+    path = run_dir / "config.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir} has no config.yaml: give the folder of a finished run, e.g. runs/demo")
+    return load_experiment(path, overrides, base=path)
+
+
+def _first_not_current(cfg: DictConfig, run_dir: Path, stages: list[Stage], names: list[str]) -> tuple[str, str] | None:
+    """(stage, why) of the first of `names` whose results in `run_dir` are not current for `cfg`."""
+    pipeline = Pipeline(cfg, stages, console=Console(quiet=True))
+    pipeline.run_dir = run_dir  # read the records there: plan() only reads
+    for p in pipeline.plan(only=[stages[0].name]):
+        if p.stage.name in names and p.action != "cached":
+            return p.stage.name, "no results yet" if pipeline.record(p.stage.name) is None else "results outdated"
+    return None
+
+
+def prepare_sweep(finished_run: Path, cells: list[SweepCell], out: Path | None, overrides: Sequence[str],
+                  stages: list[Stage]) -> SweepSetup:
+    """Check everything and build each cell's config; writes nothing."""
+    finished_run = Path(finished_run)
+    out = Path(out) if out else sweep_folder(finished_run)
+    if out.resolve() == finished_run.resolve() or finished_run.resolve() in out.resolve().parents:
+        raise ValueError(f"the sweep folder {out} is inside the finished run {finished_run}; choose one outside it")
+    for o in overrides:
+        key = o.split("=", 1)[0]
+        if key in SET_BY_SWEEP:
+            raise ValueError(f"override {o!r}: {key} is set by the sweep itself (the grid: --lambda-priv, "
+                             f"--optim-steps; the folder: --out)")
+    names = [s.name for s in stages]
+    stale = _first_not_current(load_run_config(finished_run), finished_run, stages, names)
+    if stale:
+        raise ValueError(f"{finished_run} is not a finished run: stage '{stale[0]}' has {stale[1]} for its "
+                         f"config.yaml; finish the run (privgan run) before sweeping it")
+    setup = SweepSetup(finished_run, out, cells, {}, stages)
+    for cell in cells:
+        cfg = load_run_config(finished_run, [*overrides, *cell.overrides(), CELL_SOURCES,
+                                             f"runs_root={out}", f"name={cell.name}"])
+        if not {"linear", "plan"} <= set(cfg.walk.methods):
+            raise ValueError(f"walk.methods of {finished_run} is {list(cfg.walk.methods)}: the sweep needs both "
+                             "linear and plan (PLAN is what it varies, linear the paired reference)")
+        if cfg.trainer.devices * cfg.trainer.num_nodes != 1:
+            raise ValueError("privgan sweep runs its cells in one process on one device: add trainer.devices=1 "
+                             "trainer.num_nodes=1")
+        stale = _first_not_current(cfg, finished_run, stages, setup.upstream)
+        if stale:
+            raise ValueError(f"stage '{stale[0]}' of {finished_run} is not current for the sweep's settings "
+                             f"({stale[1]}); the sweep re-runs only {FIRST_SWEPT_STAGE} and later stages: drop the "
+                             f"override that changes '{stale[0]}' or re-run the finished run with it")
+        setup.configs[cell.name] = cfg
+    return setup
+
+
+def cell_status(setup: SweepSetup, cell: SweepCell) -> str:
+    """'done', 'partly done' or 'to run', from the cell folder's records (reads only)."""
+    cell_dir = setup.cell_dir(cell)
+    if not cell_dir.is_dir():
+        return "to run"
+    pipeline = Pipeline(setup.configs[cell.name], setup.stages, console=Console(quiet=True))
+    swept = [p for p in pipeline.plan(only=[setup.stages[0].name]) if p.stage.name not in setup.upstream]
+    done = sum(p.action == "cached" for p in swept)
+    return "done" if done == len(swept) else ("partly done" if done else "to run")
+
+
+def print_grid(setup: SweepSetup, console: Console) -> None:
+    table = Table(title=f"sweep of {setup.finished_run} -> {setup.out}")
+    for col in ("cell", "λ_priv", "optim_steps", "status"):
+        table.add_column(col)
+    for cell in setup.cells:
+        table.add_row(cell.name, f"{cell.lambda_priv:g}", str(cell.optim_steps), cell_status(setup, cell))
+    console.print(table)
+
+
+def run_cell(setup: SweepSetup, cell: SweepCell, console: Console) -> None:
+    from ..pipeline.run_log import RunLog
+
+    cell_dir = setup.cell_dir(cell)
+    link_upstream(setup.finished_run, cell_dir, setup.upstream)
+    pipeline = Pipeline(setup.configs[cell.name], setup.stages, console=console)
+    console.rule(f"[bold]sweep cell {cell.name}[/] (λ_priv {cell.lambda_priv:g}, optim_steps {cell.optim_steps})")
+    with RunLog(cell_dir) as run_log:
+        try:
+            pipeline.run(start=FIRST_SWEPT_STAGE)
+        except Exception as err:
+            run_log.logger.exception("sweep cell %s: stage %s failed", cell.name, pipeline.current_stage)
+            raise CellFailed(cell, pipeline.current_stage, run_log.path) from err
+
+
+def collect(setup: SweepSetup) -> tuple[list[dict], list[str]]:
+    """Rows of the finished cells and the finished run's baseline; names of unfinished cells."""
+    rows, missing = [], []
+    for cell in setup.cells:
+        if cell_status(setup, cell) == "done":
+            rows.append(cell_row(setup.cell_dir(cell), cell))
+        else:
+            missing.append(cell.name)
+    return rows + baseline_rows(setup.finished_run), missing
+
+
+def run_sweep(setup: SweepSetup, console: Console) -> Path:
+    """Run every cell not yet done, then write sweep.csv/png/md; the path of sweep.md."""
+    for cell in setup.cells:
+        run_cell(setup, cell, console)
+    return write_report(setup)
+
+
+def write_report(setup: SweepSetup) -> Path:
+    rows, missing = collect(setup)
+    return write_sweep_outputs(sweep_table(rows), setup.out, setup.finished_run, missing)
