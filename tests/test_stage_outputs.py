@@ -86,7 +86,7 @@ def _stage_folder_literals(path: Path) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("package", ["walk", "audit", "data", "models", "training"])
+@pytest.mark.parametrize("package", ["walk", "audit", "data", "models", "training", "sweep", "release"])
 def test_library_code_opens_no_stage_folder_by_path(package):
     offenders = {str(p.relative_to(PACKAGE)): hits for p in sorted((PACKAGE / package).rglob("*.py"))
                  if (hits := _stage_folder_literals(p))}

@@ -37,7 +37,7 @@ def stand_in_stages(calls: list[str], fail: set[str] = frozenset()) -> list[Stag
                 raise RuntimeError(f"{name} crashed")
             lam, sources = float(ctx.cfg.walk.lambda_priv), list(ctx.cfg.downstream.sources)
             if name == "walk":  # reads an upstream artifact through the cell's folder
-                assert (ctx.input("gan") / "result.txt").read_text() == "gan"
+                assert ctx.input("gan").path("result.txt").read_text() == "gan"
             if name == "downstream":
                 fabricate_downstream(ctx.run_dir, {s: [0.9 - 0.1 * lam, 0.8 - 0.1 * lam] for s in sources})
             if name == "audit":
@@ -47,7 +47,7 @@ def stand_in_stages(calls: list[str], fail: set[str] = frozenset()) -> list[Stag
 
     stages, earlier = [], ()
     for name in STAGE_ORDER:
-        stages.append(Stage(name, body(name), needs=earlier[-1:], config_keys=KEYS[name]))
+        stages.append(Stage(name, body(name), needs=earlier, config_keys=KEYS[name]))
         earlier = (*earlier, name)
     return stages
 

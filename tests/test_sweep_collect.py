@@ -86,7 +86,7 @@ def test_an_audit_that_disagrees_with_its_samples_is_refused(tmp_path):
 
 
 def test_a_cell_without_downstream_results_is_named(tmp_path):
-    with pytest.raises(FileNotFoundError, match="downstream stage"):
+    with pytest.raises(FileNotFoundError, match="run the 'downstream' stage"):
         cell_row(tmp_path, SweepCell(0.1, 100))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from .stage_outputs import StageOutputs
@@ -22,6 +23,10 @@ class AuditOutputs(StageOutputs):
     def path_curve(self) -> dict | None:
         path = self.path(self.PATH_CURVE)
         return json.loads(path.read_text()) if path.is_file() else None
+
+    def nearest(self, source: str) -> pd.DataFrame:
+        """Per-sample nearest-real distances of `source` (one column per distance kind)."""
+        return pd.read_csv(self.existing(f"nearest_{source}.csv"))
 
     def grid_files(self) -> list[Path]:
         """grid_<source>.pt: uint8 samples per source that the report draws."""

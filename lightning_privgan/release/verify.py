@@ -73,6 +73,8 @@ def _close(a, b) -> bool:
 
 
 def _check_against_run(folder: Path, release: dict, manifest: pd.DataFrame, run_dir: Path, report: VerifyReport) -> None:
+    from ..artifacts.audit_outputs import AuditOutputs
+    from ..artifacts.run_folder import RunFolder
     from ..data.real_store import to_model_range
     from .export import exact_real_copies
     from .image_audit import audit_images, set_quality
@@ -86,7 +88,7 @@ def _check_against_run(folder: Path, release: dict, manifest: pd.DataFrame, run_
     report.add("run config is the one the release was made from", run_config == prov["config_sha256"],
                f"card {prov['config_sha256'][:16]}…, run {run_config[:16]}…")
     card_thresholds = {k: d["threshold"] for k, d in release["audit"]["distances"].items()}
-    run_thresholds = json.loads((run_dir / "audit" / "audit.json").read_text())["thresholds"]
+    run_thresholds = RunFolder(run_dir).stage("audit").read_json(AuditOutputs.AUDIT)["thresholds"]
     report.add("the run's audit thresholds are the card's", card_thresholds.keys() == run_thresholds.keys()
                and all(_close(v, run_thresholds[k]) for k, v in card_thresholds.items()),
                f"card {card_thresholds}, run {run_thresholds}")

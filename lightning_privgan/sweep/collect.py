@@ -1,18 +1,20 @@
 """One row per cell from its stage outputs: utility, privacy and PLAN − linear.
 
-Reads what the downstream and audit stages wrote (downstream/runs.csv, audit/audit.json,
-audit/nearest_<source>.csv). The per-sample distances are re-aggregated here for their
+Reads what the downstream and audit stages wrote, through their typed outputs (runs.csv,
+audit.json, nearest_<source>.csv). The per-sample distances are re-aggregated here for their
 intervals, and checked against the audit's own figures so the two can never disagree.
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..artifacts.audit_outputs import AuditOutputs
+from ..artifacts.downstream_outputs import DownstreamOutputs
+from ..artifacts.run_folder import RunFolder
 from .intervals import bootstrap_means, t_interval
 
 COLUMNS = ("cell", "source", "lambda_priv", "optim_steps", "acc_mean", "acc_low", "acc_high", "seeds",
@@ -21,18 +23,25 @@ COLUMNS = ("cell", "source", "lambda_priv", "optim_steps", "acc_mean", "acc_low"
            "paired_near_dup_mean", "paired_near_dup_low", "paired_near_dup_high", "pairs")
 
 
-def _read(path: Path, what: str):
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: the {what} stage of {path.parents[1]} has not finished")
-    return json.loads(path.read_text()) if path.suffix == ".json" else pd.read_csv(path)
+def _downstream(run_dir: Path) -> DownstreamOutputs:
+    return RunFolder(run_dir).stage("downstream")  # type: ignore[return-value]
+
+
+def _audit(run_dir: Path) -> AuditOutputs:
+    return RunFolder(run_dir).stage("audit")  # type: ignore[return-value]
+
+
+def _audit_json(run_dir: Path) -> dict:
+    return _audit(run_dir).read_json(AuditOutputs.AUDIT)
 
 
 def utility(run_dir: Path, source: str) -> dict:
     """Test accuracy of `source`'s downstream classifiers: mean and t interval over seeds."""
-    runs = _read(run_dir / "downstream" / "runs.csv", "downstream")
+    downstream = _downstream(run_dir)
+    runs = downstream.runs()
     acc = runs.loc[runs["source"] == source, "acc"]
     if acc.empty:
-        raise ValueError(f"{run_dir / 'downstream' / 'runs.csv'} has no runs of source {source!r}")
+        raise ValueError(f"{downstream.path(downstream.RUNS)} has no runs of source {source!r}")
     ci = t_interval(acc.to_numpy())
     return {"acc_mean": ci.mean, "acc_low": ci.low, "acc_high": ci.high, "seeds": ci.n}
 
@@ -40,16 +49,17 @@ def utility(run_dir: Path, source: str) -> dict:
 def privacy(run_dir: Path, source: str) -> dict:
     """Near-duplicate rate and mean closest distance of `source`'s audited samples, in the
     audit's path distance, with bootstrap intervals over the samples."""
-    audit = _read(run_dir / "audit" / "audit.json", "audit")
+    outputs = _audit(run_dir)
+    audit = outputs.read_json(outputs.AUDIT)
     distance = audit["path_curve"]["distance"]
     if source not in audit["sources"]:
-        raise ValueError(f"{run_dir / 'audit' / 'audit.json'} has no source {source!r}")
+        raise ValueError(f"{outputs.path(outputs.AUDIT)} has no source {source!r}")
     reported = audit["sources"][source]["distances"][distance]
-    per_sample = _read(run_dir / "audit" / f"nearest_{source}.csv", "audit")[f"{distance}_distance"].to_numpy(np.float64)
+    per_sample = outputs.nearest(source)[f"{distance}_distance"].to_numpy(np.float64)
     flags = (per_sample < audit["thresholds"][distance]).astype(np.float64)  # strict, as audit/thresholds.py
     if not (math.isclose(flags.mean(), reported["near_duplicate_rate"], abs_tol=1e-9)
             and math.isclose(per_sample.mean(), reported["mean_min"], rel_tol=1e-4, abs_tol=1e-7)):
-        raise ValueError(f"{run_dir / 'audit'}: nearest_{source}.csv disagrees with audit.json "
+        raise ValueError(f"{outputs.folder}: nearest_{source}.csv disagrees with audit.json "
                          f"(near-dup {flags.mean():.6f} vs {reported['near_duplicate_rate']:.6f}, "
                          f"mean closest {per_sample.mean():.6f} vs {reported['mean_min']:.6f}); re-run the audit")
     ci = bootstrap_means({"near_dup": flags, "closest": per_sample})
@@ -61,7 +71,7 @@ def privacy(run_dir: Path, source: str) -> dict:
 
 def paired(run_dir: Path) -> dict:
     """PLAN − linear on the shared pairs (audit/paired_difference.py), nan where not computed."""
-    diff = _read(run_dir / "audit" / "audit.json", "audit")["path_curve"].get("paired") or {}
+    diff = _audit_json(run_dir)["path_curve"].get("paired") or {}
     out = {"pairs": math.nan}
     for key, name in (("closest_distance", "paired_closest"), ("near_duplicate_share", "paired_near_dup")):
         d = diff.get(key, {})
@@ -80,7 +90,7 @@ def cell_row(cell_dir: Path, cell) -> dict:
 def baseline_rows(finished_run: Path) -> list[dict]:
     """The finished run's linear source (the reference every cell is compared with) and
     its real-data accuracy; sources it did not train are left out (sweep.md says so)."""
-    runs = _read(finished_run / "downstream" / "runs.csv", "downstream")
+    runs = _downstream(finished_run).runs()
     rows = []
     for source in ("linear", "real"):
         if source not in set(runs["source"]):
