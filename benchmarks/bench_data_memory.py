@@ -89,7 +89,7 @@ def main() -> None:
         data = measure("data", stage_args)
         store = args.runs_root / f"mem_{size}" / "data" / "images.u8"
         store_mb = store.stat().st_size / 2**20
-        clf = measure("classifier", stage_args)
+        clf = measure("class_guide", stage_args)
         rows.append((size, data, clf, store_mb))
         print(f"{size} images: data {data['peak_rss_mb']:.0f} MB ({data['seconds']:.0f} s), classifier epoch "
               f"{clf['peak_rss_mb']:.0f} MB ({clf['seconds']:.0f} s), store {store_mb:.0f} MB", flush=True)

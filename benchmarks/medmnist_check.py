@@ -86,7 +86,7 @@ def main() -> None:
                        "augment": args.augment, "class_weighting": not args.no_class_weighting},
     })
     run_dir = Path(args.out or tempfile.mkdtemp(prefix="medmnist_check_"))
-    ctx = StageContext(cfg=cfg, run_dir=run_dir, name="classifier")
+    ctx = StageContext(cfg=cfg, run_dir=run_dir, name="class_guide")
     transform = build_train_transform(cfg.data.augment, channels, ctx.seed("augment"), args.augment)
     train_loader = make_loader(ImageDataset(train_x, train_y, transform), args.batch_size, True, 0, args.seed)
     val_loader = make_loader(ImageDataset(val_x, val_y), 512, False, 0, args.seed)

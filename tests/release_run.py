@@ -14,7 +14,7 @@ from rich.console import Console
 
 from tests.fabricated_run import RES, fabricate_upstream
 
-STAGES = ("data", "gan", "auditor", "anchors", "walk", "downstream", "audit")
+STAGES = ("data", "gan", "auditor", "anchors", "walk", "downstream", "privacy_audit")
 
 
 def release_run_config(runs_root: Path):
@@ -35,7 +35,7 @@ def build_release_run(runs_root: Path) -> Path:
     from lightning_privgan.models.classifier_io import export_classifier
     from lightning_privgan.models.components.image_classifier import ImageClassifier
     from lightning_privgan.pipeline.stage import StageContext
-    from lightning_privgan.stages import audit
+    from lightning_privgan.stages import privacy_audit as audit
 
     cfg = release_run_config(runs_root)
     run_dir = Path(runs_root) / cfg.name
@@ -43,7 +43,7 @@ def build_release_run(runs_root: Path) -> Path:
     for source in ("real", "linear", "plan"):
         export_classifier(ImageClassifier("compact", 1, RES, 2, width=4), run_dir / "downstream" / f"model_{source}_0.pt")
     (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-    audit.run(StageContext(cfg, run_dir, "audit", console=Console(quiet=True)))
+    audit.run(StageContext(cfg, run_dir, "privacy_audit", console=Console(quiet=True)))
     for i, stage in enumerate(STAGES):
         (run_dir / stage / "stage.json").write_text(json.dumps({"hash": f"{i:016x}", "token": f"{i:016x}:0"}))
     return run_dir

@@ -24,7 +24,7 @@ def test_downstream_audit_report_end_to_end(cpu_cfg, tmp_path):
     })
     run_dir = tmp_path / "run"
     fabricate_upstream(run_dir)
-    from lightning_privgan.stages import audit, downstream, report
+    from lightning_privgan.stages import privacy_audit as audit, downstream, report
 
     for module in (downstream, audit, report):
         module.run(StageContext(cfg, run_dir, module.STAGE.name, console=Console(quiet=True)))
@@ -44,7 +44,7 @@ def test_downstream_audit_report_end_to_end(cpu_cfg, tmp_path):
     assert sorted(p.name for p in (run_dir / "downstream").glob("model_*.pt")) == [
         "model_ksame_0.pt", "model_linear_0.pt", "model_plan_0.pt", "model_real_0.pt"]
 
-    result = json.loads((run_dir / "audit" / "audit.json").read_text())
+    result = json.loads((run_dir / "privacy_audit" / "audit.json").read_text())
     assert set(result["sources"]) == {"real", "linear", "plan", "ksame"}
     assert set(result["sources"]["plan"]["distances"]) == {"auditor", "ssim", "l2"}  # lpips skipped, no weights
     assert any("LPIPS skipped" in s for s in result["skipped"])
@@ -59,8 +59,8 @@ def test_downstream_audit_report_end_to_end(cpu_cfg, tmp_path):
     assert set(result["path_curve"]["curves"]) == {"linear", "plan"}
     assert 0 <= result["membership"]["real"]["threshold_balanced_accuracy_mean"] <= 1
     assert "shadow_auc_mean" in result["membership"]["plan"]
-    assert not (run_dir / "audit" / "grid_real.pt").exists()  # real images stay unpublished by default
-    assert (run_dir / "audit" / "path_curve.png").is_file()
+    assert not (run_dir / "privacy_audit" / "grid_real.pt").exists()  # real images stay unpublished by default
+    assert (run_dir / "privacy_audit" / "path_curve.png").is_file()
 
     text = (run_dir / "report.md").read_text()
     assert "| PLAN | 2 × 16 = 32 |" in text and "| k-same | 2 × 16 = 32 (6 distinct) |" in text

@@ -17,7 +17,8 @@ from lightning_privgan.models.classifier_metrics import diagnostic_metrics, inve
 from lightning_privgan.models.components.cosine_head import CosineHead
 from lightning_privgan.models.classifier_module import DiagnosticClassifierModule, IdentityClassifierModule
 from lightning_privgan.pipeline.stage import StageContext
-from lightning_privgan.stages import auditor, classifier, identity
+from lightning_privgan.stages import auditor, identity
+from lightning_privgan.stages import class_guide as classifier
 from lightning_privgan.models.classifier_metrics import evaluate_diagnostic
 from lightning_privgan.models.components.image_classifier import ImageClassifier
 from lightning_privgan.training.diagnostic_training import train_diagnostic
@@ -43,7 +44,8 @@ def tiny_real_data(num_patients=8, scans=3, channels=1, num_classes=2, seed=0) -
 @pytest.fixture
 def stage_ctx(cpu_cfg, tmp_path):
     def build(stage: str, data: RealData, section: dict):
-        cfg = cpu_cfg({stage: {"backbone": "compact", "width": 8, "epochs": 2, "batch_size": 8, **section},
+        config_section = "classifier" if stage == "class_guide" else stage  # φ_class reads the classifier section
+        cfg = cpu_cfg({config_section: {"backbone": "compact", "width": 8, "epochs": 2, "batch_size": 8, **section},
                        "data": {"resolution": RES, "num_classes": data.num_classes,
                                 "class_names": data.class_names}})
         run_dir = tmp_path / "runs" / "test"
@@ -148,7 +150,7 @@ def test_classifier_stage_reports_val_and_test_with_kappa(stage_ctx):
     data = tiny_real_data(num_patients=13, scans=2, num_classes=5)
     data.manifest["split"] = ["train"] * 16 + ["val"] * 5 + ["test"] * 5
     data.manifest["label"] = list(range(5)) * 5 + [0]
-    ctx = stage_ctx("classifier", data, {"monitor": "val/macro_acc"})
+    ctx = stage_ctx("class_guide", data, {"monitor": "val/macro_acc"})
     classifier.STAGE.run(ctx)
     metrics = json.loads((ctx.out / "metrics.json").read_text())
     assert set(metrics["test"]) == {"acc", "macro_acc", "auroc", "f1", "kappa", "n"}
@@ -167,7 +169,7 @@ class EndlessishStream(IterableDataset):
 
 def test_train_diagnostic_accepts_a_synthetic_stream(stage_ctx):
     data = tiny_real_data()
-    classifier_ctx = stage_ctx("classifier", data, {"monitor": "val/auroc"})
+    classifier_ctx = stage_ctx("class_guide", data, {"monitor": "val/auroc"})
     ctx = StageContext(cfg=classifier_ctx.cfg, run_dir=classifier_ctx.run_dir, name="downstream")
     cfg = ctx.cfg.classifier
     val = data.split("val")

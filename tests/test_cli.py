@@ -34,6 +34,6 @@ def test_dry_run_prints_config_and_plan_without_running(tmp_path):
     result = privgan("run", "experiments/demo.yaml", f"runs_root={tmp_path}", "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "source: phantom_cxr" in result.stdout
-    for stage in ("data", "gan", "identity", "walk", "audit", "report"):
+    for stage in ("data", "gan", "identity", "class_guide", "walk", "privacy_audit", "report"):
         assert stage in result.stdout
     assert not (tmp_path / "demo").exists()

@@ -32,14 +32,14 @@ def test_classifier_stage_trains_on_two_ranks(tmp_path, launcher):
         env.pop(var, None)
     cmd = [
         "timeout", "-k", "5", "300", *LAUNCHERS[launcher], "run", "experiments/demo.yaml",
-        "--only", "data", "--only", "classifier",
+        "--only", "data", "--only", "class_guide",
         f"runs_root={tmp_path}", "name=ddp", "data.resolution=16", "data.phantom.num_patients=16",
         "data.phantom.scans_per_patient=3", "classifier.epochs=2", "classifier.batch_size=8",
         "trainer.accelerator=cpu", "trainer.devices=2", "trainer.strategy=ddp", "trainer.progress_bar=false",
     ]
     result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    out = tmp_path / "ddp" / "classifier"
+    out = tmp_path / "ddp" / "class_guide"
     record = json.loads((out / "stage.json").read_text())
     metrics = json.loads((out / "metrics.json").read_text())
     assert record["hash"] and (out / "model.pt").is_file() and metrics["test"]["n"] > 0

@@ -20,7 +20,7 @@ def _restore_backend_flags():
 
 
 def _ctx(cfg, tmp_path):
-    return StageContext(cfg=cfg, run_dir=tmp_path / "run", name="classifier")
+    return StageContext(cfg=cfg, run_dir=tmp_path / "run", name="class_guide")
 
 
 @pytest.mark.parametrize("tf32", [True, False])

@@ -88,7 +88,7 @@ def test_gan_16_mixed_scales_the_losses_of_both_optimisers(cpu_cfg, tmp_path):
 
 def test_classifier_step_bf16_mixed(cpu_cfg, tmp_path):
     cfg = cpu_cfg({"trainer": {"precision": "bf16-mixed"}})
-    ctx = StageContext(cfg=cfg, run_dir=tmp_path / "run", name="classifier")
+    ctx = StageContext(cfg=cfg, run_dir=tmp_path / "run", name="class_guide")
     net = ImageClassifier(backbone="compact", in_channels=1, resolution=16, num_classes=2, width=8)
     module = DiagnosticClassifierModule(net)
     before = {k: v.clone() for k, v in module.net.state_dict().items()}

@@ -95,7 +95,7 @@ def test_every_stage_runs_on_an_imported_pickle(tmp_path):
     assert not torch.equal(paths["plan"], paths["linear"])  # PLAN moved the inner points through the pickle
     runs = pd.read_csv(run_dir / "downstream" / "runs.csv")
     assert sorted(runs.source) == ["ksame", "linear", "plan", "real"]
-    audit = json.loads((run_dir / "audit" / "audit.json").read_text())
+    audit = json.loads((run_dir / "privacy_audit" / "audit.json").read_text())
     assert set(audit["sources"]) == {"real", "linear", "plan", "ksame"}
     result = export_release(run_dir, tmp_path / "release", num=8, allow_failing=True)
     assert result.released == 8 and len(list((tmp_path / "release" / "images").glob("*.png"))) == 8

@@ -65,7 +65,7 @@ def test_a_release_holds_exactly_its_images_card_and_checksums(run_dir, tmp_path
         assert d["mean_min"] == pytest.approx(manifest[f"{kind}_distance"].mean())
         assert d["min"] == pytest.approx(manifest[f"{kind}_distance"].min())
         assert f"{d['threshold']:.4f}" in card and f"{d['mean_min']:.3f}" in card
-    run_thresholds = json.loads((run_dir / "audit" / "audit.json").read_text())["thresholds"]
+    run_thresholds = json.loads((run_dir / "privacy_audit" / "audit.json").read_text())["thresholds"]
     assert {k: d["threshold"] for k, d in audit["distances"].items()} == run_thresholds
     assert audit["quality"]["fd"] is not None and audit["quality"]["kid"] is not None
     assert release["method"]["walk"]["lambda_priv"] == 0.1 and release["method"]["anchors"]["k"] == 3
@@ -84,7 +84,7 @@ def test_images_failing_the_gate_are_left_out_or_kept_marked(run_dir, tmp_path):
     shutil.copytree(run_dir, run)
     first = export_release(run, tmp_path / "probe", "plan", num=30, seed=1)
     l2 = pd.read_csv(first.folder / "manifest.csv")["l2_distance"]
-    audit_json = run / "audit" / "audit.json"
+    audit_json = run / "privacy_audit" / "audit.json"
     audit = json.loads(audit_json.read_text())
     audit["thresholds"]["l2"] = float(l2.median())  # a stricter audit: about half the images are now too close
     audit_json.write_text(json.dumps(audit))
@@ -143,9 +143,9 @@ def test_verify_says_when_the_run_changed_since_export(run_dir, tmp_path):
     folder = export_release(run, tmp_path / "release", "plan", num=8).folder
     with open(run / "config.yaml", "a") as f:
         f.write("# edited after the export\n")
-    audit = json.loads((run / "audit" / "audit.json").read_text())
+    audit = json.loads((run / "privacy_audit" / "audit.json").read_text())
     audit["thresholds"]["ssim"] *= 2
-    (run / "audit" / "audit.json").write_text(json.dumps(audit))
+    (run / "privacy_audit" / "audit.json").write_text(json.dumps(audit))
     failed = _failed(verify_release(folder, against=run))
     assert "run config is the one the release was made from" in failed
     assert "the run's audit thresholds are the card's" in failed

@@ -15,10 +15,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _fake_run(folder: Path) -> Path:
     """The files `export` checks before choosing its target (their content is never read here)."""
-    for rel in ("config.yaml", "auditor/model.pt", "auditor/identities.json", "audit/audit.json"):
+    for rel in ("config.yaml", "auditor/model.pt", "auditor/identities.json", "privacy_audit/audit.json"):
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         (folder / rel).write_text("x")
-    (folder / "audit" / "stage.json").write_text("{}")
+    (folder / "privacy_audit" / "stage.json").write_text("{}")
     return folder
 
 

@@ -17,7 +17,7 @@ from lightning_privgan.stages.downstream import summarize_runs
 
 def _fabricate(run_dir, allow_real: bool | None = None):
     (run_dir / "downstream").mkdir(parents=True)
-    (run_dir / "audit").mkdir()
+    (run_dir / "privacy_audit").mkdir()
     runs = pd.DataFrame([
         {"source": s, "seed": k, "acc": acc + 0.01 * k, "auroc": acc + 0.05, "macro_acc": acc, "f1": acc, "kappa": 0.1,
          "steps": 96, "batch_size": 64, "images_seen": 6144, "distinct_images": distinct}
@@ -48,12 +48,12 @@ def _fabricate(run_dir, allow_real: bool | None = None):
         "membership_setup": {"members": 40, "nonmembers": 10, "shadow_models": 2, "shadow_train_balanced_accuracy": 0.6},
         "reid_confidence": 0.9, "reid_holdout_false_alarm_rate": 0.03, "reid_chance": 0.01,
     }
-    (run_dir / "audit" / "audit.json").write_text(json.dumps(audit))
-    (run_dir / "audit" / "path_curve.json").write_text(json.dumps(audit["path_curve"]))
+    (run_dir / "privacy_audit" / "audit.json").write_text(json.dumps(audit))
+    (run_dir / "privacy_audit" / "path_curve.json").write_text(json.dumps(audit["path_curve"]))
     for s in ("plan", "ksame", "real"):
         origin = "real" if s == "real" else "synthetic"
         torch.save({"images": torch.randint(0, 256, (6, 1, 8, 8), dtype=torch.uint8), "origin": origin},
-                   run_dir / "audit" / f"grid_{s}.pt")
+                   run_dir / "privacy_audit" / f"grid_{s}.pt")
     if allow_real is not None:
         (run_dir / "config.yaml").write_text(f"name: fab\nlogging:\n  allow_real_images: {str(allow_real).lower()}\n")
 
@@ -93,9 +93,9 @@ def test_real_grid_only_when_allowed(tmp_path):
 def test_anchor_row_is_named_after_the_real_anchor_method(tmp_path):
     run_dir = tmp_path / "fab"
     _fabricate(run_dir)
-    audit = json.loads((run_dir / "audit" / "audit.json").read_text())
+    audit = json.loads((run_dir / "privacy_audit" / "audit.json").read_text())
     audit["anchor_method"] = "inverted"
-    (run_dir / "audit" / "audit.json").write_text(json.dumps(audit))
+    (run_dir / "privacy_audit" / "audit.json").write_text(json.dumps(audit))
     text = build_report(run_dir).read_text()
     assert "| anchors (inverted) |" in text and "| k-same |" not in text
 
@@ -103,8 +103,8 @@ def test_anchor_row_is_named_after_the_real_anchor_method(tmp_path):
 def test_partial_results_and_empty_folder(tmp_path):
     run_dir = tmp_path / "fab"
     _fabricate(run_dir)
-    (run_dir / "audit" / "audit.json").unlink()
-    table = report_table(DownstreamOutputs(run_dir / "downstream").summary(), AuditOutputs(run_dir / "audit").audit())
+    (run_dir / "privacy_audit" / "audit.json").unlink()
+    table = report_table(DownstreamOutputs(run_dir / "downstream").summary(), AuditOutputs(run_dir / "privacy_audit").audit())
     assert "fd" not in table.columns and len(table) == 4
     assert "—" in build_report(run_dir).read_text()
     with pytest.raises(FileNotFoundError, match="nothing to report"):
@@ -130,5 +130,5 @@ def test_wandb_report_logs_offline_and_refuses_real_figures(tmp_path, monkeypatc
     cfg = OmegaConf.load(run_dir / "config.yaml")
     real_png = run_dir / "report" / "grid_plan.png"
     with pytest.raises(RealImagePolicyError):
-        log_report(cfg, report_table(DownstreamOutputs(run_dir / "downstream").summary(), AuditOutputs(run_dir / "audit").audit()), [("real", real_png, "real")], False, run_dir / "report2")
+        log_report(cfg, report_table(DownstreamOutputs(run_dir / "downstream").summary(), AuditOutputs(run_dir / "privacy_audit").audit()), [("real", real_png, "real")], False, run_dir / "report2")
     assert not (run_dir / "report2").exists()

@@ -63,7 +63,7 @@ def test_context_outside_the_runner_follows_the_stage_table(cpu_cfg, tmp_path):
     ctx = StageContext(cpu_cfg(), tmp_path, "walk")
     assert type(ctx.input("gan")).__name__ == "GanOutputs"
     with pytest.raises(UndeclaredInputError):
-        ctx.input("audit")
+        ctx.input("privacy_audit")
 
 
 def test_every_stage_declares_outputs_with_required_files():
@@ -72,7 +72,7 @@ def test_every_stage_declares_outputs_with_required_files():
         assert stage.outputs.REQUIRED, stage.name
 
 
-STAGE_FOLDERS = {"data", "gan", "identity", "auditor", "classifier", "anchors", "walk", "downstream", "audit"}
+STAGE_FOLDERS = {"data", "gan", "identity", "auditor", "class_guide", "anchors", "walk", "downstream", "privacy_audit"}
 
 
 def _stage_folder_literals(path: Path) -> list[str]:

@@ -23,8 +23,8 @@ from test_sweep_collect import fabricate_audit, fabricate_downstream
 
 UPSTREAM = STAGE_ORDER[: STAGE_ORDER.index("walk")]
 KEYS = {"data": ("data",), "gan": ("gan",), "identity": ("identity",), "auditor": ("auditor",),
-        "classifier": ("classifier",), "anchors": ("anchors",), "walk": ("walk",),
-        "downstream": ("downstream", "walk"), "audit": ("audit", "downstream", "walk"), "report": ("logging",)}
+        "class_guide": ("classifier",), "anchors": ("anchors",), "walk": ("walk",),
+        "downstream": ("downstream", "walk"), "privacy_audit": ("audit", "downstream", "walk"), "report": ("logging",)}
 
 
 def stand_in_stages(calls: list[str], fail: set[str] = frozenset()) -> list[Stage]:
@@ -40,7 +40,7 @@ def stand_in_stages(calls: list[str], fail: set[str] = frozenset()) -> list[Stag
                 assert ctx.input("gan").path("result.txt").read_text() == "gan"
             if name == "downstream":
                 fabricate_downstream(ctx.run_dir, {s: [0.9 - 0.1 * lam, 0.8 - 0.1 * lam] for s in sources})
-            if name == "audit":
+            if name == "privacy_audit":
                 fabricate_audit(ctx.run_dir, {s: [0.1 + lam, 0.2 + lam, 0.3 + lam] for s in sources})
             write_text_atomic(ctx.out / "result.txt", name)
         return run
@@ -73,7 +73,7 @@ def test_cells_run_walk_and_later_on_the_finished_runs_upstream_which_stays_unto
     before = snapshot(finished_run)
     calls: list[str] = []
     setup, md = sweep(finished_run, calls)
-    swept = ["walk", "downstream", "audit", "report"]
+    swept = ["walk", "downstream", "privacy_audit", "report"]
     assert calls == [f"lambda{lam}_steps7:{s}" for lam in (0, 1) for s in swept]  # no upstream stage ran
     assert snapshot(finished_run) == before, "the sweep wrote into the finished run"
     assert setup.out == finished_run.parent / f"{finished_run.name}-sweep"
@@ -100,12 +100,12 @@ def test_cells_run_walk_and_later_on_the_finished_runs_upstream_which_stays_unto
 def test_a_finished_sweep_is_not_redone_and_an_interrupted_one_resumes(finished_run):
     calls: list[str] = []
     with pytest.raises(CellFailed) as err:
-        sweep(finished_run, calls, fail={"audit"})
-    assert err.value.cell.name == "lambda0_steps7" and err.value.stage == "audit" and err.value.log.is_file()
+        sweep(finished_run, calls, fail={"privacy_audit"})
+    assert err.value.cell.name == "lambda0_steps7" and err.value.stage == "privacy_audit" and err.value.log.is_file()
     calls.clear()
     setup, _ = sweep(finished_run, calls)  # resumes: the first cell's walk and downstream are kept
-    assert calls == ["lambda0_steps7:audit", "lambda0_steps7:report"] + [
-        f"lambda1_steps7:{s}" for s in ("walk", "downstream", "audit", "report")]
+    assert calls == ["lambda0_steps7:privacy_audit", "lambda0_steps7:report"] + [
+        f"lambda1_steps7:{s}" for s in ("walk", "downstream", "privacy_audit", "report")]
     calls.clear()
     sweep(finished_run, calls)
     assert calls == []
@@ -121,7 +121,7 @@ def test_a_sweep_over_a_rerun_finished_run_relinks_its_upstream(finished_run, cp
              console=Console(quiet=True)).run(force=["anchors"])
     calls.clear()
     sweep(finished_run, calls, lambdas=(0.0,))
-    assert calls == [f"lambda0_steps7:{s}" for s in ("walk", "downstream", "audit", "report")]
+    assert calls == [f"lambda0_steps7:{s}" for s in ("walk", "downstream", "privacy_audit", "report")]
     cell_anchors = setup.cell_dir(setup.cells[0]) / "anchors" / "stage.json"
     assert cell_anchors.read_bytes() == (finished_run / "anchors" / "stage.json").read_bytes()
 
@@ -134,8 +134,8 @@ def test_an_override_that_changes_an_upstream_stage_is_refused_before_any_work(f
 
 
 def test_an_unfinished_run_is_refused_naming_the_stage(finished_run):
-    (finished_run / "audit" / "stage.json").unlink()
-    with pytest.raises(ValueError, match="not a finished run: stage 'audit' has no results yet"):
+    (finished_run / "privacy_audit" / "stage.json").unlink()
+    with pytest.raises(ValueError, match="not a finished run: stage 'privacy_audit' has no results yet"):
         sweep(finished_run, [])
 
 

@@ -30,17 +30,17 @@ def fabricate_downstream(run_dir: Path, accs: dict[str, list[float]]) -> None:
 
 
 def fabricate_audit(run_dir: Path, distances: dict[str, list[float]], reported_rate: dict[str, float] | None = None):
-    """audit/audit.json and audit/nearest_<source>.csv as the audit stage writes them (distance l2)."""
-    (run_dir / "audit").mkdir(parents=True, exist_ok=True)
+    """privacy_audit/audit.json and nearest_<source>.csv as the privacy_audit stage writes them (distance l2)."""
+    (run_dir / "privacy_audit").mkdir(parents=True, exist_ok=True)
     sources = {}
     for s, d in distances.items():
         d = np.asarray(d, dtype=np.float32)
-        pd.DataFrame({"l2_distance": d, "l2_nearest_train_index": 0}).to_csv(run_dir / "audit" / f"nearest_{s}.csv",
+        pd.DataFrame({"l2_distance": d, "l2_nearest_train_index": 0}).to_csv(run_dir / "privacy_audit" / f"nearest_{s}.csv",
                                                                            index=False)
         rate = (reported_rate or {}).get(s, float((d < THRESHOLD).mean()))
         sources[s] = {"distances": {"l2": {"mean_min": float(d.mean()), "near_duplicate_rate": rate,
                                            "threshold": THRESHOLD}}}
-    (run_dir / "audit" / "audit.json").write_text(json.dumps({
+    (run_dir / "privacy_audit" / "audit.json").write_text(json.dumps({
         "sources": sources, "thresholds": {"l2": THRESHOLD},
         "path_curve": {"distance": "l2", "curves": {}, "paired": PAIRED}}))
 

@@ -41,7 +41,7 @@ def test_every_stage_logs_to_wandb_offline_without_real_images(tmp_path):
     run_dir = tmp_path / "wandb"
     assert (run_dir / "report.md").exists()
     # one offline W&B run folder per training stage (downstream: per source and seed) and the report
-    assert {"gan", "identity", "auditor", "classifier", "downstream", "report"} <= _wandb_runs(run_dir)
+    assert {"gan", "identity", "auditor", "class_guide", "downstream", "report"} <= _wandb_runs(run_dir)
     assert (run_dir / "downstream" / "runs" / "real_0" / "wandb_run_id.txt").exists()
     logged = _logged_images(run_dir)
     assert any("samples" in str(p) for p in logged)  # GAN grids (synthetic) do go to W&B
@@ -51,5 +51,5 @@ def test_every_stage_logs_to_wandb_offline_without_real_images(tmp_path):
     # logged: the check above would catch it.
     allowed = config_from_dict({**TINY, "runs_root": str(tmp_path), "logging": {"allow_real_images": True}})
     planned = Pipeline(allowed, load_stages(), console=Console(quiet=True)).run()
-    assert [p.stage.name for p in planned if p.action == "run"] == ["audit", "report"]
+    assert [p.stage.name for p in planned if p.action == "run"] == ["privacy_audit", "report"]
     assert [p for p in _logged_images(run_dir) if "grid_real" in p.name]

@@ -35,7 +35,7 @@ def install_fake_networks(setattr_: Callable[[str, object], None]) -> None:
         w = imgs.flatten(1)[:, :G.w_dim].double().float() + 0.01 * labels[:, None].float()
         return SimpleNamespace(w=w, psnr=torch.full((len(imgs),), 30.0))
 
-    nets = {"identity": id_net, "classifier": class_net, "auditor": id_net}
+    nets = {"identity": id_net, "class_guide": class_net, "auditor": id_net}
     # The stages load networks through their inputs' typed outputs.
     setattr_("lightning_privgan.artifacts.gan_outputs.GanOutputs.generator", lambda self, device="cpu": G)
     setattr_("lightning_privgan.artifacts.classifier_outputs.ClassifierOutputs.model",

@@ -1,4 +1,4 @@
-"""Outputs of the `audit` stage: the privacy figures per source, the path curve, membership inference."""
+"""Outputs of the `privacy_audit` stage: the privacy figures per source, the path curve, membership inference."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ from .stage_outputs import StageOutputs
 
 
 class AuditOutputs(StageOutputs):
-    stage = "audit"
+    stage = "privacy_audit"
     REQUIRED = ("audit.json", "privacy.csv", "path_curve.json")
     AUDIT = "audit.json"
     PATH_CURVE = "path_curve.json"

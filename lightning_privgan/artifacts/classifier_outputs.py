@@ -1,4 +1,4 @@
-"""Outputs of the classifier-training stages: φ_class (`classifier`), φ_id (`identity`) and the
+"""Outputs of the classifier-training stages: φ_class (`class_guide`), φ_id (`identity`) and the
 independent identity network of the audit (`auditor`)."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .stage_outputs import StageOutputs
 class ClassifierOutputs(StageOutputs):
     """φ_class: the diagnostic network that keeps a PLAN path in its class."""
 
-    stage = "classifier"
+    stage = "class_guide"
     REQUIRED = ("model.pt", "metrics.json")
     MODEL = "model.pt"
     METRICS = "metrics.json"

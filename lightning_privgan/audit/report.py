@@ -1,7 +1,7 @@
 """`build_report(run_dir)`: runs/<name>/report.md with its table, figures and glossary.
 
 Everything is rebuilt from files the stages saved (config.yaml, downstream/summary.csv,
-audit/audit.json, audit/path_curve.json, audit/grid_<source>.pt), so
+privacy_audit/audit.json, privacy_audit/path_curve.json, privacy_audit/grid_<source>.pt), so
 `privgan report runs/<name>` works without models, data or a GPU.
 """
 from __future__ import annotations
@@ -84,13 +84,13 @@ def build_report(run_dir: str | Path) -> Path:
     if not run.exists():
         raise FileNotFoundError(f"run folder {run_dir} does not exist")
     cfg, allow_real = _policy(run)
-    audit_outputs: AuditOutputs = run.stage("audit")  # type: ignore[assignment]
+    audit_outputs: AuditOutputs = run.stage("privacy_audit")  # type: ignore[assignment]
     out = run.stage("report").folder
     out.mkdir(parents=True, exist_ok=True)
     audit = audit_outputs.audit()
     table = report_table(run.stage("downstream").summary(), audit)
     if table.empty:
-        raise FileNotFoundError(f"{run_dir} holds neither downstream/summary.csv nor audit/audit.json: nothing to report")
+        raise FileNotFoundError(f"{run_dir} holds neither downstream/summary.csv nor privacy_audit/audit.json: nothing to report")
     with atomic_path(out / "table.csv") as tmp:
         table.to_csv(tmp, index=False)
     anchor_method = (audit or {}).get("anchor_method")

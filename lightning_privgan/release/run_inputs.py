@@ -2,7 +2,7 @@
 
 The release measures its images the way the run's audit measured its samples: the same
 distance kinds against the same real training images, the audit's near-duplicate
-thresholds (read from audit/audit.json, not re-calibrated, so the card and the audit
+thresholds (read from privacy_audit/audit.json, not re-calibrated, so the card and the audit
 speak of the same thresholds), and the same independent auditor. None of what is loaded
 here is ever written into a release.
 """
@@ -19,14 +19,14 @@ from torch import nn
 from ..audit.source_audit import RealReference
 
 # What a release reads besides the data, gan, anchors and walk stages behind the audit.
-NEEDED = {"auditor": ("model.pt", "identities.json"), "audit": ("audit.json",)}
+NEEDED = {"auditor": ("model.pt", "identities.json"), "privacy_audit": ("audit.json",)}
 
 
 @dataclass
 class RunInputs:
     run_dir: Path
     cfg: DictConfig
-    audit: dict  # audit/audit.json
+    audit: dict  # privacy_audit/audit.json
     class_names: list[str]
     real_uint8: Any  # the data stage's image store (all splits, read in chunks), for the exact-copy guard
     train_images: torch.Tensor  # float [-1, 1], the members the audit measured against
@@ -64,7 +64,7 @@ def load_run_inputs(run_dir: Path, device: str | torch.device = "cpu") -> RunInp
     check_finished_run(run_dir)
     run = RunFolder(run_dir)
     cfg = run.config()
-    audit = run.stage("audit").audit()
+    audit = run.stage("privacy_audit").audit()
     data = run.stage("data").real()
     train = data.split("train")
     train_images = train.read_all().images  # the audit's reference: features of every member

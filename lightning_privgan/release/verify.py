@@ -88,7 +88,7 @@ def _check_against_run(folder: Path, release: dict, manifest: pd.DataFrame, run_
     report.add("run config is the one the release was made from", run_config == prov["config_sha256"],
                f"card {prov['config_sha256'][:16]}…, run {run_config[:16]}…")
     card_thresholds = {k: d["threshold"] for k, d in release["audit"]["distances"].items()}
-    run_thresholds = RunFolder(run_dir).stage("audit").read_json(AuditOutputs.AUDIT)["thresholds"]
+    run_thresholds = RunFolder(run_dir).stage("privacy_audit").read_json(AuditOutputs.AUDIT)["thresholds"]
     report.add("the run's audit thresholds are the card's", card_thresholds.keys() == run_thresholds.keys()
                and all(_close(v, run_thresholds[k]) for k, v in card_thresholds.items()),
                f"card {card_thresholds}, run {run_thresholds}")

@@ -13,11 +13,11 @@ STAGE_ORDER = (
     "gan",
     "identity",
     "auditor",
-    "classifier",
+    "class_guide",
     "anchors",
     "walk",
     "downstream",
-    "audit",
+    "privacy_audit",
     "report",
 )
 

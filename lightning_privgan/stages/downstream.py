@@ -57,7 +57,7 @@ def stream_for_source(ctx: StageContext, source: str, seed: int, stream_cfg, val
     paths = saved.get(source) if stream_cfg.refresh == "cache" else None
     id_net = class_net = None
     if paths is None and source == "plan":
-        id_net, class_net = ctx.input("identity").model(), ctx.input("classifier").model()
+        id_net, class_net = ctx.input("identity").model(), ctx.input("class_guide").model()
     return WalkerDataModule(ctx.input("gan").generator(), anchors["w"], anchors["labels"], saved["pairs"], stream_cfg,
                             walk_kwargs(cfg.walk), seed=seed, method=source, id_net=id_net, class_net=class_net,
                             paths=paths, gate=gate, val_dataset=val_dataset)
@@ -181,7 +181,7 @@ STAGE = Stage(
     name="downstream",
     run=run,
     # identity: a fresh PLAN stream walks with φ_id; auditor: a gated source is screened with it.
-    needs=("data", "gan", "identity", "auditor", "classifier", "anchors", "walk"),
+    needs=("data", "gan", "identity", "auditor", "class_guide", "anchors", "walk"),
     config_keys=("downstream", "classifier", "stream", "walk", "anchors", "data", "gan", "audit.near_duplicate_quantile"),
     description="train a diagnostic classifier per source and seed on real/linear/plan/k-same, test on real (runs.csv, summary.csv)",
     distributed=True,  # Lightning training: every rank runs the stage, rank 0 writes

@@ -15,7 +15,7 @@ def run(ctx: StageContext) -> None:
 STAGE = Stage(
     name="report",
     run=run,
-    needs=("downstream", "audit"),
+    needs=("downstream", "privacy_audit"),
     config_keys=("logging",),
     outputs=ReportOutputs,
     description="paper-style table, path curve, sample grids and glossary (report.md, report/*.csv, report/*.png)",

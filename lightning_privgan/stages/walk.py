@@ -72,7 +72,7 @@ def run(ctx: StageContext) -> None:
     world: World = ctx.join_world()
     G = ctx.input("gan").generator(world.device)
     id_net = ctx.input("identity").model(world.device)
-    class_net = ctx.input("classifier").model(world.device)
+    class_net = ctx.input("class_guide").model(world.device)
     anchor_outputs = ctx.input("anchors")
     selected = anchor_outputs.pairs()
     pairs, labels, w = selected["pairs"], selected["labels"], anchor_outputs.anchors()["w"]
@@ -97,7 +97,7 @@ def run(ctx: StageContext) -> None:
 STAGE = Stage(
     name="walk",
     run=run,
-    needs=("anchors", "gan", "identity", "classifier"),
+    needs=("anchors", "gan", "identity", "class_guide"),
     config_keys=("walk", "anchors", "gan", "identity", "classifier", "data"),
     description="linear and PLAN latent paths between the anchor pairs (paths.pt, strips.png)",
     distributed=True,

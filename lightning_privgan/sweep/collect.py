@@ -1,6 +1,6 @@
 """One row per cell from its stage outputs: utility, privacy and PLAN − linear.
 
-Reads what the downstream and audit stages wrote, through their typed outputs (runs.csv,
+Reads what the downstream and privacy_audit stages wrote, through their typed outputs (runs.csv,
 audit.json, nearest_<source>.csv). The per-sample distances are re-aggregated here for their
 intervals, and checked against the audit's own figures so the two can never disagree.
 """
@@ -28,7 +28,7 @@ def _downstream(run_dir: Path) -> DownstreamOutputs:
 
 
 def _audit(run_dir: Path) -> AuditOutputs:
-    return RunFolder(run_dir).stage("audit")  # type: ignore[return-value]
+    return RunFolder(run_dir).stage("privacy_audit")  # type: ignore[return-value]
 
 
 def _audit_json(run_dir: Path) -> dict:

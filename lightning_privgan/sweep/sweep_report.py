@@ -65,8 +65,8 @@ def write_sweep_outputs(table: pd.DataFrame, out: Path, finished_run: Path, miss
         notes.append(f"- Not finished yet, left out: {', '.join(missing)}. Run the same command again to finish them.")
     text = f"""# Privacy–utility sweep of {finished_run.name}
 
-From the finished run `{finished_run}`: each cell re-ran walk, downstream, audit and report with
-its own `walk.lambda_priv` and `walk.optim_steps`; data, gan, identity, auditor, classifier and anchors
+From the finished run `{finished_run}`: each cell re-ran walk, downstream, privacy_audit and report with
+its own `walk.lambda_priv` and `walk.optim_steps`; data, gan, identity, auditor, class_guide and anchors
 are the finished run's (hard links). A cell trains and audits PLAN only (`downstream.sources=[plan]`);
 the linear and real rows are the finished run's. Cell folders: `{out}/<cell>/`.
 

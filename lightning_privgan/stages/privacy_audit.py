@@ -1,4 +1,4 @@
-"""Stage `audit`: the privacy half of the paper's table, plus the distance-along-path curve.
+"""Stage `privacy_audit`: the privacy half of the paper's table, plus the distance-along-path curve.
 
 Per source (the downstream sources; 'real' is measured on holdout images, i.e. new
 patients, as the reference for what a non-copy looks like): nearest-real distances of
@@ -189,7 +189,7 @@ def run(ctx: StageContext) -> None:
 
 
 STAGE = Stage(
-    name="audit",
+    name="privacy_audit",
     run=run,
     needs=("data", "gan", "auditor", "walk", "anchors", "downstream"),
     config_keys=("audit", "downstream", "classifier", "stream", "walk", "anchors", "data", "gan", "auditor", "logging"),

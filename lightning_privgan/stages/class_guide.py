@@ -1,4 +1,4 @@
-"""Stage `classifier`: φ_class, the diagnostic network that keeps a PLAN path in its class."""
+"""Stage `class_guide`: φ_class, the diagnostic network that keeps a PLAN path in its class."""
 from __future__ import annotations
 
 from ..artifacts.classifier_outputs import ClassifierOutputs
@@ -30,7 +30,7 @@ def run(ctx: StageContext) -> None:
 
 
 STAGE = Stage(
-    name="classifier",
+    name="class_guide",
     run=run,
     needs=("data",),
     config_keys=("data", "classifier"),
