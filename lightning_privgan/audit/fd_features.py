@@ -34,11 +34,3 @@ def choose_fd_features(
         return fd_encoder.eval().to(device), "offline encoder of the gan stage (gan/fd_encoder.pt)"
     # A GAN trained with gan.fd_every_kimg = 0 measured no FD and left no encoder.
     return auditor.embed, "auditor embedding (no Inception weights, no gan/fd_encoder.pt)"
-
-
-@torch.no_grad()
-def fd_between(extractor: Callable[[torch.Tensor], torch.Tensor], a: torch.Tensor, b: torch.Tensor, device, batch_size: int = 128) -> float:
-    from ..models.frechet import extract_features, fd_of_features
-
-    return fd_of_features(extract_features(extractor, a, batch_size, device),
-                          extract_features(extractor, b, batch_size, device))
