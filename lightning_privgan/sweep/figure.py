@@ -42,7 +42,7 @@ def plot_sweep(table: pd.DataFrame, out_png: Path) -> Path:
                         label=f"PLAN, optim_steps {int(s)}")
             for _, r in rows.iterrows():
                 ax.annotate(f"λ={r['lambda_priv']:g}", (r[col], r["acc_mean"]), textcoords="offset points",
-                            xytext=(5, 4), fontsize=8, color=colour)
+                            xytext=(5, 4 - 11 * i), fontsize=8, color=colour)  # rows apart where cells coincide
         if not linear.empty:
             ax.errorbar(linear[col], linear["acc_mean"], xerr=_err(linear, col, f"{key}_low", f"{key}_high"),
                         yerr=_err(linear, "acc_mean", "acc_low", "acc_high"), fmt="X", color="black", ms=9,
