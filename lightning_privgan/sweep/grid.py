@@ -29,32 +29,30 @@ class SweepCell:
         return [f"walk.lambda_priv={self.lambda_priv!r}", f"walk.optim_steps={self.optim_steps}"]
 
 
-def parse_lambdas(text: str, option: str = "--lambda-priv") -> tuple[float, ...]:
-    """'0,0.1,1' -> (0.0, 0.1, 1.0); every value finite and >= 0."""
+def _parse_values(text: str, option: str, convert, kind: str, example: str, in_range, range_text: str) -> tuple:
+    """A comma-separated list of `option`, each value converted, checked, and given once."""
     values = []
     for part in _parts(text, option):
         try:
-            value = float(part)
+            value = convert(part)
         except ValueError:
-            raise ValueError(f"{option}: {part!r} is not a number (give a comma-separated list, e.g. 0,0.1,1)") from None
-        if not math.isfinite(value) or value < 0:
-            raise ValueError(f"{option}: {part!r} is out of range; λ_priv must be a finite number >= 0")
+            raise ValueError(f"{option}: {part!r} is not {kind} (give a comma-separated list, e.g. {example})") from None
+        if not in_range(value):
+            raise ValueError(f"{option}: {part!r} is out of range; {range_text}")
         values.append(value)
     return _distinct(values, option)
+
+
+def parse_lambdas(text: str, option: str = "--lambda-priv") -> tuple[float, ...]:
+    """'0,0.1,1' -> (0.0, 0.1, 1.0); every value finite and >= 0."""
+    return _parse_values(text, option, float, "a number", "0,0.1,1", lambda v: math.isfinite(v) and v >= 0,
+                         "λ_priv must be a finite number >= 0")
 
 
 def parse_steps(text: str, option: str = "--optim-steps") -> tuple[int, ...]:
     """'100,300' -> (100, 300); every value a whole number >= 0 (0: PLAN stays the straight line)."""
-    values = []
-    for part in _parts(text, option):
-        try:
-            value = int(part)
-        except ValueError:
-            raise ValueError(f"{option}: {part!r} is not a whole number (give a comma-separated list, e.g. 100,300)") from None
-        if value < 0:
-            raise ValueError(f"{option}: {part!r} is out of range; optim_steps must be >= 0")
-        values.append(value)
-    return _distinct(values, option)
+    return _parse_values(text, option, int, "a whole number", "100,300", lambda v: v >= 0,
+                         "optim_steps must be >= 0")
 
 
 def expand_grid(lambdas: tuple[float, ...], steps: tuple[int, ...]) -> list[SweepCell]:
