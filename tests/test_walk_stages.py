@@ -86,10 +86,13 @@ def test_a_stream_built_from_the_run_uses_the_saved_paths_and_the_gate(cpu_cfg, 
 def _stream(cfg, run_dir):
     """The downstream stage's PLAN stream with its gate, as the stage builds it."""
     from lightning_privgan.pipeline.seeds import derive_seed
+    from lightning_privgan.artifacts.walk_artifacts import load_walk_artifacts
     from lightning_privgan.stages.downstream import stream_for_source, stream_gate
 
     ctx = StageContext(cfg=cfg, run_dir=run_dir, name="downstream")
-    return stream_for_source(ctx, "plan", derive_seed(cfg.seed, "stream", "plan"), cfg.stream, gate=stream_gate(ctx))
+    art = load_walk_artifacts(ctx.input("gan"), ctx.input("anchors"), ctx.input("walk"))
+    return stream_for_source(ctx, art, "plan", derive_seed(cfg.seed, "stream", "plan"), cfg.stream,
+                             gate=stream_gate(ctx))
 
 
 def test_the_gate_defaults_to_the_audits_near_duplicate_threshold(cpu_cfg, run_dir):

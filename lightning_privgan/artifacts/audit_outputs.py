@@ -1,7 +1,6 @@
 """Outputs of the `privacy_audit` stage: the privacy figures per source, the path curve, membership inference."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -17,12 +16,10 @@ class AuditOutputs(StageOutputs):
     PATH_CURVE = "path_curve.json"
 
     def audit(self) -> dict | None:
-        path = self.path(self.AUDIT)
-        return json.loads(path.read_text()) if path.is_file() else None
+        return self.read_json_if_present(self.AUDIT)
 
     def path_curve(self) -> dict | None:
-        path = self.path(self.PATH_CURVE)
-        return json.loads(path.read_text()) if path.is_file() else None
+        return self.read_json_if_present(self.PATH_CURVE)
 
     def nearest(self, source: str) -> pd.DataFrame:
         """Per-sample nearest-real distances of `source` (one column per distance kind)."""

@@ -37,8 +37,7 @@ class DownstreamOutputs(StageOutputs):
         return pd.read_csv(self.existing(self.RUNS))
 
     def budget(self) -> dict | None:
-        path = self.path(self.BUDGET)
-        return self.read_json(self.BUDGET) if path.is_file() else None
+        return self.read_json_if_present(self.BUDGET)
 
     def summary(self) -> pd.DataFrame | None:
         path = self.path(self.SUMMARY)

@@ -36,6 +36,11 @@ class StageOutputs:
     def read_json(self, name: str) -> Any:
         return json.loads(self.existing(name).read_text())
 
+    def read_json_if_present(self, name: str) -> Any:
+        """`name`'s JSON, or None when the stage has not written it (a report of a partial run)."""
+        path = self.path(name)
+        return json.loads(path.read_text()) if path.is_file() else None
+
     def missing(self) -> list[str]:
         """REQUIRED files that do not exist (empty for a finished stage)."""
         return [name for name in self.REQUIRED if not self.path(name).exists()]

@@ -41,9 +41,10 @@ def _training_set(ctx: StageContext, source: str, seed_idx: int, train, art_load
     return images, labels
 
 
-def stream_for_source(ctx: StageContext, source: str, seed: int, stream_cfg, val_dataset=None, gate=None):
-    """The WalkerDataModule of `source` ('plan' | 'linear') over this run's pairs, with the
-    stream settings `stream_cfg` (sized to the training budget).
+def stream_for_source(ctx: StageContext, art, source: str, seed: int, stream_cfg, val_dataset=None, gate=None):
+    """The WalkerDataModule of `source` ('plan' | 'linear') over this run's pairs (`art`: the loaded
+    walk artifacts, G and saved paths and anchors), with the stream settings `stream_cfg` (sized to
+    the training budget).
 
     refresh='cache' streams points of the walk stage's saved paths (no optimisation at train
     time); refresh='fresh' re-walks the same pairs in the stream, which needs φ_id and φ_class.
@@ -52,15 +53,14 @@ def stream_for_source(ctx: StageContext, source: str, seed: int, stream_cfg, val
     from ..walk.datamodule import WalkerDataModule
     from ..walk.paths import walk_kwargs
 
-    cfg = ctx.cfg
-    saved, anchors = ctx.input("walk").paths(), ctx.input("anchors").anchors()
+    saved, anchors = art.paths, art.anchors
     paths = saved.get(source) if stream_cfg.refresh == "cache" else None
     id_net = class_net = None
     if paths is None and source == "plan":
         id_net, class_net = ctx.input("identity").model(), ctx.input("class_guide").model()
-    return WalkerDataModule(ctx.input("gan").generator(), anchors["w"], anchors["labels"], saved["pairs"], stream_cfg,
-                            walk_kwargs(cfg.walk), seed=seed, method=source, id_net=id_net, class_net=class_net,
-                            paths=paths, gate=gate, val_dataset=val_dataset)
+    return WalkerDataModule(art.G, anchors["w"], anchors["labels"], saved["pairs"], stream_cfg, walk_kwargs(ctx.cfg.walk),
+                            seed=seed, method=source, id_net=id_net, class_net=class_net, paths=paths, gate=gate,
+                            val_dataset=val_dataset)
 
 
 def stream_gate(ctx: StageContext):
@@ -113,7 +113,7 @@ def run(ctx: StageContext) -> None:
             cache["art"] = load_walk_artifacts(ctx.input("gan"), ctx.input("anchors"), ctx.input("walk"), device)
         return cache["art"]
 
-    def gate():  # the fixed-set mode's gate (the stream builds its own, the same way)
+    def gate():  # one gate screens the stream and the fixed sets alike
         if "gate" not in cache:
             cache["gate"] = stream_gate(ctx)
         return cache["gate"]
@@ -121,6 +121,7 @@ def run(ctx: StageContext) -> None:
     ctx.console.print(f"[bold]downstream[/] budget per run, every source: {budget.steps} steps x {budget.batch_size} "
                       f"images = {budget.images_seen} images seen, {budget.epochs} validation rounds, "
                       f"augmentation {clf_cfg.augment}, class weighting {'on' if clf_cfg.class_weighting else 'off'}")
+    stream_cfg = OmegaConf.merge(cfg.stream, stream_settings(budget))
     rows = []
     for source in cfg.downstream.sources:
         for seed_idx in range(cfg.downstream.seeds):
@@ -137,9 +138,8 @@ def run(ctx: StageContext) -> None:
                 # augmented like the real images and weighted by the walked pairs' labels.
                 # (the stream's seed is derived twice, as it always was: figures stay comparable)
                 stream_seed = derive_seed(ctx.seed("stream", source, seed_idx), "stream", source)
-                stream_cfg = OmegaConf.merge(cfg.stream, stream_settings(budget))
-                stream = stream_for_source(ctx, source, stream_seed, stream_cfg, ImageDataset(val.images, val.labels),
-                                           gate())
+                stream = stream_for_source(ctx, artifacts(), source, stream_seed, stream_cfg,
+                                           ImageDataset(val.images, val.labels), gate())
                 stream.train_transform = transform
                 weights = inverse_frequency_weights(stream.pair_labels, data.num_classes)
                 net, _ = train_diagnostic(ctx, None, None, clf_cfg, data.num_classes, data.channels, data.resolution,
