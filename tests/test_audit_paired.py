@@ -53,3 +53,22 @@ def test_compare_paths_needs_both_methods():
     assert out["closest_distance"]["mean"] == pytest.approx(0.05) and out["threshold"] == 0.15
     assert out["near_duplicate_share"]["mean"] == pytest.approx(-1 / 6)
     assert compare_paths(None, lin, 0.15, 0) == {} and compare_paths(lin, None, 0.15, 0) == {}
+
+
+def test_compare_paths_separates_inner_points_from_shared_anchors():
+    from lightning_privgan.audit.paired_difference import compare_paths
+
+    # Path 0's closest point is its first anchor (0.05) for both methods; PLAN moved the inner
+    # points away by 0.1, which the whole-path closest distance cannot show for that pair.
+    lin = torch.tensor([[0.05, 0.2, 0.2, 0.3], [0.4, 0.1, 0.2, 0.4]])
+    plan = lin.clone()
+    plan[0, 1:-1] += 0.1
+    plan[1, 1:-1] += 0.3  # now path 1's closest point is its first anchor too
+    out = compare_paths(lin, plan, threshold=0.15, seed=0)
+    assert out["closest_distance"]["mean"] == pytest.approx(0.15)  # (0 + 0.3) / 2
+    assert out["inner_closest_distance"]["mean"] == pytest.approx(0.2)
+    assert out["inner_near_duplicate_share"]["mean"] == pytest.approx(-0.25)  # pair 1: one of 2 inner points
+    assert out["endpoint_closest"] == {"linear": 0.5, "plan": 1.0}
+    lines = paired_lines(out, "auditor")
+    assert any("50% of linear and 100% of PLAN paths" in line for line in lines)
+    assert sum("inner points only" in line for line in lines) == 2

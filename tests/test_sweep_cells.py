@@ -19,7 +19,7 @@ from lightning_privgan.pipeline.stage import Stage
 from lightning_privgan.stages import STAGE_ORDER
 from lightning_privgan.sweep.grid import expand_grid
 from lightning_privgan.sweep.run_sweep import CellFailed, prepare_sweep, run_sweep
-from test_sweep_collect import fabricate_audit, fabricate_downstream
+from test_sweep_collect import fabricate_audit, fabricate_downstream, fabricate_walk
 
 UPSTREAM = STAGE_ORDER[: STAGE_ORDER.index("walk")]
 KEYS = {"data": ("data",), "gan": ("gan",), "identity": ("identity",), "auditor": ("auditor",),
@@ -38,6 +38,7 @@ def stand_in_stages(calls: list[str], fail: set[str] = frozenset()) -> list[Stag
             lam, sources = float(ctx.cfg.walk.lambda_priv), list(ctx.cfg.downstream.sources)
             if name == "walk":  # reads an upstream artifact through the cell's folder
                 assert ctx.input("gan").path("result.txt").read_text() == "gan"
+                fabricate_walk(ctx.run_dir)
             if name == "downstream":
                 fabricate_downstream(ctx.run_dir, {s: [0.9 - 0.1 * lam, 0.8 - 0.1 * lam] for s in sources})
             if name == "privacy_audit":

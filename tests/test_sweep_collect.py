@@ -19,7 +19,9 @@ from lightning_privgan.sweep.sweep_report import write_sweep_outputs
 THRESHOLD = 0.25
 PAIRED = {"closest_distance": {"mean": 0.012, "low": 0.004, "high": 0.02, "pairs": 6, "resamples": 10000},
           "near_duplicate_share": {"mean": -0.1, "low": -0.3, "high": 0.05, "pairs": 6, "resamples": 10000},
-          "threshold": THRESHOLD}
+          "threshold": THRESHOLD,
+          "inner_closest_distance": {"mean": 0.03, "low": 0.01, "high": 0.05, "pairs": 6, "resamples": 10000},
+          "endpoint_closest": {"linear": 0.5, "plan": 0.25}}
 
 
 def fabricate_downstream(run_dir: Path, accs: dict[str, list[float]]) -> None:
@@ -45,10 +47,25 @@ def fabricate_audit(run_dir: Path, distances: dict[str, list[float]], reported_r
         "path_curve": {"distance": "l2", "curves": {}, "paired": PAIRED}}))
 
 
+def fabricate_walk(run_dir: Path, priv: tuple[float, float] = (4.0, 3.0)) -> None:
+    """walk/paths.pt with PLAN's step logs as the walk stage writes them: two chunks (6 and 2
+    pairs), whose per-chunk means the collector must weight by their pair counts."""
+    import torch
+
+    def log(first: float, last: float, pairs: int) -> list[dict]:
+        return [{"step": i, "priv": v, "cls": 2 * v, "eq": 1.0, "loss": 0.0, "active_pairs": pairs}
+                for i, v in enumerate((first, (first + last) / 2, last))]
+
+    (run_dir / "walk").mkdir(parents=True, exist_ok=True)
+    torch.save({"losses": {"plan": [log(priv[0], priv[1], 6), log(priv[0] + 4, priv[1] + 4, 2)], "linear": [[]]}},
+               run_dir / "walk" / "paths.pt")
+
+
 def fabricate_outputs(run_dir: Path, accs: dict[str, list[float]], distances: dict[str, list[float]],
                       reported_rate: dict[str, float] | None = None) -> None:
     fabricate_downstream(run_dir, accs)
     fabricate_audit(run_dir, distances, reported_rate)
+    fabricate_walk(run_dir)
 
 
 PLAN_D = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
@@ -68,6 +85,11 @@ def test_a_cell_row_holds_utility_privacy_and_paired_differences(tmp_path):
     assert row["samples"] == 8 and row["distance"] == "l2"
     assert (row["paired_closest_mean"], row["paired_closest_low"], row["paired_closest_high"]) == (0.012, 0.004, 0.02)
     assert (row["paired_near_dup_mean"], row["pairs"]) == (-0.1, 6)
+    assert (row["paired_inner_closest_mean"], row["paired_inner_closest_high"]) == (0.03, 0.05)
+    assert (row["endpoint_closest_linear"], row["endpoint_closest_plan"]) == (0.5, 0.25)
+    # chunk means weighted by their pairs: (6·4 + 2·8) / 8 = 5 at the first step, (6·3 + 2·7) / 8 = 4 at the last
+    assert (row["priv_start"], row["priv_end"]) == (pytest.approx(5.0), pytest.approx(4.0))
+    assert (row["cls_start"], row["cls_end"]) == (pytest.approx(10.0), pytest.approx(8.0))
 
 
 def test_baseline_rows_are_the_finished_runs_linear_and_real(tmp_path):
@@ -113,14 +135,16 @@ def test_sweep_outputs_from_fabricated_cells(tmp_path):
     assert list(csv["source"]) == ["plan", "plan", "linear", "real"]
     assert csv.loc[1, "near_dup_rate"] == pytest.approx(0.0) and csv.loc[1, "closest_distance"] == pytest.approx(0.65)
     assert (tmp_path / "sweep" / "sweep.png").stat().st_size > 10_000
+    assert (tmp_path / "sweep" / "sweep_why.png").stat().st_size > 10_000
     text = md.read_text()
     assert "| 0 | 100 | 0.700 [" in text and "| 1 | 100 | 0.550 [" in text
     assert "+0.0120 [+0.0040, +0.0200] *" in text  # the CI excludes 0: marked
     assert "-0.1000 [-0.3000, +0.0500] |" in text  # straddles 0: not marked
     assert "linear (finished run)" in text and "lambda3_steps100" in text
+    assert "| 1 | 100 | +0.0300 [+0.0100, +0.0500] * | 50% / 25% | 5.000 → 4.000 | 10.000 → 8.000 |" in text
     # a later grid none of whose cells has finished: no figure, rather than the old one
     write_sweep_outputs(sweep_table(baseline_rows(tmp_path / "base")), tmp_path / "sweep", tmp_path / "base", ["c"])
-    assert not (tmp_path / "sweep" / "sweep.png").exists()
+    assert not (tmp_path / "sweep" / "sweep.png").exists() and not (tmp_path / "sweep" / "sweep_why.png").exists()
     assert "No cell has finished yet" in (tmp_path / "sweep" / "sweep.md").read_text()
 
 

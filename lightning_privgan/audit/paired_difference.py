@@ -49,16 +49,37 @@ def near_duplicate_share(step_distances: torch.Tensor, threshold: float) -> torc
     return (step_distances < threshold).double().mean(1)
 
 
+def endpoint_closest_share(step_distances: torch.Tensor) -> float:
+    """Share of paths [P, n] whose closest point to a real image is an endpoint (an anchor).
+    Both methods share the anchors and the walk cannot move them, so on such a path the
+    per-path closest distance is the same for linear and PLAN whatever the walk does."""
+    closest = step_distances.argmin(1)
+    return float(((closest == 0) | (closest == step_distances.shape[1] - 1)).double().mean())
+
+
 def compare_paths(linear: torch.Tensor | None, plan: torch.Tensor | None, threshold: float, seed: int) -> dict:
     """PLAN − linear per shared pair from the step distances [P, n] of each method: the closest
-    distance and the near-duplicate share of each path, with bootstrap CIs ({} without both methods)."""
+    distance and the near-duplicate share of each path, with bootstrap CIs ({} without both methods).
+
+    The same two figures over the inner points only (the points the walk optimises) separate
+    what PLAN changed from the anchors both methods share; `endpoint_closest` says how many
+    paths' closest point is an anchor, i.e. how often the whole-path figure cannot differ."""
     if linear is None or plan is None or plan.shape[0] < 2:
         return {}
     linear, plan = linear.double(), plan.double()
-    return {"closest_distance": paired_bootstrap(linear.min(1).values, plan.min(1).values, seed=seed).to_dict(),
-            "near_duplicate_share": paired_bootstrap(near_duplicate_share(linear, threshold),
-                                                     near_duplicate_share(plan, threshold), seed=seed).to_dict(),
-            "threshold": threshold}
+    out = {"closest_distance": paired_bootstrap(linear.min(1).values, plan.min(1).values, seed=seed).to_dict(),
+           "near_duplicate_share": paired_bootstrap(near_duplicate_share(linear, threshold),
+                                                    near_duplicate_share(plan, threshold), seed=seed).to_dict(),
+           "threshold": threshold,
+           "endpoint_closest": {"linear": endpoint_closest_share(linear), "plan": endpoint_closest_share(plan)}}
+    if linear.shape[1] > 2:
+        inner_linear, inner_plan = linear[:, 1:-1], plan[:, 1:-1]
+        out["inner_closest_distance"] = paired_bootstrap(inner_linear.min(1).values, inner_plan.min(1).values,
+                                                         seed=seed).to_dict()
+        out["inner_near_duplicate_share"] = paired_bootstrap(near_duplicate_share(inner_linear, threshold),
+                                                             near_duplicate_share(inner_plan, threshold),
+                                                             seed=seed).to_dict()
+    return out
 
 
 def describe(name: str, d: PairedDifference, plan_better_if: str) -> str:

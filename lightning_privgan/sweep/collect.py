@@ -15,12 +15,15 @@ import pandas as pd
 from ..artifacts.audit_outputs import AuditOutputs
 from ..artifacts.downstream_outputs import DownstreamOutputs
 from ..artifacts.run_folder import RunFolder
+from ..artifacts.walk_outputs import WalkOutputs
 from .intervals import bootstrap_means, t_interval
 
 COLUMNS = ("cell", "source", "lambda_priv", "optim_steps", "acc_mean", "acc_low", "acc_high", "seeds",
            "near_dup_rate", "near_dup_low", "near_dup_high", "closest_distance", "closest_low", "closest_high",
            "samples", "distance", "paired_closest_mean", "paired_closest_low", "paired_closest_high",
-           "paired_near_dup_mean", "paired_near_dup_low", "paired_near_dup_high", "pairs")
+           "paired_near_dup_mean", "paired_near_dup_low", "paired_near_dup_high", "pairs",
+           "paired_inner_closest_mean", "paired_inner_closest_low", "paired_inner_closest_high",
+           "endpoint_closest_linear", "endpoint_closest_plan", "priv_start", "priv_end", "cls_start", "cls_end")
 
 
 def _downstream(run_dir: Path) -> DownstreamOutputs:
@@ -70,21 +73,40 @@ def privacy(run_dir: Path, source: str) -> dict:
 
 
 def paired(run_dir: Path) -> dict:
-    """PLAN − linear on the shared pairs (audit/paired_difference.py), nan where not computed."""
+    """PLAN − linear on the shared pairs (audit/paired_difference.py), nan where not computed:
+    whole paths, inner points only, and how often a path's closest point is a shared anchor."""
     diff = _audit_json(run_dir)["path_curve"].get("paired") or {}
     out = {"pairs": math.nan}
-    for key, name in (("closest_distance", "paired_closest"), ("near_duplicate_share", "paired_near_dup")):
+    for key, name in (("closest_distance", "paired_closest"), ("near_duplicate_share", "paired_near_dup"),
+                      ("inner_closest_distance", "paired_inner_closest")):
         d = diff.get(key, {})
         out.update({f"{name}_mean": d.get("mean", math.nan), f"{name}_low": d.get("low", math.nan),
                     f"{name}_high": d.get("high", math.nan)})
         out["pairs"] = d.get("pairs", out["pairs"])
+    endpoint = diff.get("endpoint_closest", {})
+    out.update({f"endpoint_closest_{m}": endpoint.get(m, math.nan) for m in ("linear", "plan")})
+    return out
+
+
+def walk_terms(run_dir: Path) -> dict:
+    """PLAN's logged privacy term (KL(uniform ‖ φ_id), summed over a path's chunks) and class
+    term, per path, at the walk's first and last optimiser step: how far the walk moved φ_id.
+    Each walk chunk logs means over its active pairs; chunks are weighted by those counts."""
+    walk: WalkOutputs = RunFolder(run_dir).stage("walk")  # type: ignore[assignment]
+    logs = [log for log in walk.paths()["losses"].get("plan", []) if log]
+    out = {}
+    for when, i in (("start", 0), ("end", -1)):
+        pairs = sum(log[i]["active_pairs"] for log in logs)
+        for term in ("priv", "cls"):
+            out[f"{term}_{when}"] = (sum(log[i][term] * log[i]["active_pairs"] for log in logs) / pairs
+                                     if pairs else math.nan)
     return out
 
 
 def cell_row(cell_dir: Path, cell) -> dict:
     """A finished cell's row (its PLAN samples and classifiers)."""
     return {"cell": cell.name, "source": "plan", "lambda_priv": cell.lambda_priv, "optim_steps": cell.optim_steps,
-            **utility(cell_dir, "plan"), **privacy(cell_dir, "plan"), **paired(cell_dir)}
+            **utility(cell_dir, "plan"), **privacy(cell_dir, "plan"), **paired(cell_dir), **walk_terms(cell_dir)}
 
 
 def baseline_rows(finished_run: Path) -> list[dict]:

@@ -57,3 +57,38 @@ def plot_sweep(table: pd.DataFrame, out_png: Path) -> Path:
     fig.suptitle(f"Privacy–utility sweep: λ_priv × optim_steps (distance: {distance}; x bars: bootstrap 95% CI)")
     fig.tight_layout()
     return save_figure(fig, out_png)
+
+
+def plot_why(table: pd.DataFrame, out_png: Path) -> Path:
+    """Why PLAN does or does not separate from linear, per λ_priv (issue #12 item 8): the paired
+    PLAN − linear closest distance over whole paths and over the inner points only (the anchors
+    are shared and often the closest points), and how far the walk moved φ_id's KL to uniform."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cells = table[table["source"] == "plan"].sort_values("lambda_priv")
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    colours = plt.get_cmap("viridis")
+    steps = sorted(cells["optim_steps"].unique())
+    for i, s in enumerate(steps):
+        rows = cells[cells["optim_steps"] == s]
+        colour = colours(i / max(len(steps) - 1, 1) * 0.85)
+        x = rows["lambda_priv"]
+        for key, style, what in (("paired_closest", "o--", "whole path"), ("paired_inner_closest", "s-", "inner points")):
+            axes[0].errorbar(x, rows[f"{key}_mean"], yerr=_err(rows, f"{key}_mean", f"{key}_low", f"{key}_high"),
+                             fmt=style, color=colour, capsize=3, label=f"{what}, optim_steps {int(s)}")
+        axes[1].plot(x, rows["priv_start"], ":", color=colour, marker=".", label=f"first step, optim_steps {int(s)}")
+        axes[1].plot(x, rows["priv_end"], "-", color=colour, marker="o", label=f"last step, optim_steps {int(s)}")
+    axes[0].axhline(0, color="black", lw=0.8)
+    axes[0].set_ylabel("PLAN − linear closest distance to a real image\n(paired mean, bootstrap 95% CI)")
+    axes[1].set_ylabel("KL(uniform ‖ φ_id) per path, summed over chunks\n(lower = φ_id less sure who it is)")
+    for ax in axes:
+        ax.set_xscale("symlog", linthresh=0.03)
+        ax.set_xlabel("λ_priv")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="best")
+    fig.suptitle("Why PLAN does or does not move away from real patients")
+    fig.tight_layout()
+    return save_figure(fig, out_png)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..pipeline.atomic import atomic_path, write_text_atomic
-from .figure import plot_sweep
+from .figure import plot_sweep, plot_why
 
 
 def _ci(mean: float, low: float, high: float, digits: int = 3) -> str:
@@ -43,15 +43,31 @@ def markdown_table(table: pd.DataFrame) -> str:
     return head + "\n".join(lines) + "\n"
 
 
+def why_table(table: pd.DataFrame) -> str:
+    """Per cell: the paired difference over inner points, how often the closest point is a shared
+    anchor, and φ_id's KL and the class term at the walk's first and last step."""
+    head = ("| λ_priv | optim_steps | Δ closest, inner points [95% CI] | closest point is an anchor: linear / PLAN "
+            "| KL(uniform ‖ φ_id) first → last | class CE first → last |\n|---|---|---|---|---|---|\n")
+    lines = []
+    for _, r in table[table["source"] == "plan"].iterrows():
+        inner = _signed(r["paired_inner_closest_mean"], r["paired_inner_closest_low"], r["paired_inner_closest_high"])
+        anchor = ("–" if math.isnan(r["endpoint_closest_plan"])
+                  else f"{r['endpoint_closest_linear']:.0%} / {r['endpoint_closest_plan']:.0%}")
+        lines.append(f"| {r['lambda_priv']:g} | {int(r['optim_steps'])} | {inner} | {anchor} "
+                     f"| {r['priv_start']:.3f} → {r['priv_end']:.3f} | {r['cls_start']:.3f} → {r['cls_end']:.3f} |")
+    return head + "\n".join(lines) + "\n"
+
+
 def write_sweep_outputs(table: pd.DataFrame, out: Path, finished_run: Path, missing: list[str]) -> Path:
     """Write the three files; the path of sweep.md."""
     with atomic_path(out / "sweep.csv") as tmp:
         table.to_csv(tmp, index=False)
     cells = table[table["source"] == "plan"]
-    if not cells.empty:
-        plot_sweep(table, out / "sweep.png")
-    else:  # no cell finished: a figure left by an earlier grid must not pass for this one
-        (out / "sweep.png").unlink(missing_ok=True)
+    for name, plot in (("sweep.png", plot_sweep), ("sweep_why.png", plot_why)):
+        if not cells.empty:
+            plot(table, out / name)
+        else:  # no cell finished: a figure left by an earlier grid must not pass for this one
+            (out / name).unlink(missing_ok=True)
     distance = cells["distance"].iloc[0] if not cells.empty else "?"
     seeds = int(cells["seeds"].max()) if not cells.empty else 0
     samples = int(cells["samples"].max()) if not cells.empty else 0
@@ -82,6 +98,21 @@ the linear and real rows are the finished run's. Cell folders: `{out}/<cell>/`.
   points that are near-duplicates; paired bootstrap 95% intervals. `*`: the interval excludes 0.
   Positive Δ closest and negative Δ near-dup share mean PLAN keeps further from real patients than linear.
 {chr(10).join(notes)}
+
+## Why PLAN does or does not separate from linear
+
+![why](sweep_why.png)
+
+{why_table(table)}
+- **Δ closest, inner points**: as Δ closest, over the path's inner points only, the ones the walk
+  optimises. The anchors are shared by both methods and fixed, so where a path's closest point is an
+  anchor the whole-path Δ is 0 whatever the walk did.
+- **closest point is an anchor**: the share of paths whose closest point to a real image is one of
+  its two anchors, for linear and for PLAN.
+- **KL(uniform ‖ φ_id)**: the walk's privacy term per path (its chunks' batchmean KL summed), at the
+  first and the last optimiser step; lower means φ_id is less sure whose image it is. The class term
+  is the cross-entropy of φ_class for the path's class. Both as the walk logged them (mean over the
+  paths still walking).
 """
     write_text_atomic(out / "sweep.md", text)
     return out / "sweep.md"
