@@ -1,6 +1,7 @@
 """Equal training for every downstream source: steps, batch size, augmentation, class weights."""
 from __future__ import annotations
 
+import pytest
 import torch
 from rich.console import Console
 
@@ -85,3 +86,25 @@ def test_every_source_trains_the_same_steps_with_augmentation_and_class_weights(
     assert torch.allclose(seen["plan"]["weights"], torch.ones(2))
     # Finite sources: train_diagnostic derives inverse-frequency weights from the dataset's targets.
     assert seen["ksame"]["weights"] is None and len(seen["ksame"]["dataset_labels"]) == 6
+
+
+@pytest.mark.parametrize("world", [2, 3])
+def test_cycling_sampler_under_lightnings_ddp_wrapper_splits_each_epoch_over_the_ranks(world):
+    """Under DDP Lightning wraps the sampler in DistributedSamplerWrapper: every rank must draw
+    the same number of indices (unequal batch counts hang DDP), and the ranks' shares of an
+    epoch together must be the single-process epoch, so the budget in images is the same."""
+    from collections import Counter
+
+    from lightning_fabric.utilities.distributed import DistributedSamplerWrapper
+
+    ranks = [DistributedSamplerWrapper(CyclingSampler(10, 12, seed=3), num_replicas=world, rank=r, shuffle=False)
+             for r in range(world)]
+    alone = CyclingSampler(10, 12, seed=3)
+    for epoch in range(3):
+        shares = []
+        for wrapper in ranks:
+            wrapper.set_epoch(epoch)
+            shares.append(list(wrapper))
+        alone.set_epoch(epoch)
+        assert len({len(s) for s in shares}) == 1, "ranks draw unequal counts: DDP would hang"
+        assert Counter(i for s in shares for i in s) == Counter(alone), f"epoch {epoch}: shares != the single-process epoch"
