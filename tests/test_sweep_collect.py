@@ -77,7 +77,7 @@ def test_a_cell_row_holds_utility_privacy_and_paired_differences(tmp_path):
     assert (row["cell"], row["source"], row["lambda_priv"], row["optim_steps"]) == ("lambda0.3_steps100", "plan", 0.3, 100)
     half = stats.t.ppf(0.975, 2) * 0.1 / math.sqrt(3)  # t interval over the 3 seeds
     assert row["acc_mean"] == pytest.approx(0.8) and row["seeds"] == 3
-    assert (row["acc_low"], row["acc_high"]) == (pytest.approx(0.8 - half), pytest.approx(0.8 + half))
+    assert (row["acc_low"], row["acc_high"]) == (pytest.approx(0.8 - half), 1.0)  # 0.8 + half clipped to 1
     assert row["near_dup_rate"] == pytest.approx(2 / 8)  # 0.1 and 0.2 lie under the threshold 0.25
     assert row["closest_distance"] == pytest.approx(0.45)
     assert row["near_dup_low"] < 0.25 < row["near_dup_high"] and 0 <= row["near_dup_low"]
@@ -115,6 +115,8 @@ def test_a_cell_without_downstream_results_is_named(tmp_path):
 def test_one_seed_has_no_t_interval_and_the_bootstrap_resamples_rows_jointly():
     one = t_interval([0.7])
     assert one.mean == 0.7 and math.isnan(one.low) and math.isnan(one.high)
+    wide = t_interval([0.2, 1.0, 1.0])  # unclipped: 0.733 ± 0.994
+    assert (wide.low, wide.high) == (0.0, 1.0)
     ci = bootstrap_means({"a": np.array([0.0, 1.0] * 50), "b": np.array([1.0, 0.0] * 50)}, resamples=500)
     # jointly resampled: a + b is 1 in every row, so the two intervals mirror each other exactly
     assert ci["a"].low == pytest.approx(1 - ci["b"].high) and ci["a"].high == pytest.approx(1 - ci["b"].low)

@@ -22,8 +22,10 @@ class Interval:
     n: int
 
 
-def t_interval(values, level: float = 0.95) -> Interval:
-    """Mean of `values` and its Student-t interval (nan bounds for a single value)."""
+def t_interval(values, level: float = 0.95, bounds: tuple[float, float] = (0.0, 1.0)) -> Interval:
+    """Mean of `values` and its Student-t interval (nan bounds for a single value), clipped to
+    `bounds`: the values are accuracies, and an interval reaching past 1 (three seeds of very
+    different accuracy) claims values no classifier can have."""
     from scipy import stats
 
     x = np.asarray(values, dtype=np.float64)
@@ -33,7 +35,7 @@ def t_interval(values, level: float = 0.95) -> Interval:
     if len(x) < 2:
         return Interval(mean, math.nan, math.nan, 1)
     half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-    return Interval(mean, mean - half, mean + half, len(x))
+    return Interval(mean, max(mean - half, bounds[0]), min(mean + half, bounds[1]), len(x))
 
 
 def bootstrap_means(columns: dict[str, np.ndarray], resamples: int = 10_000, seed: int = 0,
