@@ -65,7 +65,19 @@ class Pipeline:
 
     def expected_hash(self, stage: Stage, tokens: dict[str, str]) -> str:
         inputs = {n: tokens.get(n, "pending") for n in stage.needs}
-        return stage_hash(stage.name, config_slice(self.cfg, stage.config_keys), inputs)
+        settings = stage.settings(self.cfg) if stage.settings else config_slice(self.cfg, stage.config_keys)
+        return stage_hash(stage.name, settings, inputs)
+
+    def is_current(self, stage: Stage, rec: dict | None, tokens: dict[str, str]) -> bool:
+        """The record holds this stage's results for these settings and inputs (hashed as now,
+        or over the stage's legacy_config_keys, as earlier versions did)."""
+        if rec is None:
+            return False
+        if rec.get("hash") == self.expected_hash(stage, tokens):
+            return True
+        inputs = {n: tokens.get(n, "pending") for n in stage.needs}
+        return bool(stage.legacy_config_keys) and rec.get("hash") == stage_hash(
+            stage.name, config_slice(self.cfg, stage.legacy_config_keys), inputs)
 
     # -- planning --------------------------------------------------------------
     def _selected(self, only: Iterable[str], start: str | None) -> set[str]:
@@ -90,7 +102,7 @@ class Pipeline:
         for stage in self.stages:
             rec = self.record(stage.name)
             want = self.expected_hash(stage, tokens)
-            current = rec is not None and rec.get("hash") == want
+            current = self.is_current(stage, rec, tokens)
             stale_input = any(tokens.get(n) == "pending" for n in stage.needs)
             if stage.name not in selected:
                 if current:

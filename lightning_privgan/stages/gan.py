@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from ..artifacts.gan_outputs import GanOutputs
 from ..data.real_store import RealData
@@ -25,6 +25,7 @@ from ..models.generator_io import save_generator
 from ..models.generator_probe import GeneratorProbe
 from ..models.nvidia_generator import NvidiaGenerator
 from ..pipeline.atomic import write_json_atomic
+from ..pipeline.hashing import config_slice
 from ..pipeline.stage import Stage, StageContext
 from ..pipeline.training import fit_resumable, make_trainer
 from ..training.gan_loader import real_train_loader
@@ -119,11 +120,31 @@ def run(ctx: StageContext) -> None:
     })
 
 
+# What the import of a pretrained network reads from the gan section: the file and the one FD
+# point and sample grid measured on it. Training settings (kimg, lr, the architecture, ADA)
+# play no part in an imported network.
+IMPORT_SETTINGS = ("pretrained", "pretrained_sha256", "fd_every_kimg", "fd_num_images", "fd_features",
+                   "fd_encoder_epochs", "sample_grid")
+
+
+def gan_settings(cfg: DictConfig) -> dict:
+    """The settings that identify the gan stage's result. gan.projection belongs to the anchors
+    stage (it projects real images into this G): changing it must not retrain the GAN."""
+    settings = config_slice(cfg, ("data", "gan", "audit.inception_weights"))
+    gan = settings["gan"]
+    del gan["projection"]
+    if cfg.gan.pretrained is not None:
+        settings["gan"] = {key: gan[key] for key in IMPORT_SETTINGS}
+    return settings
+
+
 STAGE = Stage(
     name="gan",
     run=run,
     needs=("data",),
     config_keys=("data", "gan", "audit.inception_weights"),
+    settings=gan_settings,
+    legacy_config_keys=("data", "gan", "audit.inception_weights"),
     description="StyleGAN2-ADA generator on the real train split (G_ema -> generator.pt)",
     distributed=True,  # Lightning training: every rank runs the stage, rank 0 writes
     outputs=GanOutputs,
