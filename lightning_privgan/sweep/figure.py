@@ -67,6 +67,7 @@ def plot_why(table: pd.DataFrame, out_png: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.transforms import ScaledTranslation
 
     cells = table[table["source"] == "plan"].sort_values("lambda_priv")
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -76,9 +77,15 @@ def plot_why(table: pd.DataFrame, out_png: Path) -> Path:
         rows = cells[cells["optim_steps"] == s]
         colour = colours(i / max(len(steps) - 1, 1) * 0.85)
         x = rows["lambda_priv"]
-        for key, style, what in (("paired_closest", "o--", "whole path"), ("paired_inner_closest", "s-", "inner points")):
+        for j, (key, style, what) in enumerate((("paired_closest", "o--", "whole path"),
+                                                 ("paired_inner_closest", "s-", "inner points"))):
+            # dodged sideways by a few points, so the two intervals of one cell do not overlap
+            dodge = ScaledTranslation((j - 0.5) * 0.08 + i * 0.16, 0, fig.dpi_scale_trans)
             axes[0].errorbar(x, rows[f"{key}_mean"], yerr=_err(rows, f"{key}_mean", f"{key}_low", f"{key}_high"),
-                             fmt=style, color=colour, capsize=3, label=f"{what}, optim_steps {int(s)}")
+                             fmt=style, color=colour, capsize=3, label=f"{what}, optim_steps {int(s)}",
+                             transform=axes[0].transData + dodge)
+            for bound in ("low", "high"):  # a shifted artist does not scale the axes: these do
+                axes[0].plot(x, rows[f"{key}_{bound}"], alpha=0)
         axes[1].plot(x, rows["priv_start"], ":", color=colour, marker=".", label=f"first step, optim_steps {int(s)}")
         axes[1].plot(x, rows["priv_end"], "-", color=colour, marker="o", label=f"last step, optim_steps {int(s)}")
     axes[0].axhline(0, color="black", lw=0.8)
