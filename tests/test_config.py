@@ -33,7 +33,7 @@ def test_merge_order_base_experiment_then_overrides(tmp_path):
     path = write_exp(tmp_path, "name: t\nseed: 3\ngan:\n  kimg: 5\n")
     cfg = load_experiment(path, ["gan.kimg=7", "data.resolution=64"])
     assert cfg.seed == 3 and cfg.gan.kimg == 7 and cfg.data.resolution == 64
-    assert cfg.walk.lambda_priv == 0.1  # untouched default from base.yaml
+    assert cfg.walk.lambda_priv == 1.0  # untouched default from base.yaml
 
 
 def test_interpolation_is_resolved(tmp_path):

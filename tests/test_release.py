@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 import torch
 
 from lightning_privgan.data.real_store import RealData
@@ -68,7 +69,9 @@ def test_a_release_holds_exactly_its_images_card_and_checksums(run_dir, tmp_path
     run_thresholds = json.loads((run_dir / "privacy_audit" / "audit.json").read_text())["thresholds"]
     assert {k: d["threshold"] for k, d in audit["distances"].items()} == run_thresholds
     assert audit["quality"]["fd"] is not None and audit["quality"]["kid"] is not None
-    assert release["method"]["walk"]["lambda_priv"] == 0.1 and release["method"]["anchors"]["k"] == 3
+    run_cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert release["method"]["walk"]["lambda_priv"] == run_cfg["walk"]["lambda_priv"] == 1.0
+    assert release["method"]["anchors"]["k"] == 3
     assert len(release["provenance"]["config_sha256"]) == 64 and release["provenance"]["code_version"]
     assert "membership" in release["run_audit"] and release["limits"]
     for section in ("What it is", "How it was made", "Privacy gate", "Audit of exactly these", "Membership", "Known limits"):
