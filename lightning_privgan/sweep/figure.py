@@ -91,8 +91,11 @@ def plot_why(table: pd.DataFrame, out_png: Path) -> Path:
     axes[0].axhline(0, color="black", lw=0.8)
     axes[0].set_ylabel("PLAN − linear closest distance to a real image\n(paired mean, bootstrap 95% CI)")
     axes[1].set_ylabel("KL(uniform ‖ φ_id) per path, summed over chunks\n(lower = φ_id less sure who it is)")
+    # set by hand: the dodged artists confuse autoscaling on a symlog axis
+    right = max(float(cells["lambda_priv"].max()), 0.03) * 1.6 if not cells.empty else 1.0
     for ax in axes:
         ax.set_xscale("symlog", linthresh=0.03)
+        ax.set_xlim(-0.005, right)
         ax.set_xlabel("λ_priv")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="best")
