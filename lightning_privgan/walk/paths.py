@@ -15,6 +15,7 @@ from rich.progress import Progress
 from torch import nn
 
 from ..models.latent_generator import LatentGenerator
+from .heap_reuse import reused_heap
 from .objective import PlanObjective, PlanWeights, channels_last_weights
 
 LogFn = Callable[[int, dict], None]
@@ -60,7 +61,8 @@ def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch
          lambda_eq: float = 1.0, lambda_cls: float = 1.0, space: str = "w", noise_mode: str = "const",
          clamp: bool = True, memory_budget_mb: float | None = None, early_stop_patience: int = 0,
          early_stop_rel_tol: float = 1e-4, loss_chunk: int = 4, autocast: str = "none", channels_last: bool = True,
-         workers: int | None = None, progress: bool = True, log_fn: LogFn | None = None) -> torch.Tensor:
+         workers: int | None = None, heap_reuse: bool = True, progress: bool = True,
+         log_fn: LogFn | None = None) -> torch.Tensor:
     """Paths [P, n_steps, w_dim] (W) or [P, n_steps, num_ws, w_dim] (W+) from w_a to w_b.
 
     In W+ space, latents [P, w_dim] are broadcast to every layer first. Early stopping is
@@ -74,6 +76,9 @@ def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch
     not bit-exact); the latents, the losses and Adam stay in the latents' dtype.
     channels_last=True runs the networks' convolutions in NHWC (same result, faster).
     workers: image chunks rendered at once, one thread each (None: one per CPU thread, 1 on a GPU).
+    heap_reuse: on a CPU, keep freed activation memory in the heap while walking (glibc;
+    walk/heap_reuse.py): the same arithmetic without a page fault per fresh 4 KB. Not a config
+    key: it cannot change a path, so it must not change the walk stage's settings hash.
     """
     if method not in ("plan", "linear"):
         raise ValueError(f"method must be 'plan' or 'linear', got {method!r}")
@@ -92,7 +97,8 @@ def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch
     objective = PlanObjective(G, id_net, class_net, labels, n_steps, PlanWeights(lambda_priv, lambda_eq, lambda_cls),
                               space, noise_mode, clamp, memory_budget_mb, loss_chunk, autocast, workers)
     inner = start[:, 1:-1].clone().requires_grad_(True)
-    with _frozen(G, id_net, class_net), channels_last_weights(G, id_net, class_net, enabled=channels_last):
+    with _frozen(G, id_net, class_net), channels_last_weights(G, id_net, class_net, enabled=channels_last), \
+            reused_heap(enabled=heap_reuse and w_a.device.type == "cpu"):
         inner = _optimise(objective, w_a, inner, w_b, optim_steps, lr, early_stop_patience,
                           early_stop_rel_tol, progress, log_fn)
     return torch.cat([w_a.unsqueeze(1), inner, w_b.unsqueeze(1)], dim=1)
