@@ -5,7 +5,7 @@ backward pass. glibc hands blocks above its mmap threshold (128 KB, adapting up 
 straight back to the kernel and trims the heap top above its trim threshold (128 KB), so the
 next chunk writes to fresh pages and pays a page fault (and the kernel's zeroing) per 4 KB:
 50-70 thousand minor faults per Adam step on the demo (tiny preset, 16 pairs x 16 points),
-about a fifth of the walk (4.2 s against 5.3 s for 5 steps, one thread). Raising both
+about a fifth of the walk (4.2 s against 5.3 s for 5 steps, one thread, loaded machine). Raising both
 thresholds for the walk keeps those pages in the heap for the next chunk. mallopt cannot
 switch glibc's adaptive thresholds back on, so afterwards both are left at the top of glibc's
 own adaptive range (mmap 32 MB, trim 64 MB: never stingier than the defaults, so code that
