@@ -6,6 +6,9 @@ paper (256 px, ResNet-18 φ_id with 300 identities and φ_class; for GPUs). Each
 its own subprocess, so its peak memory (ru_maxrss, or CUDA's peak) is its own. Prints per preset:
 seconds, throughput (path points x steps per second), peak memory, the speed-up over the paper's
 code for float32 and for bf16 autocast, and the largest |path difference| to the paper's paths.
+The walker keeps freed memory in the heap while it walks (walk/heap_reuse.py), which the
+paper's code does not; the 'paper+heap' row runs the paper's code with the same allocator
+setting, so the ratio against it is the walker's own part of the speed-up.
 Float32 paths differ from run to run of *any* implementation: Adam turns round-off in near-zero
 gradient coordinates into lr-sized steps. So exactness is shown in float64 (--parity-steps,
 2 pairs), and the float32 'noise floor' row is our walker against itself with NCHW convolutions.
@@ -49,6 +52,7 @@ def run_variant(args) -> dict:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from paper_reference import paper_walk
 
+    from lightning_privgan.walk.heap_reuse import reused_heap
     from lightning_privgan.walk.paths import walk
 
     torch.set_num_threads(args.threads)
@@ -62,7 +66,11 @@ def run_variant(args) -> dict:
     y = (torch.arange(args.pairs) % 2).to(args.device)
 
     def once(steps: int) -> torch.Tensor:
-        if args.variant == "paper":
+        if args.variant == "paper+heap":
+            with reused_heap():
+                paths = torch.stack([paper_walk(G, w_a[p], w_b[p], int(y[p]), id_net, class_net, args.n_steps, steps)[0]
+                                     for p in range(args.pairs)])
+        elif args.variant == "paper":
             paths = torch.stack([paper_walk(G, w_a[p], w_b[p], int(y[p]), id_net, class_net, args.n_steps, steps)[0]
                                  for p in range(args.pairs)])
         else:
@@ -136,7 +144,7 @@ def main() -> None:
     parser.add_argument("--chunk-sweep", action="store_true", help="also time the walker at several memory budgets")
     parser.add_argument("--parity-steps", type=int, default=5, help="Adam steps of the float64 parity check (0: skip)")
     parser.add_argument("--nchw", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--variant", choices=["batched", "paper"], help=argparse.SUPPRESS)
+    parser.add_argument("--variant", choices=["batched", "paper", "paper+heap"], help=argparse.SUPPRESS)
     parser.add_argument("--autocast", default="none", help=argparse.SUPPRESS)
     parser.add_argument("--preset", choices=list(PRESETS), help=argparse.SUPPRESS)
     parser.add_argument("--paths-out", help=argparse.SUPPRESS)
@@ -148,7 +156,7 @@ def main() -> None:
           f"{args.threads} threads, device {args.device}")
     for preset in args.presets:
         paper = _variant(args, preset, "paper")
-        rows = [paper, _variant(args, preset, "batched", budget_mb=args.budget_mb),
+        rows = [paper, _variant(args, preset, "paper+heap"), _variant(args, preset, "batched", budget_mb=args.budget_mb),
                 _variant(args, preset, "batched", "bf16", budget_mb=args.budget_mb)]
         floor = dict(_variant(args, preset, "batched", budget_mb=args.budget_mb, nchw=True), variant="batched NCHW")
         if args.chunk_sweep:
@@ -162,8 +170,10 @@ def main() -> None:
             print(f"{preset:>5} ({side} px) {row['variant']:>16}: {row['seconds']:7.2f} s, "
                   f"{row['throughput']:8.1f} path points x steps/s, peak {row['peak_mb']:7.0f} MB, "
                   f"{paper['seconds'] / row['seconds']:5.2f}x the paper's code, max |path diff| {diff:.1e}")
+        print(f"{preset:>5} ({side} px) batched vs paper+heap (the same allocator setting): "
+              f"{rows[1]['seconds'] / rows[2]['seconds']:.2f}x")
         print(f"{preset:>5} ({side} px) float32 noise floor: our walker NHWC vs NCHW max |path diff| "
-              f"{(floor['paths'] - rows[1]['paths']).abs().max().item():.1e}")
+              f"{(floor['paths'] - rows[2]['paths']).abs().max().item():.1e}")
         if args.parity_steps:
             worst = float64_parity(preset, args.device, args.n_steps, args.parity_steps)
             print(f"{preset:>5} ({side} px) float64 parity, 2 pairs x {args.parity_steps} steps: max |path diff| {worst:.1e}")

@@ -14,7 +14,10 @@ import torch
 from rich.progress import Progress
 from torch import nn
 
+from ..models.components.channel_adapter import expected_channels, match_channels
 from ..models.latent_generator import LatentGenerator
+from .batchnorm_folding import with_batchnorm_folded
+from .heap_reuse import reused_heap
 from .objective import PlanObjective, PlanWeights, channels_last_weights
 
 LogFn = Callable[[int, dict], None]
@@ -60,7 +63,8 @@ def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch
          lambda_eq: float = 1.0, lambda_cls: float = 1.0, space: str = "w", noise_mode: str = "const",
          clamp: bool = True, memory_budget_mb: float | None = None, early_stop_patience: int = 0,
          early_stop_rel_tol: float = 1e-4, loss_chunk: int = 4, autocast: str = "none", channels_last: bool = True,
-         workers: int | None = None, progress: bool = True, log_fn: LogFn | None = None) -> torch.Tensor:
+         workers: int | None = None, heap_reuse: bool = True, fold_batchnorm: bool = True,
+         progress: bool = True, log_fn: LogFn | None = None) -> torch.Tensor:
     """Paths [P, n_steps, w_dim] (W) or [P, n_steps, num_ws, w_dim] (W+) from w_a to w_b.
 
     In W+ space, latents [P, w_dim] are broadcast to every layer first. Early stopping is
@@ -74,6 +78,11 @@ def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch
     not bit-exact); the latents, the losses and Adam stay in the latents' dtype.
     channels_last=True runs the networks' convolutions in NHWC (same result, faster).
     workers: image chunks rendered at once, one thread each (None: one per CPU thread, 1 on a GPU).
+    heap_reuse: on a CPU, keep freed activation memory in the heap while walking (glibc;
+    walk/heap_reuse.py): the same arithmetic without a page fault per fresh 4 KB. Not a config
+    key: it cannot change a path, so it must not change the walk stage's settings hash.
+    fold_batchnorm: run copies of φ_id and φ_class whose eval-mode BatchNorms are folded into
+    the convs before them (walk/batchnorm_folding.py): the same functions up to summation order.
     """
     if method not in ("plan", "linear"):
         raise ValueError(f"method must be 'plan' or 'linear', got {method!r}")
@@ -89,13 +98,27 @@ def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch
         return start
     if id_net is None or class_net is None:
         raise ValueError("method='plan' needs id_net and class_net")
-    objective = PlanObjective(G, id_net, class_net, labels, n_steps, PlanWeights(lambda_priv, lambda_eq, lambda_cls),
-                              space, noise_mode, clamp, memory_budget_mb, loss_chunk, autocast, workers)
     inner = start[:, 1:-1].clone().requires_grad_(True)
-    with _frozen(G, id_net, class_net), channels_last_weights(G, id_net, class_net, enabled=channels_last):
-        inner = _optimise(objective, w_a, inner, w_b, optim_steps, lr, early_stop_patience,
-                          early_stop_rel_tol, progress, log_fn)
+    with _frozen(G, id_net, class_net):
+        if fold_batchnorm:
+            id_net, class_net = _folded_classifiers(G, id_net, class_net, w_a[:2])
+        objective = PlanObjective(G, id_net, class_net, labels, n_steps, PlanWeights(lambda_priv, lambda_eq, lambda_cls),
+                                  space, noise_mode, clamp, memory_budget_mb, loss_chunk, autocast, workers)
+        with channels_last_weights(G, id_net, class_net, enabled=channels_last), \
+                reused_heap(enabled=heap_reuse and w_a.device.type == "cpu"):
+            inner = _optimise(objective, w_a, inner, w_b, optim_steps, lr, early_stop_patience,
+                              early_stop_rel_tol, progress, log_fn)
     return torch.cat([w_a.unsqueeze(1), inner, w_b.unsqueeze(1)], dim=1)
+
+
+def _folded_classifiers(G: LatentGenerator, id_net: nn.Module, class_net: nn.Module,
+                        w: torch.Tensor) -> tuple[nn.Module, nn.Module]:
+    """φ_id and φ_class with BatchNorm folded, checked on images of the walk's start points
+    ('const' noise: the probe must not draw from the random stream the walk may use)."""
+    with torch.no_grad():
+        images = G.synthesize(w, noise_mode="const").clamp(-1, 1)
+    return (with_batchnorm_folded(id_net, match_channels(images, expected_channels(id_net))),
+            with_batchnorm_folded(class_net, match_channels(images, expected_channels(class_net))))
 
 
 def _optimise(objective: PlanObjective, w_a: torch.Tensor, inner: torch.Tensor, w_b: torch.Tensor,
