@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from lightning_privgan.artifacts.run_folder import RunFolder
+from lightning_privgan.audit.path_curve import render_path_points
 from lightning_privgan.models.components.channel_adapter import expected_channels, match_channels
 from lightning_privgan.walk.losses import cross_entropy_per_image, kl_uniform_per_image
 
@@ -34,17 +35,12 @@ def scores(net: torch.nn.Module, images: torch.Tensor, batch: int = 256) -> tupl
     return torch.cat(kl), torch.cat(top)
 
 
-def render(G, latents: torch.Tensor, noise_mode: str, grad: bool = False) -> torch.Tensor:
-    with torch.set_grad_enabled(grad):
-        return G.synthesize(latents, noise_mode=noise_mode).clamp(-1, 1).float()
-
-
 def term_gradients(G, id_net, class_net, paths: torch.Tensor, labels: torch.Tensor, noise_mode: str) -> dict:
     """Mean over inner points of ‖∂term/∂w‖ for the privacy (KL) and class (CE) terms, on `paths`."""
     P, n = paths.shape[:2]
     inner = paths[:, 1:-1].reshape(P * (n - 2), -1).clone().requires_grad_(True)
     y = labels.repeat_interleave(n - 2)
-    images = render(G, inner, noise_mode, grad=True)
+    images = G.synthesize(inner, noise_mode=noise_mode).clamp(-1, 1).float()
     norms = {}
     for name, net, loss in (("priv", id_net, lambda lg: kl_uniform_per_image(lg)),
                             ("cls", class_net, lambda lg: cross_entropy_per_image(lg, y))):
@@ -83,7 +79,8 @@ def main() -> None:
             "real holdout (unseen)": data.split("holdout").read_all().images}
     for method in ("linear", "plan"):
         paths = walked[method][:args.pairs]
-        rows[f"{method} path, inner points"] = render(G, paths[:, 1:-1].flatten(0, 1), noise_mode)
+        with torch.no_grad():
+            rows[f"{method} path, inner points"] = render_path_points(G, paths[:, 1:-1], noise_mode)
     for name, images in rows.items():
         kl, top = scores(id_net, images)
         print(f"{name:<28}{len(images):>6}{kl.mean():>20.3f}{kl.median():>10.3f}{top.mean():>15.3f}")

@@ -63,10 +63,12 @@ class Pipeline:
     def record(self, name: str) -> dict | None:
         return _read_json(self.run_dir / name / RECORD)
 
+    def _hash(self, stage: Stage, tokens: dict[str, str], settings: dict) -> str:
+        return stage_hash(stage.name, settings, {n: tokens.get(n, "pending") for n in stage.needs})
+
     def expected_hash(self, stage: Stage, tokens: dict[str, str]) -> str:
-        inputs = {n: tokens.get(n, "pending") for n in stage.needs}
         settings = stage.settings(self.cfg) if stage.settings else config_slice(self.cfg, stage.config_keys)
-        return stage_hash(stage.name, settings, inputs)
+        return self._hash(stage, tokens, settings)
 
     def is_current(self, stage: Stage, rec: dict | None, tokens: dict[str, str]) -> bool:
         """The record holds this stage's results for these settings and inputs (hashed as now,
@@ -75,9 +77,8 @@ class Pipeline:
             return False
         if rec.get("hash") == self.expected_hash(stage, tokens):
             return True
-        inputs = {n: tokens.get(n, "pending") for n in stage.needs}
-        return bool(stage.legacy_config_keys) and rec.get("hash") == stage_hash(
-            stage.name, config_slice(self.cfg, stage.legacy_config_keys), inputs)
+        return bool(stage.legacy_config_keys) and rec.get("hash") == self._hash(
+            stage, tokens, config_slice(self.cfg, stage.legacy_config_keys))
 
     # -- planning --------------------------------------------------------------
     def _selected(self, only: Iterable[str], start: str | None) -> set[str]:

@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, Dataset
 from ..models.latent_generator import LatentGenerator
 from ..pipeline.seeds import derive_seed
 from .gate import PrivacyGate
-from .paths import walk
+from .paths import folded_classifiers, walk
 from .sampling import sample_latents, synthesize
 from .stream_sharding import BatchTickets, batches_per_rank, distinct_pairs_per_batch
 
@@ -49,6 +49,7 @@ class WalkerDataModule(pl.LightningDataModule):
         # batches only, after the gate: the gate screens what is released, augmentation is jitter.
         self.train_transform = train_transform
         self._cache: dict[int, torch.Tensor] = {} if paths is None else {i: p for i, p in enumerate(paths.cpu())}
+        self._folded: dict[torch.device, tuple[nn.Module, nn.Module]] = {}
         self.rank, self.world_size = 0, 1
         self.served_pairs: set[int] = set()
         self.batches_made = 0
@@ -90,13 +91,23 @@ class WalkerDataModule(pl.LightningDataModule):
             ids = torch.tensor(todo)
             w = self.anchor_w.to(device)
             kwargs = {**self.walk_kwargs, "progress": False}
+            id_net, class_net = self.id_net, self.class_net
+            if self.method == "plan" and kwargs.pop("fold_batchnorm", True):
+                id_net, class_net = self._folded_nets(w[self.pairs[ids[:2], 0]], device)
             with torch.enable_grad():
                 found = walk(self.G, w[self.pairs[ids, 0]], w[self.pairs[ids, 1]], self.pair_labels[ids].to(device),
-                             self.id_net, self.class_net, method=self.method, **kwargs)
+                             id_net, class_net, method=self.method, fold_batchnorm=False, **kwargs)
             fresh = dict(zip(todo, found.detach()))
             if self.cfg.refresh == "cache":
                 self._cache.update({i: p.cpu() for i, p in fresh.items()})
         return torch.stack([fresh[i] if i in fresh else self._cache[i].to(device) for i in pair_ids])
+
+    def _folded_nets(self, probe_w: torch.Tensor, device: torch.device) -> tuple[nn.Module, nn.Module]:
+        """φ_id and φ_class with BatchNorm folded (walk/batchnorm_folding.py), made once per device:
+        the stream walks every batch, and folding copies and probes both networks."""
+        if device not in self._folded:
+            self._folded[device] = folded_classifiers(self.G, self.id_net, self.class_net, probe_w)
+        return self._folded[device]
 
     @torch.no_grad()
     def make_batch(self, ticket: dict, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:

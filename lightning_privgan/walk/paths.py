@@ -101,7 +101,7 @@ def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch
     inner = start[:, 1:-1].clone().requires_grad_(True)
     with _frozen(G, id_net, class_net):
         if fold_batchnorm:
-            id_net, class_net = _folded_classifiers(G, id_net, class_net, w_a[:2])
+            id_net, class_net = folded_classifiers(G, id_net, class_net, w_a[:2])
         objective = PlanObjective(G, id_net, class_net, labels, n_steps, PlanWeights(lambda_priv, lambda_eq, lambda_cls),
                                   space, noise_mode, clamp, memory_budget_mb, loss_chunk, autocast, workers)
         with channels_last_weights(G, id_net, class_net, enabled=channels_last), \
@@ -111,7 +111,7 @@ def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch
     return torch.cat([w_a.unsqueeze(1), inner, w_b.unsqueeze(1)], dim=1)
 
 
-def _folded_classifiers(G: LatentGenerator, id_net: nn.Module, class_net: nn.Module,
+def folded_classifiers(G: LatentGenerator, id_net: nn.Module, class_net: nn.Module,
                         w: torch.Tensor) -> tuple[nn.Module, nn.Module]:
     """φ_id and φ_class with BatchNorm folded, checked on images of the walk's start points
     ('const' noise: the probe must not draw from the random stream the walk may use)."""
