@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .channel_scaling import mix_channels, scale_channels, scale_channels_add
+
 # Leaky ReLU with the gain that keeps activations at unit variance (StyleGAN2's 'lrelu').
 LRELU_GAIN = math.sqrt(2.0)
 
@@ -75,6 +77,9 @@ class ModulatedConv2d(nn.Module):
 
     Implemented in the 'non-fused' form (scale activations, shared conv, scale outputs),
     which equals the grouped-conv form mathematically and is much faster on CPU.
+    `forward` returns the convolution and the per-sample output scale (demodulation
+    coefficients; None without demodulation): the caller folds that scale into its own
+    bias/noise addition, one pass over the activations instead of three.
     """
 
     def __init__(self, in_channels: int, out_channels: int, w_dim: int, kernel_size: int, demodulate: bool = True):
@@ -85,17 +90,21 @@ class ModulatedConv2d(nn.Module):
         self.padding = kernel_size // 2
         self.demodulate = demodulate
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, w: torch.Tensor, up: bool = False,
+                input_gain: float = 1.0) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(conv(upsample?(x * styles * input_gain)), demodulation coefficients [N, out] or None)."""
         styles = self.affine(w)  # [N, in]
         weight = self.weight * self.weight_gain
-        x = x * styles[:, :, None, None].to(x.dtype)
+        # Bilinear up-sampling is linear per channel, so scaling first touches a quarter of the data.
+        x = scale_channels(x, (styles * input_gain).to(x.dtype))
+        if up:
+            x = upsample2x(x)
         x = F.conv2d(x, weight.to(x.dtype), padding=self.padding)
-        if self.demodulate:
-            # Demodulation: divide by the norm the output would have for unit-variance input.
-            w2 = weight.square().sum(dim=[2, 3])  # [out, in]
-            dcoefs = (styles.square() @ w2.t() + 1e-8).rsqrt()  # [N, out]
-            x = x * dcoefs[:, :, None, None].to(x.dtype)
-        return x
+        if not self.demodulate:
+            return x, None
+        # Demodulation: divide by the norm the output would have for unit-variance input.
+        w2 = weight.square().sum(dim=[2, 3])  # [out, in]
+        return x, (styles.square() @ w2.t() + 1e-8).rsqrt()  # [N, out]
 
 
 class SynthesisLayer(nn.Module):
@@ -113,17 +122,19 @@ class SynthesisLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_channels))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str) -> torch.Tensor:
-        if self.up:
-            x = upsample2x(x)
-        x = self.conv(x, w)
+        if noise_mode not in ("random", "const", "none"):
+            raise ValueError(f"noise_mode must be 'random', 'const' or 'none', not {noise_mode!r}")
+        x, dcoefs = self.conv(x, w, up=self.up)
+        # lrelu(y) * gain = lrelu(gain * y) for gain > 0: the gain rides on the small factors,
+        # and demodulation, bias and 'const' noise are one addcmul.
+        offset = self.bias[:, None, None]
+        if noise_mode == "const":
+            offset = offset + self.noise_const * self.noise_strength
+        x = scale_channels_add(x, (dcoefs * LRELU_GAIN).to(x.dtype), (offset * LRELU_GAIN).to(x.dtype))
         if noise_mode == "random":
             noise = torch.randn(x.shape[0], 1, self.resolution, self.resolution, device=x.device, dtype=x.dtype)
-            x = x + noise * self.noise_strength
-        elif noise_mode == "const":
-            x = x + (self.noise_const * self.noise_strength).to(x.dtype)
-        elif noise_mode != "none":
-            raise ValueError(f"noise_mode must be 'random', 'const' or 'none', not {noise_mode!r}")
-        return lrelu(x + self.bias[None, :, None, None].to(x.dtype))
+            x = x + noise * (self.noise_strength * LRELU_GAIN)
+        return F.leaky_relu(x, 0.2)
 
 
 class ToRGB(nn.Module):
@@ -135,7 +146,10 @@ class ToRGB(nn.Module):
         self.bias = nn.Parameter(torch.zeros(img_channels))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        return self.conv(x, w) + self.bias[None, :, None, None].to(x.dtype)
+        conv = self.conv
+        # Modulating a 1x1 conv's input equals modulating its weight: a per-sample matrix.
+        matrix = conv.affine(w)[:, None, :] * (conv.weight[:, :, 0, 0] * conv.weight_gain)  # [N, out, in]
+        return mix_channels(x, matrix.to(x.dtype)) + self.bias[None, :, None, None].to(x.dtype)
 
 
 def channels_at(resolution: int, channel_base: int, channel_max: int) -> int:
