@@ -17,6 +17,7 @@ SMALLEST = {
     "bench_generator.py": ["--batch", "2", "--iters", "1", "--train-batches", "1"],
     "bench_phantoms.py": ["--n", "8", "--resolution", "32", "--repeats", "1"],
     "bench_stream.py": ["--images", "64", "--batch", "32", "--pairs", "4"],
+    "bench_walker_bound.py": ["--repeats", "1", "--pairs", "1", "--steps", "1", "--chunk", "4"],
     "bench_walker.py": ["--steps", "1", "--pairs", "2", "--n-steps", "4", "--presets", "tiny", "--parity-steps", "1"],
     "bench_gan_speed.py": ["--device", "cpu", "--res", "32", "--batch", "4", "--batches", "1", "--warmup", "1",
                            "--variants", "fp32"],
