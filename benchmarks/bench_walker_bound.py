@@ -9,7 +9,10 @@ walker chunk (same shapes, strides, layout and weights' layout), replays each al
 our chunk per image-step on one thread, the convolutions alone, the paper's code per image-step
 on `--threads` threads, and the two ratios against it (the ceiling; our chunk with perfect scaling).
 
-    python benchmarks/bench_walker_bound.py [--presets tiny] [--threads 2] [--repeats 10]
+On a GPU the workers are one (chunks run one after another) and the chunk is the walker's own,
+sized from the free memory.
+
+    python benchmarks/bench_walker_bound.py [--presets tiny] [--device cpu|cuda] [--threads 2] [--repeats 10]
 """
 from __future__ import annotations
 
@@ -46,87 +49,105 @@ class ConvolutionRecorder(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
-def _fresh(shape, stride, dtype) -> torch.Tensor:
+def _fresh(shape, stride, dtype, device) -> torch.Tensor:
     """Random values in exactly this layout, broadcast (stride-0) dimensions included."""
     storage = 1 + sum((size - 1) * step for size, step in zip(shape, stride) if size > 0)
-    return torch.randn(storage, dtype=dtype).as_strided(shape, stride)
+    return torch.randn(storage, dtype=dtype, device=device).as_strided(shape, stride)
 
 
-def replay_seconds(calls: list[tuple], repeats: int) -> float:
+def _seconds(fn, repeats: int, device: torch.device) -> float:
+    """Mean seconds of fn() after one warm-up call (oneDNN and cuDNN pick their kernels on the first)."""
+    fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return (time.perf_counter() - start) / repeats
+
+
+def replay_seconds(calls: list[tuple], repeats: int, device: torch.device = torch.device("cpu")) -> float:
     """Seconds of one pass over the recorded convolutions, each run alone on fresh tensors of its layout."""
     total = 0.0
     for func, spec in calls:
-        args = [_fresh(*a[1:]) if isinstance(a, tuple) and a and a[0] == "tensor" else a for a in spec]
-        func(*args)  # warm-up: oneDNN builds its primitive on the first call
-        start = time.perf_counter()
-        for _ in range(repeats):
-            func(*args)
-        total += (time.perf_counter() - start) / repeats
+        args = [_fresh(*a[1:], device) if isinstance(a, tuple) and a and a[0] == "tensor" else a for a in spec]
+        total += _seconds(lambda: func(*args), repeats, device)
     return total
 
 
-def chunk_objective(G, id_net, class_net, chunk: int, n_steps: int = 16) -> tuple[PlanObjective, torch.Tensor, torch.Tensor]:
-    """The walker's objective and one chunk of inner-point latents with their weights (one thread, like each worker)."""
-    labels = torch.arange(chunk) % 2
+def walker_chunk(G, id_net, class_net, repeats: int, chunk: int | None = None, pairs: int = 16,
+                 n_steps: int = 16) -> tuple[float, int, list[tuple]]:
+    """(seconds per image of one walker chunk, its size, the convolutions it ran).
+
+    The chunk is the one the walker itself cuts for `pairs` paths of `n_steps` points on this
+    device (walk/chunk_budget.py), unless `chunk` is given.
+    """
+    device = next(G.parameters()).device
+    labels = torch.arange(pairs, device=device) % 2
     objective = PlanObjective(G, id_net, class_net, labels, n_steps, PlanWeights(), "w", "const", True, None, 4,
                               workers=1)
     g = torch.Generator().manual_seed(3)
-    w = torch.randn(chunk, G.w_dim, generator=g)
-    weight = objective.point_weight.repeat(chunk // len(objective.point_weight) + 1)[:chunk]
-    return objective, w, weight
-
-
-def walker_chunk(G, id_net, class_net, chunk: int, repeats: int) -> tuple[float, list[tuple]]:
-    """(seconds per image of one walker chunk on one thread, the convolutions it ran)."""
-    objective, w, weight = chunk_objective(G, id_net, class_net, chunk)
-    labels = objective.labels
-    objective._chunk_gradient(w, labels, weight)  # warm-up
-    start = time.perf_counter()
-    for _ in range(repeats):
-        objective._chunk_gradient(w, labels, weight)
-    seconds = (time.perf_counter() - start) / repeats / chunk
+    inner = torch.randn(pairs, n_steps - 2, G.w_dim, generator=g).to(device)
+    chunk = chunk or objective._chunk_size(inner, pairs * (n_steps - 2))
+    w = inner.flatten(0, 1)[:chunk]
+    point_labels = labels.repeat_interleave(n_steps - 2)[:chunk]
+    weight = objective.point_weight.to(device).repeat(pairs)[:chunk]
+    seconds = _seconds(lambda: objective._chunk_gradient(w, point_labels, weight), repeats, device) / chunk
     with ConvolutionRecorder() as recorder:
-        objective._chunk_gradient(w, labels, weight)
-    return seconds, recorder.calls
+        objective._chunk_gradient(w, point_labels, weight)
+    return seconds, chunk, recorder.calls
 
 
-def paper_per_image(G, id_net, class_net, threads: int, pairs: int, n_steps: int, steps: int) -> float:
-    torch.set_num_threads(threads)
+def paper_per_image(G, id_net, class_net, pairs: int, n_steps: int, steps: int) -> float:
+    """Seconds per inner image and Adam step of the paper's code (one pair at a time)."""
+    device = next(G.parameters()).device
     g = torch.Generator().manual_seed(4)
-    w = torch.randn(2 * pairs, G.w_dim, generator=g)
-    paper_walk(G, w[0], w[1], 0, id_net, class_net, n_steps, 1)  # warm-up
-    start = time.perf_counter()
-    for p in range(pairs):
-        paper_walk(G, w[p], w[pairs + p], p % 2, id_net, class_net, n_steps, steps)
-    return (time.perf_counter() - start) / (pairs * (n_steps - 2) * steps)
+    w = torch.randn(2 * pairs, G.w_dim, generator=g).to(device)
+
+    def all_pairs():
+        for p in range(pairs):
+            paper_walk(G, w[p], w[pairs + p], p % 2, id_net, class_net, n_steps, steps)
+
+    return _seconds(all_pairs, 1, device) / (pairs * (n_steps - 2) * steps)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--presets", nargs="+", default=["tiny"], choices=list(PRESETS))
-    parser.add_argument("--threads", type=int, default=2, help="cores: the paper's threads and our workers")
-    parser.add_argument("--chunk", type=int, default=20, help="images per walker chunk (the CPU default gives 20 on the demo)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="CPU cores: the paper's threads and our workers (a GPU runs one chunk at a time)")
+    parser.add_argument("--chunk", type=int, default=None,
+                        help="images per walker chunk (default: what the walker cuts on this device for 16 x 16)")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--pairs", type=int, default=4, help="pairs of the paper's code timed")
     parser.add_argument("--n-steps", type=int, default=16)
     parser.add_argument("--steps", type=int, default=3)
     args = parser.parse_args()
+    device = torch.device(args.device)
+    cpu = device.type == "cpu"
+    workers = args.threads if cpu else 1
+    torch.backends.cudnn.benchmark = True
     for preset in args.presets:
-        G, id_net, class_net = build(preset, "cpu")
-        paper = paper_per_image(G, id_net, class_net, args.threads, args.pairs, args.n_steps, args.steps)
-        torch.set_num_threads(1)
-        folded = folded_classifiers(G, id_net, class_net, torch.randn(2, G.w_dim))
-        with channels_last_weights(G, *folded), reused_heap():
-            ours, calls = walker_chunk(G, *folded, args.chunk, args.repeats)
-            convs = replay_seconds(calls, args.repeats) / args.chunk
+        G, id_net, class_net = build(preset, args.device)
+        torch.set_num_threads(args.threads)
+        paper = paper_per_image(G, id_net, class_net, args.pairs, args.n_steps, args.steps)
+        torch.set_num_threads(1 if cpu else args.threads)  # a CPU worker walks its chunk on one thread
+        folded = folded_classifiers(G, id_net, class_net, torch.randn(2, G.w_dim, device=device))
+        with channels_last_weights(G, *folded), reused_heap(enabled=cpu):
+            ours, chunk, calls = walker_chunk(G, *folded, args.repeats, args.chunk)
+            convs = replay_seconds(calls, args.repeats, device) / chunk
         forward = sum(func is CONVOLUTIONS[0] for func, _ in calls)
-        print(f"{preset} ({PRESETS[preset][0]} px), chunk of {args.chunk}, {len(calls)} convolutions "
+        where = f"{args.threads} perfectly scaling workers" if cpu else "one chunk at a time"
+        print(f"{preset} ({PRESETS[preset][0]} px) on {args.device}, chunk of {chunk}, {len(calls)} convolutions "
               f"({forward} forward, {len(calls) - forward} input-gradient):")
-        print(f"  our chunk: {ours * 1e3:.2f} ms per image-step on one thread; its convolutions alone "
-              f"{convs * 1e3:.2f} ms ({convs / ours:.0%})")
-        print(f"  the paper's code: {paper * 1e3:.2f} ms per image-step on {args.threads} threads")
-        print(f"  ceiling at identical arithmetic ({args.threads} perfectly scaling workers, convolutions only): "
-              f"{paper / (convs / args.threads):.2f}x; our chunk with perfect scaling: {paper / (ours / args.threads):.2f}x")
+        print(f"  our chunk: {ours * 1e3:.2f} ms per image-step{' on one thread' if cpu else ''}; its convolutions "
+              f"alone {convs * 1e3:.2f} ms ({convs / ours:.0%})")
+        print(f"  the paper's code: {paper * 1e3:.2f} ms per image-step" + (f" on {args.threads} threads" if cpu else ""))
+        print(f"  ceiling at identical arithmetic ({where}, convolutions only): {paper / (convs / workers):.2f}x; "
+              f"our chunk{' with perfect scaling' if cpu else ''}: {paper / (ours / workers):.2f}x")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ Checks (each in its own process, so one failure does not hide the others):
   gan       benchmarks/bench_gan_speed.py: s/kimg, kimg/h and peak memory at 64 px (small)
             and 256 px (paper), one row per device setting (fp32, TF32, cudnn.benchmark,
             16-mixed, bf16-mixed, channels_last)
-  walker    benchmarks/bench_walker.py --presets paper (256 px)
+  walker    benchmarks/bench_walker.py --presets paper (256 px), and bench_walker_bound.py: the
+            walker's ceiling at identical arithmetic on this card
   tb_walk   the walk of experiments/tb.yaml at 64 px: small G, ResNet-18 φ_id and φ_class,
             64 pairs x 16 points x 500 PLAN steps, with tb.yaml's walk settings
 Exit status 1 when a check fails.
@@ -113,6 +114,17 @@ def check_walker(args, rows: list) -> None:
     body = [line.strip() for line in lines if "px" in line] or lines[-3:]
     for line in body:
         rows.append(("walker benchmark", " ".join(size[2:]), line))
+    # The ceiling at identical arithmetic on this card: what the 10x target can be measured against.
+    bound = ["--device", "cpu", "--presets", "tiny", "--chunk", "4", "--repeats", "1", "--pairs", "1", "--steps", "1"] \
+        if args.cpu_smoke else ["--device", "cuda", "--presets", "paper", "--repeats", "5", "--pairs", "2", "--steps", "2"]
+    log = args.out / "logs" / "walker_bound.log"
+    code, _, _ = _run([sys.executable, "benchmarks/bench_walker_bound.py", *bound], log, args.timeout)
+    lines = log.read_text().strip().splitlines()
+    if code != 0:
+        rows.append(("walker ceiling", " ".join(bound[2:]), f"FAILED (exit {code}): {' '.join(lines[-2:])[-300:]}"))
+        return
+    for line in lines[-3:]:
+        rows.append(("walker ceiling", " ".join(bound[2:]), line.strip()))
 
 
 def tb_walk_worker(cpu_smoke: bool) -> dict:

@@ -37,6 +37,6 @@ def test_kit_cpu_smoke_runs_every_check(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     table = done.stdout[done.stdout.index("| check |"):]
     for row in ("| demo, ADA on | 32-true | passed", "| demo, ADA on | 16-mixed | passed", "| GAN 16 px (tiny)",
-                "| walker benchmark |", "| tb walk (PLAN) |"):
+                "| walker benchmark |", "| walker ceiling |", "| tb walk (PLAN) |"):
         assert row in table
     assert "FAILED" not in table and "CPU smoke run" in done.stdout
