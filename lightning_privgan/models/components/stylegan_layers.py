@@ -90,13 +90,12 @@ class ModulatedConv2d(nn.Module):
         self.padding = kernel_size // 2
         self.demodulate = demodulate
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor, up: bool = False,
-                input_gain: float = 1.0) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(conv(upsample?(x * styles * input_gain)), demodulation coefficients [N, out] or None)."""
+    def forward(self, x: torch.Tensor, w: torch.Tensor, up: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(conv(upsample?(x * styles)), demodulation coefficients [N, out] or None)."""
         styles = self.affine(w)  # [N, in]
         weight = self.weight * self.weight_gain
         # Bilinear up-sampling is linear per channel, so scaling first touches a quarter of the data.
-        x = scale_channels(x, (styles * input_gain).to(x.dtype))
+        x = scale_channels(x, styles.to(x.dtype))
         if up:
             x = upsample2x(x)
         x = F.conv2d(x, weight.to(x.dtype), padding=self.padding)
