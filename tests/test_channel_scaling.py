@@ -77,3 +77,41 @@ def test_activations_stay_channels_last_through_the_synthesis():
     for h in hooks:
         h.remove()
     assert layouts and all(layouts)
+
+
+@pytest.mark.parametrize("noise_mode", ["const", "none", "random"])
+def test_synthesis_layer_and_torgb_equal_stylegan2s_textbook_formulas(noise_mode):
+    """The fused passes (modulation before up-sampling, one addcmul, gain on the factors) compute
+    StyleGAN2's layer: lrelu(demod · conv(up(x) · style) + noise + bias) · √2, and toRGB: conv1x1(x · style) + bias."""
+    import math
+
+    import torch.nn.functional as F
+
+    from lightning_privgan.models.components.stylegan_layers import SynthesisLayer, ToRGB
+
+    torch.manual_seed(0)
+    layer, torgb = SynthesisLayer(6, 5, 8, resolution=8, up=True).double(), ToRGB(5, 1, 8).double()
+    with torch.no_grad():
+        for p in (layer.noise_strength, layer.bias, torgb.bias):
+            p.copy_(torch.randn_like(p))
+    x, w = torch.randn(3, 6, 4, 4, dtype=torch.float64), torch.randn(3, 8, dtype=torch.float64)
+
+    conv = layer.conv
+    styles = conv.affine(w)
+    weight = conv.weight * conv.weight_gain
+    up = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+    y = F.conv2d(up * styles[:, :, None, None], weight, padding=1)
+    y = y * ((styles.square() @ weight.square().sum(dim=[2, 3]).t() + 1e-8).rsqrt())[:, :, None, None]
+    torch.manual_seed(1)
+    if noise_mode == "random":
+        y = y + torch.randn(3, 1, 8, 8, dtype=torch.float64) * layer.noise_strength
+    elif noise_mode == "const":
+        y = y + layer.noise_const * layer.noise_strength
+    want = F.leaky_relu(y + layer.bias[None, :, None, None], 0.2) * math.sqrt(2)
+    torch.manual_seed(1)
+    got = layer(x, w, noise_mode)
+    assert (got - want).abs().max().item() < 1e-12
+
+    rgb_styles = torgb.conv.affine(w)
+    want_rgb = F.conv2d(got * rgb_styles[:, :, None, None], torgb.conv.weight * torgb.conv.weight_gain) + torgb.bias[None, :, None, None]
+    assert (torgb(got, w) - want_rgb).abs().max().item() < 1e-12
