@@ -66,13 +66,10 @@ def run_variant(args) -> dict:
     y = (torch.arange(args.pairs) % 2).to(args.device)
 
     def once(steps: int) -> torch.Tensor:
-        if args.variant == "paper+heap":
-            with reused_heap():
+        if args.variant in ("paper", "paper+heap"):
+            with reused_heap(enabled=args.variant == "paper+heap"):
                 paths = torch.stack([paper_walk(G, w_a[p], w_b[p], int(y[p]), id_net, class_net, args.n_steps, steps)[0]
                                      for p in range(args.pairs)])
-        elif args.variant == "paper":
-            paths = torch.stack([paper_walk(G, w_a[p], w_b[p], int(y[p]), id_net, class_net, args.n_steps, steps)[0]
-                                 for p in range(args.pairs)])
         else:
             paths = walk(G, w_a, w_b, y, id_net, class_net, n_steps=args.n_steps, optim_steps=steps,
                          memory_budget_mb=args.budget_mb, autocast=args.autocast, channels_last=not args.nchw,

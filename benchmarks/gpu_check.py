@@ -102,29 +102,31 @@ def check_gan(args, rows: list) -> None:
                      f"{r['s_per_kimg']:.2f} s/kimg = {r['kimg_per_h']:.0f} kimg/h{peak}{finite}"))
 
 
+def _script_rows(args, rows: list, label: str, script: str, size: list[str], log_name: str, keep) -> bool:
+    """Run benchmarks/<script> with `size` (output in logs/<log_name>), add its kept output lines as
+    rows, or one FAILED row; whether it ran."""
+    log = args.out / "logs" / log_name
+    code, _, _ = _run([sys.executable, f"benchmarks/{script}", *size], log, args.timeout)
+    lines = log.read_text().strip().splitlines()
+    setting = " ".join(size[2:])
+    if code != 0:
+        rows.append((label, setting, f"FAILED (exit {code}): {' '.join(lines[-2:])[-300:]}"))
+        return False
+    rows.extend((label, setting, line.strip()) for line in keep(lines))
+    return True
+
+
 def check_walker(args, rows: list) -> None:
     size = ["--device", "cpu", "--presets", "tiny", "--pairs", "2", "--n-steps", "4", "--steps", "1"] if args.cpu_smoke \
         else ["--device", "cuda", "--presets", "paper", "--pairs", "16", "--n-steps", "16", "--steps", "5"]
-    code, seconds, _ = _run([sys.executable, "benchmarks/bench_walker.py", *size], args.out / "logs" / "walker.log",
-                            args.timeout)
-    lines = (args.out / "logs" / "walker.log").read_text().strip().splitlines()
-    if code != 0:
-        rows.append(("walker benchmark", " ".join(size[2:]), f"FAILED (exit {code}): {' '.join(lines[-2:])[-300:]}"))
+    if not _script_rows(args, rows, "walker benchmark", "bench_walker.py", size, "walker.log",
+                        lambda lines: [line for line in lines if "px" in line] or lines[-3:]):
         return
-    body = [line.strip() for line in lines if "px" in line] or lines[-3:]
-    for line in body:
-        rows.append(("walker benchmark", " ".join(size[2:]), line))
     # The ceiling at identical arithmetic on this card: what the 10x target can be measured against.
     bound = ["--device", "cpu", "--presets", "tiny", "--chunk", "4", "--repeats", "1", "--pairs", "1", "--steps", "1"] \
         if args.cpu_smoke else ["--device", "cuda", "--presets", "paper", "--repeats", "5", "--pairs", "2", "--steps", "2"]
-    log = args.out / "logs" / "walker_bound.log"
-    code, _, _ = _run([sys.executable, "benchmarks/bench_walker_bound.py", *bound], log, args.timeout)
-    lines = log.read_text().strip().splitlines()
-    if code != 0:
-        rows.append(("walker ceiling", " ".join(bound[2:]), f"FAILED (exit {code}): {' '.join(lines[-2:])[-300:]}"))
-        return
-    for line in lines[-3:]:
-        rows.append(("walker ceiling", " ".join(bound[2:]), line.strip()))
+    _script_rows(args, rows, "walker ceiling", "bench_walker_bound.py", bound, "walker_bound.log",
+                 lambda lines: lines[-3:])
 
 
 def tb_walk_worker(cpu_smoke: bool) -> dict:

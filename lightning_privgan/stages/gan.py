@@ -120,6 +120,10 @@ def run(ctx: StageContext) -> None:
     })
 
 
+# The config sections the gan stage reads (narrowed by gan_settings; the whole slice is how
+# earlier versions hashed it).
+GAN_CONFIG_KEYS = ("data", "gan", "audit.inception_weights")
+
 # What the import of a pretrained network reads from the gan section: the file and the one FD
 # point and sample grid measured on it. Training settings (kimg, lr, the architecture, ADA)
 # play no part in an imported network.
@@ -130,7 +134,7 @@ IMPORT_SETTINGS = ("pretrained", "pretrained_sha256", "fd_every_kimg", "fd_num_i
 def gan_settings(cfg: DictConfig) -> dict:
     """The settings that identify the gan stage's result. gan.projection belongs to the anchors
     stage (it projects real images into this G): changing it must not retrain the GAN."""
-    settings = config_slice(cfg, ("data", "gan", "audit.inception_weights"))
+    settings = config_slice(cfg, GAN_CONFIG_KEYS)
     gan = settings["gan"]
     del gan["projection"]
     if cfg.gan.pretrained is not None:
@@ -142,9 +146,9 @@ STAGE = Stage(
     name="gan",
     run=run,
     needs=("data",),
-    config_keys=("data", "gan", "audit.inception_weights"),
+    config_keys=GAN_CONFIG_KEYS,
     settings=gan_settings,
-    legacy_config_keys=("data", "gan", "audit.inception_weights"),
+    legacy_config_keys=GAN_CONFIG_KEYS,
     description="StyleGAN2-ADA generator on the real train split (G_ema -> generator.pt)",
     distributed=True,  # Lightning training: every rank runs the stage, rank 0 writes
     outputs=GanOutputs,

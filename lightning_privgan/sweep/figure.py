@@ -21,6 +21,13 @@ def _err(rows: pd.DataFrame, mean: str, low: str, high: str):
     return [lo.to_numpy(), hi.to_numpy()]
 
 
+def _by_optim_steps(cells: pd.DataFrame, cmap) -> list[tuple[int, int, pd.DataFrame, tuple]]:
+    """(index, optim_steps, its cells, its colour) per optim_steps value: one colour per walk length."""
+    steps = sorted(cells["optim_steps"].unique())
+    return [(i, int(s), cells[cells["optim_steps"] == s], cmap(i / max(len(steps) - 1, 1) * 0.85))
+            for i, s in enumerate(steps)]
+
+
 def plot_sweep(table: pd.DataFrame, out_png: Path) -> Path:
     import matplotlib
 
@@ -31,12 +38,8 @@ def plot_sweep(table: pd.DataFrame, out_png: Path) -> Path:
     linear = table[table["source"] == "linear"]
     real = table[table["source"] == "real"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
-    colours = plt.get_cmap("viridis")
-    steps = sorted(cells["optim_steps"].unique())
     for ax, (key, col, label) in zip(axes, PANELS):
-        for i, s in enumerate(steps):
-            rows = cells[cells["optim_steps"] == s]
-            colour = colours(i / max(len(steps) - 1, 1) * 0.85)
+        for i, s, rows, colour in _by_optim_steps(cells, plt.get_cmap("viridis")):
             ax.errorbar(rows[col], rows["acc_mean"], xerr=_err(rows, col, f"{key}_low", f"{key}_high"),
                         yerr=_err(rows, "acc_mean", "acc_low", "acc_high"), fmt="o", color=colour, capsize=3,
                         label=f"PLAN, optim_steps {int(s)}")
@@ -71,11 +74,7 @@ def plot_why(table: pd.DataFrame, out_png: Path) -> Path:
 
     cells = table[table["source"] == "plan"].sort_values("lambda_priv")
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    colours = plt.get_cmap("viridis")
-    steps = sorted(cells["optim_steps"].unique())
-    for i, s in enumerate(steps):
-        rows = cells[cells["optim_steps"] == s]
-        colour = colours(i / max(len(steps) - 1, 1) * 0.85)
+    for i, s, rows, colour in _by_optim_steps(cells, plt.get_cmap("viridis")):
         x = rows["lambda_priv"]
         for j, (key, style, what) in enumerate((("paired_closest", "o--", "whole path"),
                                                  ("paired_inner_closest", "s-", "inner points"))):

@@ -13,9 +13,9 @@ import torch
 from torch import nn
 
 from ..latent_generator import LatentGenerator
-from .stylegan_layers import EqualLinear, SynthesisLayer, ToRGB, channels_at, normalize_2nd_moment, upsample2x
+from .stylegan_layers import (NOISE_MODES, EqualLinear, SynthesisLayer, ToRGB, channels_at, normalize_2nd_moment,
+                              upsample2x)
 
-NOISE_MODES = ("random", "const", "none")
 
 
 class MappingNetwork(nn.Module):

@@ -15,6 +15,8 @@ from .channel_scaling import mix_channels, scale_channels, scale_channels_add
 
 # Leaky ReLU with the gain that keeps activations at unit variance (StyleGAN2's 'lrelu').
 LRELU_GAIN = math.sqrt(2.0)
+# Per-pixel noise of the synthesis layers: drawn per call, the layer's fixed image, or none.
+NOISE_MODES = ("random", "const", "none")
 
 
 def lrelu(x: torch.Tensor) -> torch.Tensor:
@@ -94,11 +96,16 @@ class ModulatedConv2d(nn.Module):
         """(conv(upsample?(x * styles)), demodulation coefficients [N, out] or None)."""
         styles = self.affine(w)  # [N, in]
         weight = self.weight * self.weight_gain
-        # Bilinear up-sampling is linear per channel, so scaling first touches a quarter of the data.
-        x = scale_channels(x, styles.to(x.dtype))
-        if up:
-            x = upsample2x(x)
-        x = F.conv2d(x, weight.to(x.dtype), padding=self.padding)
+        if weight.shape[-1] == 1 and not up:
+            # Modulating a 1x1 conv's input equals modulating its weight: a per-sample matrix,
+            # one batched matmul and no scaled copy of x.
+            x = mix_channels(x, (styles[:, None, :] * weight[:, :, 0, 0]).to(x.dtype))  # matrix [N, out, in]
+        else:
+            # Bilinear up-sampling is linear per channel, so scaling first touches a quarter of the data.
+            x = scale_channels(x, styles.to(x.dtype))
+            if up:
+                x = upsample2x(x)
+            x = F.conv2d(x, weight.to(x.dtype), padding=self.padding)
         if not self.demodulate:
             return x, None
         # Demodulation: divide by the norm the output would have for unit-variance input.
@@ -121,8 +128,8 @@ class SynthesisLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_channels))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str) -> torch.Tensor:
-        if noise_mode not in ("random", "const", "none"):
-            raise ValueError(f"noise_mode must be 'random', 'const' or 'none', not {noise_mode!r}")
+        if noise_mode not in NOISE_MODES:
+            raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
         x, dcoefs = self.conv(x, w, up=self.up)
         # lrelu(y) * gain = lrelu(gain * y) for gain > 0: the gain rides on the small factors,
         # and demodulation, bias and 'const' noise are one addcmul.
@@ -145,10 +152,7 @@ class ToRGB(nn.Module):
         self.bias = nn.Parameter(torch.zeros(img_channels))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        conv = self.conv
-        # Modulating a 1x1 conv's input equals modulating its weight: a per-sample matrix.
-        matrix = conv.affine(w)[:, None, :] * (conv.weight[:, :, 0, 0] * conv.weight_gain)  # [N, out, in]
-        return mix_channels(x, matrix.to(x.dtype)) + self.bias[None, :, None, None].to(x.dtype)
+        return self.conv(x, w)[0] + self.bias[None, :, None, None].to(x.dtype)
 
 
 def channels_at(resolution: int, channel_base: int, channel_max: int) -> int:
