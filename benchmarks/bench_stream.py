@@ -39,9 +39,9 @@ class ClassifierModule(pl.LightningModule):
 
 def build_networks(identities: int = 64):
     """G at the 'tiny' preset (32 px) and compact φ_id / φ_class, as bench_walker.py measures them."""
-    from lightning_privgan.models.components.generator import Generator
+    from lightning_privgan.models.stylegan2.networks import Generator
     from lightning_privgan.models.components.image_classifier import ImageClassifier
-    from lightning_privgan.models.gan_presets import PRESETS
+    from lightning_privgan.models.stylegan2.presets import PRESETS
 
     torch.manual_seed(0)
     G = Generator(c_dim=2, img_resolution=32, img_channels=1, **PRESETS["tiny"]).eval().requires_grad_(False)

@@ -35,9 +35,9 @@ PRESETS = {"tiny": (32, "tiny", "compact", 64), "small": (64, "small", "compact"
 
 
 def build(preset: str, device: str):
-    from lightning_privgan.models.components.generator import Generator
+    from lightning_privgan.models.stylegan2.networks import Generator
     from lightning_privgan.models.components.image_classifier import ImageClassifier
-    from lightning_privgan.models.gan_presets import PRESETS as ARCH
+    from lightning_privgan.models.stylegan2.presets import PRESETS as ARCH
 
     side, arch, backbone, identities = PRESETS[preset]
     torch.manual_seed(0)

@@ -134,9 +134,9 @@ def tb_walk_worker(cpu_smoke: bool) -> dict:
     import torch
 
     from lightning_privgan.config.load import load_experiment
-    from lightning_privgan.models.components.generator import Generator
+    from lightning_privgan.models.stylegan2.networks import Generator
     from lightning_privgan.models.components.image_classifier import ImageClassifier
-    from lightning_privgan.models.gan_presets import resolve_architecture
+    from lightning_privgan.models.stylegan2.presets import resolve_architecture
     from lightning_privgan.walk import paths
 
     device = "cpu" if cpu_smoke else "cuda"

@@ -64,8 +64,8 @@ def _run(args: argparse.Namespace) -> int:
     from .config.load import load_experiment
     from .pipeline.cluster import check_slurm_layout
     from .pipeline.run_log import RunLog
-    from .pipeline.atomic import disk_full_error
-    from .pipeline.process_group import leave_process_group
+    from .core.atomic import disk_full_error
+    from .core.process_group import leave_process_group
     from .pipeline.runner import Pipeline
     from .stages import load_stages
 
@@ -138,7 +138,7 @@ def _error_paragraph(err: BaseException, stage: str | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from .config.errors import ConfigError
-    from .pipeline.atomic import DiskFullError, disk_full_error
+    from .core.atomic import DiskFullError, disk_full_error
 
     parser = _parser()
     # Overrides may come after options (`--only gan seed=1`): argparse leaves those unparsed.

@@ -13,7 +13,7 @@ import torch
 from lightning_privgan.data.phantoms.cxr import make_cxr_phantoms
 from lightning_privgan.data.real_store import RealData
 from lightning_privgan.models.classifier_io import export_classifier
-from lightning_privgan.models.components.generator import Generator
+from lightning_privgan.models.stylegan2.networks import Generator
 from lightning_privgan.models.components.image_classifier import ImageClassifier
 from lightning_privgan.models.generator_io import save_generator
 

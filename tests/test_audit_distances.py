@@ -5,9 +5,9 @@ import pytest
 import torch
 from torch import nn
 
-from lightning_privgan.audit.distances import distance_kind, nearest_real, nearest_real_distance
-from lightning_privgan.audit.ssim import pairwise_ssim, ssim
-from lightning_privgan.audit.thresholds import near_duplicate_rate, near_duplicate_threshold
+from lightning_privgan.metrics.distances import distance_kind, nearest_real, nearest_real_distance
+from lightning_privgan.metrics.ssim import pairwise_ssim, ssim
+from lightning_privgan.metrics.thresholds import near_duplicate_rate, near_duplicate_threshold
 
 
 class TinyEmbedder(nn.Module):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lightning_privgan.audit.fd_kid import DistributionMetrics, equal_sample_size, feature_net, subsample
-from lightning_privgan.models.frechet import fd_of_features
+from lightning_privgan.metrics.fd_kid import DistributionMetrics, equal_sample_size, feature_net, subsample
+from lightning_privgan.metrics.frechet import fd_of_features
 
 
 def _flat(x):
@@ -49,7 +49,7 @@ def test_fd_of_a_small_source_is_no_longer_inflated_against_a_large_one():
 
 
 def test_gated_source_releases_only_samples_the_gate_keeps():
-    from lightning_privgan.audit.synthetic_sources import WalkArtifacts, gated_synthetic_source
+    from lightning_privgan.walk.synthetic_sources import WalkArtifacts, gated_synthetic_source
     from tests.fake_networks import fake_trio
 
     G, _, _ = fake_trio()

@@ -6,7 +6,7 @@ import itertools
 import pytest
 import torch
 
-from lightning_privgan.audit.kid import kernel_inception_distance
+from lightning_privgan.metrics.kid import kernel_inception_distance
 
 
 def _by_definition(x, y):
@@ -41,7 +41,7 @@ def test_the_audit_measures_fd_with_the_gan_stages_features(tmp_path):
     GAN's encoder even when Inception weights exist, 'inception' without weights is an error."""
     from torch import nn
 
-    from lightning_privgan.audit.fd_features import choose_fd_features
+    from lightning_privgan.metrics.fd_features import choose_fd_features
     from lightning_privgan.models.components.image_classifier import ImageClassifier
 
     auditor = ImageClassifier("compact", 1, 16, num_classes=3, width=4)

@@ -5,8 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from lightning_privgan.audit.distances import distance_kind
-from lightning_privgan.audit.lpips_net import load_lpips
+from lightning_privgan.metrics.distances import distance_kind
+from lightning_privgan.metrics.lpips import load_lpips
 from lightning_privgan.audit.path_curve import path_step_distances, plot_path_curves, render_path_points, summarize_path_distances
 from lightning_privgan.audit.reid import auditor_probabilities, confident_share, reidentification
 from lightning_privgan.models.latent_generator import LatentGenerator

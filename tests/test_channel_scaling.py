@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from lightning_privgan.models.components.channel_scaling import mix_channels, scale_channels, scale_channels_add
-from lightning_privgan.models.components.generator import Generator
+from lightning_privgan.models.stylegan2.channel_scaling import mix_channels, scale_channels, scale_channels_add
+from lightning_privgan.models.stylegan2.networks import Generator
 from lightning_privgan.walk.objective import channels_last_weights
 
 CL = torch.channels_last
@@ -87,7 +87,7 @@ def test_synthesis_layer_and_torgb_equal_stylegan2s_textbook_formulas(noise_mode
 
     import torch.nn.functional as F
 
-    from lightning_privgan.models.components.stylegan_layers import SynthesisLayer, ToRGB
+    from lightning_privgan.models.stylegan2.layers import SynthesisLayer, ToRGB
 
     torch.manual_seed(0)
     layer, torgb = SynthesisLayer(6, 5, 8, resolution=8, up=True).double(), ToRGB(5, 1, 8).double()

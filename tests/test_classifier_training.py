@@ -13,13 +13,13 @@ from torch.utils.data import DataLoader, IterableDataset
 from lightning_privgan.data.classifier_datasets import AUGMENTED_VIEWS, HELDOUT_SCANS, split_identity_data
 from lightning_privgan.data.real_store import RealData
 from lightning_privgan.models.classifier_io import load_classifier, read_classifier_meta
-from lightning_privgan.models.classifier_metrics import diagnostic_metrics, inverse_frequency_weights
+from lightning_privgan.metrics.classification import diagnostic_metrics, inverse_frequency_weights
 from lightning_privgan.models.components.cosine_head import CosineHead
 from lightning_privgan.models.classifier_module import DiagnosticClassifierModule, IdentityClassifierModule
 from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.stages import auditor, identity
 from lightning_privgan.stages import class_guide as classifier
-from lightning_privgan.models.classifier_metrics import evaluate_diagnostic
+from lightning_privgan.metrics.classification import evaluate_diagnostic
 from lightning_privgan.models.components.image_classifier import ImageClassifier
 from lightning_privgan.training.diagnostic_training import train_diagnostic
 

@@ -9,7 +9,7 @@ import pytest
 
 from lightning_privgan.config.errors import ConfigError
 from lightning_privgan.pipeline.cluster import check_slurm_layout
-from lightning_privgan.pipeline.distributed import global_rank
+from lightning_privgan.core.distributed import global_rank
 
 REPO = Path(__file__).resolve().parents[1]
 

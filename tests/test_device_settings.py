@@ -9,7 +9,7 @@ from lightning_privgan.config.errors import ConfigError
 from lightning_privgan.models.components.image_classifier import ImageClassifier
 from lightning_privgan.models.classifier_module import DiagnosticClassifierModule
 from lightning_privgan.pipeline.stage import StageContext
-from lightning_privgan.pipeline.training import make_trainer
+from lightning_privgan.training.trainer import make_trainer
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lightning_privgan.config.sections.gan import ProjectionConfig
-from lightning_privgan.models.components.generator import Generator
+from lightning_privgan.models.stylegan2.networks import Generator
 from lightning_privgan.models.latent_generator import one_hot
 from lightning_privgan.models.inversion import mean_w, project, psnr_from_mse
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lightning_privgan.models.components.generator import Generator
+from lightning_privgan.models.stylegan2.networks import Generator
 from lightning_privgan.models.latent_generator import LatentGenerator, one_hot
 
 

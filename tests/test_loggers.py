@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pytorch_lightning.loggers import CSVLogger
 
-from lightning_privgan.pipeline.loggers import stage_loggers
+from lightning_privgan.training.loggers import stage_loggers
 from lightning_privgan.pipeline.stage import StageContext
 
 

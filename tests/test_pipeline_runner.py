@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from lightning_privgan.pipeline.atomic import atomic_path, write_text_atomic
+from lightning_privgan.core.atomic import atomic_path, write_text_atomic
 from lightning_privgan.pipeline.runner import Pipeline
-from lightning_privgan.pipeline.seeds import derive_seed
+from lightning_privgan.core.seeds import derive_seed
 from lightning_privgan.pipeline.stage import Stage
 
 

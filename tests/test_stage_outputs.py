@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lightning_privgan.artifacts.stage_outputs import MissingArtifactError, StageOutputs
-from lightning_privgan.pipeline.atomic import write_text_atomic
+from lightning_privgan.pipeline.stage_outputs import MissingArtifactError, StageOutputs
+from lightning_privgan.core.atomic import write_text_atomic
 from lightning_privgan.pipeline.runner import Pipeline
 from lightning_privgan.pipeline.stage import Stage, StageContext, UndeclaredInputError
 from lightning_privgan.stages import load_stages

@@ -8,8 +8,8 @@ import dataclasses
 
 from rich.console import Console
 
-from lightning_privgan.pipeline.atomic import write_json_atomic
-from lightning_privgan.pipeline.hashing import config_slice, stage_hash
+from lightning_privgan.core.atomic import write_json_atomic
+from lightning_privgan.core.hashing import config_slice, stage_hash
 from lightning_privgan.pipeline.runner import Pipeline
 from lightning_privgan.stages import STAGE_ORDER, load_stages
 

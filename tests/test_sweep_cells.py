@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from lightning_privgan.pipeline.atomic import write_text_atomic
+from lightning_privgan.core.atomic import write_text_atomic
 from lightning_privgan.pipeline.runner import Pipeline
 from lightning_privgan.pipeline.stage import Stage
 from lightning_privgan.stages import STAGE_ORDER

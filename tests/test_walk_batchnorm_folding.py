@@ -77,7 +77,7 @@ def test_training_mode_and_bn_free_networks_are_returned_as_they_are():
 
 def test_walk_with_and_without_folding_agree_in_float64(monkeypatch):
     import lightning_privgan.walk.paths as paths
-    from lightning_privgan.models.components.generator import Generator
+    from lightning_privgan.models.stylegan2.networks import Generator
 
     used = []
     monkeypatch.setattr(paths, "with_batchnorm_folded",

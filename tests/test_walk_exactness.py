@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from benchmarks.paper_reference import paper_walk
-from lightning_privgan.models.components.generator import Generator
+from lightning_privgan.models.stylegan2.networks import Generator
 from lightning_privgan.models.components.image_classifier import ImageClassifier
 from lightning_privgan.walk.losses import inner_point_weights
 from lightning_privgan.walk.paths import walk

@@ -85,7 +85,7 @@ def test_a_stream_built_from_the_run_uses_the_saved_paths_and_the_gate(cpu_cfg, 
 
 def _stream(cfg, run_dir):
     """The downstream stage's PLAN stream with its gate, as the stage builds it."""
-    from lightning_privgan.pipeline.seeds import derive_seed
+    from lightning_privgan.core.seeds import derive_seed
     from lightning_privgan.artifacts.walk_artifacts import load_walk_artifacts
     from lightning_privgan.stages.downstream import stream_for_source, stream_gate
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 
-from lightning_privgan.pipeline.process_group import leave_process_group
+from lightning_privgan.core.process_group import leave_process_group
 from tests.fake_networks import TinyDiagnosticModule
 from tests.test_walk_datamodule import make_dm
 

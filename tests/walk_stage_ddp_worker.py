@@ -17,8 +17,8 @@ import torch
 from omegaconf import OmegaConf
 
 from lightning_privgan.config.load import config_from_dict
-from lightning_privgan.pipeline.distributed import global_rank
-from lightning_privgan.pipeline.process_group import leave_process_group
+from lightning_privgan.core.distributed import global_rank
+from lightning_privgan.core.process_group import leave_process_group
 from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.stages import anchors as anchors_stage
 from lightning_privgan.stages import walk as walk_stage

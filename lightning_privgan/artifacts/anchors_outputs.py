@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from .stage_outputs import StageOutputs
+from ..pipeline.stage_outputs import StageOutputs
 
 
 class AnchorsOutputs(StageOutputs):

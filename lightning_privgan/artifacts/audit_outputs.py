@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .stage_outputs import StageOutputs
+from ..pipeline.stage_outputs import StageOutputs
 
 
 class AuditOutputs(StageOutputs):

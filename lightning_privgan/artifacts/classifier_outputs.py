@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .stage_outputs import StageOutputs
+from ..pipeline.stage_outputs import StageOutputs
 
 
 class ClassifierOutputs(StageOutputs):

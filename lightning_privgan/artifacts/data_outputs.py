@@ -1,7 +1,7 @@
 """Outputs of the `data` stage: the decoded images with their manifest, and the split summary."""
 from __future__ import annotations
 
-from .stage_outputs import StageOutputs
+from ..pipeline.stage_outputs import StageOutputs
 
 
 class DataOutputs(StageOutputs):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .stage_outputs import StageOutputs
+from ..pipeline.stage_outputs import StageOutputs
 
 
 class DownstreamOutputs(StageOutputs):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .stage_outputs import StageOutputs
+from ..pipeline.stage_outputs import StageOutputs
 
 
 class GanOutputs(StageOutputs):
@@ -26,7 +26,7 @@ class GanOutputs(StageOutputs):
 
     def fd_encoder(self) -> nn.Module | None:
         """The offline FD encoder of this run, or None when training used Inception features."""
-        from ..models.fd_encoder import load_offline_encoder
+        from ..metrics.fd_encoder import load_offline_encoder
 
         path = self.path(self.FD_ENCODER)
         return load_offline_encoder(path) if path.is_file() else None

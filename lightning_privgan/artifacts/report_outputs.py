@@ -1,7 +1,7 @@
 """Outputs of the `report` stage: report.md at the run's top level, its tables and figures in report/."""
 from __future__ import annotations
 
-from .stage_outputs import StageOutputs
+from ..pipeline.stage_outputs import StageOutputs
 
 
 class ReportOutputs(StageOutputs):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..audit.synthetic_sources import WalkArtifacts
+from ..walk.synthetic_sources import WalkArtifacts
 from .anchors_outputs import AnchorsOutputs
 from .gan_outputs import GanOutputs
 from .walk_outputs import WalkOutputs

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-from ..pipeline.atomic import atomic_path
+from ..core.atomic import atomic_path
 from .real_image_guard import check_publishable
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 from .paired_difference import compare_paths
 from .path_curve import PathCurve, path_step_distances, render_path_points, summarize_path_distances
 from .source_audit import RealReference
-from .synthetic_sources import WalkArtifacts
+from ..walk.synthetic_sources import WalkArtifacts
 
 
 def compare_path_curves(art: WalkArtifacts, ref: RealReference, kind_name: str, path_pairs: int, noise_mode: str,

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from ..models.latent_generator import LatentGenerator
-from .distances import DistanceKind, nearest_real
+from ..metrics.distances import DistanceKind, nearest_real
 from .figures import save_figure
 
 

@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 
 from ..artifacts.audit_outputs import AuditOutputs
 from ..artifacts.run_folder import RunFolder
-from ..pipeline.atomic import atomic_path, write_text_atomic
+from ..core.atomic import atomic_path, write_text_atomic
 from .figures import save_image_grid
 from .glossary import GLOSSARY
 from .paired_difference import PairedDifference, describe

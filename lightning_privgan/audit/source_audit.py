@@ -13,8 +13,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .distances import DistanceKind, NearestReal, distance_kind, nearest_real
-from .thresholds import near_duplicate_rate, near_duplicate_threshold
+from ..metrics.distances import DistanceKind, NearestReal, distance_kind, nearest_real
+from ..metrics.thresholds import near_duplicate_rate, near_duplicate_threshold
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Callable
 
 from omegaconf import DictConfig
 
-from ..pipeline.hashing import file_sha256
+from ..core.hashing import file_sha256
 
 
 def check_pretrained(cfg: DictConfig, fail: Callable[..., None]) -> None:

@@ -8,7 +8,7 @@ from omegaconf import DictConfig, OmegaConf
 from ..data.sources import SOURCE_BUILDERS
 from ..models.components.backbone_names import BACKBONES
 from ..models.components.cosine_head import HEADS
-from ..models.gan_presets import PRESETS
+from ..models.stylegan2.presets import PRESETS
 from ..walk.objective import AUTOCAST
 from .errors import ConfigError, where
 from .pretrained_network import check_pretrained

@@ -21,7 +21,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from ..pipeline.atomic import atomic_path, write_json_atomic
+from ..core.atomic import atomic_path, write_json_atomic
 
 DATA_FILE = "images.u8"
 HEADER_FILE = "images.json"

@@ -15,7 +15,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import Sampler
 
-from ..pipeline.seeds import derive_seed
+from ..core.seeds import derive_seed
 
 
 def _rank_and_world() -> tuple[int, int]:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..pipeline.atomic import atomic_path, write_json_atomic
+from ..core.atomic import atomic_path, write_json_atomic
 from .image_store import HEADER_FILE, ImageStore, LazyImages, MemoryImages, write_image_store
 from .image_store import to_model_range  # noqa: F401  (re-exported: the conversion lives beside to_uint8)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from ..pipeline.atomic import torch_save_atomic
+from ..core.atomic import torch_save_atomic
 from .components.image_classifier import ImageClassifier
 
 FORMAT = "lightning_privgan.ImageClassifier/1"

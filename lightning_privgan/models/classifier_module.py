@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics import MetricCollection
 
-from .classifier_metrics import DIAGNOSTIC_METRICS, IDENTITY_METRICS, diagnostic_metrics, identity_metrics
+from ..metrics.classification import DIAGNOSTIC_METRICS, IDENTITY_METRICS, diagnostic_metrics, identity_metrics
 
 
 def monitor_mode(monitor: str) -> str:

@@ -19,7 +19,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import Checkpoint
 
-from ..pipeline.seeds import derive_seed
+from ..core.seeds import derive_seed
 from .gan_monitor import kimg_crossed
 
 

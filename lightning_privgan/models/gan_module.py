@@ -35,8 +35,8 @@ import torch.nn.functional as F
 from omegaconf import OmegaConf
 
 from .ada_augment import AdaptiveAugment
-from .components.discriminator import Discriminator
-from .components.generator import Generator
+from .stylegan2.discriminator import Discriminator
+from .stylegan2.networks import Generator
 from .latent_generator import one_hot
 
 

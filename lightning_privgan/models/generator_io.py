@@ -14,8 +14,8 @@ from pathlib import Path
 
 import torch
 
-from ..pipeline.atomic import atomic_path, torch_save_atomic
-from .components.generator import Generator
+from ..core.atomic import atomic_path, torch_save_atomic
+from .stylegan2.networks import Generator
 from .latent_generator import LatentGenerator
 from .nvidia_generator import NvidiaGenerator
 

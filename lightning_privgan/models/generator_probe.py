@@ -14,9 +14,9 @@ import pandas as pd
 import torch
 from torchvision.utils import save_image
 
-from ..pipeline.atomic import atomic_path
-from .fd_encoder import load_offline_encoder, save_offline_encoder, train_offline_encoder
-from .frechet import InceptionFeatures, choose_extractor, extract_features, feature_stats, frechet_distance
+from ..core.atomic import atomic_path
+from ..metrics.fd_encoder import load_offline_encoder, save_offline_encoder, train_offline_encoder
+from ..metrics.frechet import InceptionFeatures, choose_extractor, extract_features, feature_stats, frechet_distance
 from .latent_generator import LatentGenerator
 
 FD_COLUMNS = ["kimg", "fd", "extractor"]

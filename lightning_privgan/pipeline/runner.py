@@ -18,9 +18,9 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.table import Table
 
-from .atomic import remove_stale_temporaries, write_json_atomic, write_text_atomic
-from .distributed import is_global_zero, wait_for
-from .hashing import config_slice, stage_hash
+from ..core.atomic import remove_stale_temporaries, write_json_atomic, write_text_atomic
+from ..core.distributed import is_global_zero, wait_for
+from ..core.hashing import config_slice, stage_hash
 from .run_lock import RunLock
 from .stage import Stage, StageContext
 

@@ -17,10 +17,10 @@ import torch
 from omegaconf import DictConfig
 from rich.console import Console
 
-from ..artifacts.stage_outputs import StageOutputs
-from .distributed import global_rank, wait_for
-from .seeds import derive_seed
-from .world import World, join_world, local_device
+from .stage_outputs import StageOutputs
+from ..core.distributed import global_rank, wait_for
+from ..core.seeds import derive_seed
+from ..core.world import World, join_world, local_device
 
 T = TypeVar("T")
 

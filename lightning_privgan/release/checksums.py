@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..pipeline.hashing import file_sha256
+from ..core.hashing import file_sha256
 
 CHECKSUMS = "checksums.sha256"
 

@@ -94,8 +94,8 @@ def audit_images(images: torch.Tensor, inputs: RunInputs) -> ImageAudit:
 @torch.no_grad()
 def set_quality(images: torch.Tensor, inputs: RunInputs) -> dict:
     """FD and KID of the images against the real training images, on the audit's FD features."""
-    from ..audit.kid import kernel_inception_distance
-    from ..models.frechet import extract_features, fd_of_features
+    from ..metrics.kid import kernel_inception_distance
+    from ..metrics.frechet import extract_features, fd_of_features
 
     out = {"features": inputs.fd_features, "fd": None, "kid": None, "real_images": int(len(inputs.train_images))}
     if len(images) < 2:

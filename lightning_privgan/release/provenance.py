@@ -8,7 +8,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from ..pipeline.hashing import file_sha256
+from ..core.hashing import file_sha256
 
 
 def stage_hashes(run_dir: Path) -> dict[str, str]:

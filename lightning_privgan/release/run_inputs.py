@@ -56,8 +56,8 @@ def check_finished_run(run_dir: Path) -> None:
 
 def load_run_inputs(run_dir: Path, device: str | torch.device = "cpu") -> RunInputs:
     from ..audit.source_audit import featurise_reference
-    from ..audit.fd_features import choose_fd_features
-    from ..audit.lpips_net import load_lpips
+    from ..metrics.fd_features import choose_fd_features
+    from ..metrics.lpips import load_lpips
     from ..artifacts.run_folder import RunFolder
 
     run_dir, device = Path(run_dir), torch.device(device)

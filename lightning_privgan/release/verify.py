@@ -78,7 +78,7 @@ def _check_against_run(folder: Path, release: dict, manifest: pd.DataFrame, run_
     from ..data.real_store import to_model_range
     from .export import exact_real_copies
     from .image_audit import audit_images, set_quality
-    from ..pipeline.hashing import file_sha256
+    from ..core.hashing import file_sha256
     from .run_inputs import check_finished_run, load_run_inputs
 
     # The cheap checks first: they need only the run's config and audit.json.

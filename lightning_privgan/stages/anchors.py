@@ -9,7 +9,7 @@ import torch
 from torchvision.utils import save_image
 
 from ..artifacts.anchors_outputs import AnchorsOutputs
-from ..pipeline.atomic import atomic_path, torch_save_atomic
+from ..core.atomic import atomic_path, torch_save_atomic
 from ..pipeline.stage import Stage, StageContext
 from ..walk.anchors import Anchors, inverted_anchors, ksame_anchors, random_anchors
 from ..walk.pairs import select_pairs

@@ -7,8 +7,8 @@ from ..pipeline.stage import Stage, StageContext
 
 def run(ctx: StageContext) -> None:
     from ..models.classifier_io import export_classifier
-    from ..models.classifier_metrics import evaluate_diagnostic
-    from ..pipeline.atomic import write_json_atomic
+    from ..metrics.classification import evaluate_diagnostic
+    from ..core.atomic import write_json_atomic
     from ..training.diagnostic_training import train_on_real_split
 
     data = ctx.input("data").real()

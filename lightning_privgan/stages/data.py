@@ -7,12 +7,12 @@ import pandas as pd
 from rich.table import Table
 
 from ..artifacts.data_outputs import DataOutputs
-from ..config.data_checks import check_against_data
+from ..data.config_checks import check_against_data
 from ..data.manifest import build_manifest, split_summary
 from ..data.real_store import SPLITS, RealData
 from ..data.source_notes import NOTE_TEXT
 from ..data.sources import load_source
-from ..pipeline.atomic import atomic_path, write_json_atomic
+from ..core.atomic import atomic_path, write_json_atomic
 from ..pipeline.stage import Stage, StageContext
 
 

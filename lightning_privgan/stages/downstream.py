@@ -18,7 +18,7 @@ import torch
 from omegaconf import OmegaConf
 
 from ..artifacts.downstream_outputs import DownstreamOutputs
-from ..pipeline.atomic import atomic_path, write_json_atomic
+from ..core.atomic import atomic_path, write_json_atomic
 from ..pipeline.stage import Stage, StageContext
 
 METRICS = ("acc", "macro_acc", "auroc", "f1", "kappa")
@@ -28,7 +28,7 @@ BUDGET_COLUMNS = ("steps", "batch_size", "images_seen", "distinct_images", "augm
 def _training_set(ctx: StageContext, source: str, seed_idx: int, train, art_loader, gate_loader):
     if source == "real":
         return train.images, train.labels
-    from ..audit.synthetic_sources import gated_synthetic_source
+    from ..walk.synthetic_sources import gated_synthetic_source
 
     num = ctx.cfg.downstream.synthetic_samples or ctx.cfg.stream.samples_per_epoch
     # The fixed set is screened by the stream's gate like the stream (the k-same anchors are not:
@@ -90,8 +90,8 @@ def run(ctx: StageContext) -> None:
     from ..data.training_budget import budget_loader, stream_settings, training_budget
     from ..data.transforms import build_train_transform
     from ..models.classifier_io import export_classifier
-    from ..models.classifier_metrics import evaluate_diagnostic, inverse_frequency_weights
-    from ..pipeline.seeds import derive_seed
+    from ..metrics.classification import evaluate_diagnostic, inverse_frequency_weights
+    from ..core.seeds import derive_seed
     from ..training.diagnostic_training import train_diagnostic
     from ..training.loaders import make_loader
 

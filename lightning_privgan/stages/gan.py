@@ -20,14 +20,14 @@ from ..data.real_store import RealData
 from ..models.gan_checkpoint import KimgCheckpoint
 from ..models.gan_module import GANModule
 from ..models.gan_monitor import GANMonitor
-from ..models.gan_presets import build_gan_networks, resolve_architecture
+from ..models.stylegan2.presets import build_gan_networks, resolve_architecture
 from ..models.generator_io import save_generator
 from ..models.generator_probe import GeneratorProbe
 from ..models.nvidia_generator import NvidiaGenerator
-from ..pipeline.atomic import write_json_atomic
-from ..pipeline.hashing import config_slice
+from ..core.atomic import write_json_atomic
+from ..core.hashing import config_slice
 from ..pipeline.stage import Stage, StageContext
-from ..pipeline.training import fit_resumable, make_trainer
+from ..training.trainer import fit_resumable, make_trainer
 from ..training.gan_loader import real_train_loader
 
 

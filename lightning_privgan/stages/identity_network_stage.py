@@ -7,8 +7,8 @@ from ..pipeline.stage import StageContext
 
 def run_identity_stage(ctx: StageContext) -> None:
     from ..models.classifier_io import export_classifier
-    from ..models.classifier_metrics import evaluate_identity
-    from ..pipeline.atomic import write_json_atomic
+    from ..metrics.classification import evaluate_identity
+    from ..core.atomic import write_json_atomic
     from ..training.identity_training import train_identity_net
 
     trained = train_identity_net(ctx, ctx.input("data").real(), ctx.cfg[ctx.name])

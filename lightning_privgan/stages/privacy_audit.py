@@ -17,7 +17,7 @@ import torch
 from rich.progress import Progress
 
 from ..artifacts.audit_outputs import AuditOutputs
-from ..pipeline.atomic import atomic_path, torch_save_atomic, write_json_atomic
+from ..core.atomic import atomic_path, torch_save_atomic, write_json_atomic
 from ..pipeline.stage import Stage, StageContext
 
 
@@ -27,9 +27,9 @@ def _write_csv(df: pd.DataFrame, path) -> None:
 
 
 def run(ctx: StageContext) -> None:
-    from ..audit.fd_features import choose_fd_features
-    from ..audit.fd_kid import MIN_SAMPLES, DistributionMetrics, equal_sample_size, feature_net
-    from ..audit.lpips_net import load_lpips
+    from ..metrics.fd_features import choose_fd_features
+    from ..metrics.fd_kid import MIN_SAMPLES, DistributionMetrics, equal_sample_size, feature_net
+    from ..metrics.lpips import load_lpips
     from ..audit.membership_splits import split_holdout_patients
     from ..audit.path_comparison import compare_path_curves
     from ..audit.path_curve import plot_path_curves
@@ -40,7 +40,7 @@ def run(ctx: StageContext) -> None:
     from ..audit.shadow_attack import fit_shadow_attack
     from ..audit.source_audit import audit_distances, build_reference
     from ..artifacts.walk_artifacts import load_walk_artifacts
-    from ..audit.synthetic_sources import gated_synthetic_source, synthetic_source
+    from ..walk.synthetic_sources import gated_synthetic_source, synthetic_source
     from ..data.real_store import to_uint8
     from ..walk.gate import build_gate
 

@@ -16,9 +16,9 @@ import torch
 from torchvision.utils import save_image
 
 from ..artifacts.walk_outputs import WalkOutputs
-from ..pipeline.atomic import atomic_path, torch_save_atomic
+from ..core.atomic import atomic_path, torch_save_atomic
 from ..pipeline.stage import Stage, StageContext
-from ..pipeline.world import World
+from ..core.world import World
 from ..walk.paths import walk, walk_kwargs
 from ..walk.sampling import synthesize
 

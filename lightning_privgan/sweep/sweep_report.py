@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..pipeline.atomic import atomic_path, write_text_atomic
+from ..core.atomic import atomic_path, write_text_atomic
 from .figure import plot_sweep, plot_why
 
 

@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader
 from ..data.image_dataset import ImageDataset
 from ..data.real_store import RealData
 from ..data.transforms import build_train_transform
-from ..models.classifier_metrics import inverse_frequency_weights
+from ..metrics.classification import inverse_frequency_weights
 from ..models.classifier_module import DiagnosticClassifierModule
 from ..models.components.image_classifier import ImageClassifier
 from ..pipeline.stage import StageContext

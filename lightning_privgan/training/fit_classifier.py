@@ -10,7 +10,7 @@ import torch
 from ..models.classifier_module import monitor_mode
 from ..models.components.image_classifier import ImageClassifier
 from ..pipeline.stage import StageContext
-from ..pipeline.training import best_or_last_checkpoint, fit_resumable, make_trainer
+from .trainer import best_or_last_checkpoint, fit_resumable, make_trainer
 
 
 def fit_classifier(ctx: StageContext, module: pl.LightningModule, cfg: Any, subdir: str = "",

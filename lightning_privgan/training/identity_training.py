@@ -11,7 +11,7 @@ from ..data.classifier_datasets import IdentitySplit, split_identity_data
 from ..data.image_dataset import ImageDataset
 from ..data.real_store import RealData
 from ..data.transforms import build_train_transform
-from ..models.classifier_metrics import inverse_frequency_weights
+from ..metrics.classification import inverse_frequency_weights
 from ..models.classifier_module import IdentityClassifierModule
 from ..models.components.image_classifier import ImageClassifier
 from ..pipeline.stage import StageContext

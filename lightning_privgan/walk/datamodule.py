@@ -20,7 +20,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from ..models.latent_generator import LatentGenerator
-from ..pipeline.seeds import derive_seed
+from ..core.seeds import derive_seed
 from .gate import PrivacyGate
 from .paths import folded_classifiers, walk
 from .sampling import sample_latents, synthesize

@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 import torch
 from torch import nn
 
-from ..audit.distances import pairwise_cosine_distance
+from ..metrics.distances import pairwise_cosine_distance
 from ..models.components.channel_adapter import expected_channels, match_channels
 
 
@@ -57,8 +57,8 @@ def calibrated_gate_threshold(auditor: nn.Module, train_images: torch.Tensor, pa
                               quantile: float, batch_size: int = 128, device=None) -> float:
     """The audit's near-duplicate threshold of the auditor distance (audit/thresholds.py), computed
     by the very functions the audit uses, on the same real train split."""
-    from ..audit.distances import distance_kind
-    from ..audit.thresholds import near_duplicate_threshold
+    from ..metrics.distances import distance_kind
+    from ..metrics.thresholds import near_duplicate_threshold
 
     kind = distance_kind("auditor", auditor=auditor, batch_size=batch_size)
     return near_duplicate_threshold(kind.features(train_images), patient_ids, kind, quantile, device)

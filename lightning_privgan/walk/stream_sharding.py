@@ -19,7 +19,7 @@ from typing import Iterator
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from ..pipeline.seeds import derive_seed
+from ..core.seeds import derive_seed
 
 FRESH_PAIRS_PER_BATCH = 8  # refresh='fresh' walks every ticket's pairs anew: keep that work per batch small
 

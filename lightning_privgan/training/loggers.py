@@ -8,9 +8,9 @@ from pathlib import Path
 from omegaconf import OmegaConf
 from pytorch_lightning.loggers import CSVLogger, Logger
 
-from .atomic import write_text_atomic
-from .distributed import is_global_zero
-from .stage import StageContext
+from ..core.atomic import write_text_atomic
+from ..core.distributed import is_global_zero
+from ..pipeline.stage import StageContext
 
 
 def _wandb_run_id(stage_dir: Path) -> str:

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ..latent_generator import LatentGenerator
-from .stylegan_layers import (NOISE_MODES, EqualLinear, SynthesisLayer, ToRGB, channels_at, normalize_2nd_moment,
+from .layers import (NOISE_MODES, EqualLinear, SynthesisLayer, ToRGB, channels_at, normalize_2nd_moment,
                               upsample2x)
 
 
@@ -151,7 +151,7 @@ class Generator(LatentGenerator):
     @classmethod
     def from_config(cls, gan_cfg, num_classes: int, channels: int, resolution: int) -> "Generator":
         """Build from the `gan` config section; presets fill the architecture keys left null."""
-        from ..gan_presets import resolve_architecture
+        from .presets import resolve_architecture
 
         arch = resolve_architecture(gan_cfg)
         c_dim = num_classes if gan_cfg.conditional else 0

@@ -35,8 +35,8 @@ def resolve_architecture(gan_cfg: Any) -> dict[str, int]:
 def build_gan_networks(gan_cfg: Any, num_classes: int, channels: int, resolution: int):
     """(G, D) for GANModule from the `gan` section. G is built first: with the same seed a run
     draws the same initial weights as it always has."""
-    from .components.discriminator import Discriminator
-    from .components.generator import Generator
+    from .discriminator import Discriminator
+    from .networks import Generator
 
     G = Generator.from_config(gan_cfg, num_classes, channels, resolution)
     D = Discriminator.from_config(gan_cfg, num_classes, channels, resolution)

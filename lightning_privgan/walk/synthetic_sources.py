@@ -34,7 +34,7 @@ def synthetic_source(
     batch_size: int = 64,
 ) -> tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
     """(images [N, C, H, W] on CPU, labels [N], pair index [N] or None) of a synthetic source."""
-    from ..walk.sampling import synthesize, synthetic_samples
+    from .sampling import synthesize, synthetic_samples
 
     if source in ("linear", "plan"):
         if source not in art.paths:
@@ -74,7 +74,7 @@ def gated_synthetic_source(
     """
     if gate is None or source not in ("linear", "plan"):
         return (*synthetic_source(source, art, num, seed, interpolate, noise_mode, batch_size), None)
-    from ..pipeline.seeds import derive_seed
+    from ..core.seeds import derive_seed
 
     kept: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
     drawn = have = 0

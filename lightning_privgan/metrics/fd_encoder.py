@@ -64,7 +64,7 @@ def train_offline_encoder(images: torch.Tensor, labels: torch.Tensor, patient_id
 
 
 def save_offline_encoder(net: OfflineEncoder, path: str | Path) -> None:
-    from ..pipeline.atomic import torch_save_atomic
+    from ..core.atomic import torch_save_atomic
 
     torch_save_atomic({"kwargs": net.init_kwargs, "state_dict": net.state_dict()}, path)
 

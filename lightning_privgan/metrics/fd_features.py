@@ -23,11 +23,11 @@ def choose_fd_features(
     """(images -> features callable, description of the features), by the same rule as the GAN
     stage's FD curve (models/frechet.choose_extractor on gan.fd_features), so the audit's FD
     and the training curve use the same features."""
-    from ..models.frechet import choose_extractor
+    from .frechet import choose_extractor
 
     device = next(auditor.parameters()).device
     if choose_extractor(mode, inception_weights) == "inception":
-        from ..models.frechet import InceptionFeatures
+        from .frechet import InceptionFeatures
 
         return InceptionFeatures(inception_weights).to(device), "inception-v3 pool features (local weights)"
     if fd_encoder is not None:

@@ -7,10 +7,10 @@ from typing import Any
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint, RichProgressBar
 
-from .checkpoint_files import AtomicCheckpointIO, loadable_or_moved_aside
-from .device_settings import ChannelsLast, apply_matmul_precision, use_cudnn_benchmark
+from ..core.checkpoint_files import AtomicCheckpointIO, loadable_or_moved_aside
+from ..core.device_settings import ChannelsLast, apply_matmul_precision, use_cudnn_benchmark
 from .loggers import stage_loggers
-from .stage import StageContext
+from ..pipeline.stage import StageContext
 
 
 def make_trainer(

@@ -30,7 +30,7 @@ class FeatureNet(nn.Module):
 
     @torch.no_grad()
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        from ..models.frechet import extract_features
+        from .frechet import extract_features
 
         return extract_features(self.extractor, images, self.batch_size, self.device)  # float64, CPU
 

@@ -6,7 +6,7 @@ import math
 import torch
 from torch import nn
 
-from .stylegan_layers import EqualConv2d, EqualLinear, channels_at
+from .layers import EqualConv2d, EqualLinear, channels_at
 
 
 class DiscriminatorBlock(nn.Module):
@@ -81,7 +81,7 @@ class Discriminator(nn.Module):
 
     @classmethod
     def from_config(cls, gan_cfg, num_classes: int, channels: int, resolution: int) -> "Discriminator":
-        from ..gan_presets import resolve_architecture
+        from .presets import resolve_architecture
 
         arch = resolve_architecture(gan_cfg)
         c_dim = num_classes if gan_cfg.conditional else 0
