@@ -27,9 +27,9 @@ from omegaconf import OmegaConf
 from torch.utils.data import DataLoader, TensorDataset
 
 from lightning_privgan.config.sections.gan import GANConfig
-from lightning_privgan.models.gan_module import GANModule
-from lightning_privgan.models.stylegan2.presets import build_gan_networks
 from lightning_privgan.core.device_settings import ChannelsLast, apply_matmul_precision
+from lightning_privgan.models.gan_module import GANModule
+from lightning_privgan.models.stylegan2.networks import build_gan_networks
 
 VARIANTS = {  # name: (precision, tf32, cudnn.benchmark, channels_last)
     "fp32": ("32-true", False, False, False),

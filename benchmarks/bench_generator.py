@@ -16,10 +16,9 @@ import torch
 from omegaconf import OmegaConf
 
 from lightning_privgan.config.sections.gan import GANConfig
-from lightning_privgan.models.stylegan2.networks import Generator
-from lightning_privgan.models.latent_generator import one_hot
 from lightning_privgan.models.gan_module import GANModule
-from lightning_privgan.models.stylegan2.presets import build_gan_networks
+from lightning_privgan.models.latent_generator import one_hot
+from lightning_privgan.models.stylegan2.networks import Generator, build_gan_networks
 
 
 def _cfg(preset: str):

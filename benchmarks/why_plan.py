@@ -18,9 +18,9 @@ from pathlib import Path
 
 import torch
 
-from lightning_privgan.artifacts.run_folder import RunFolder
 from lightning_privgan.audit.path_curve import render_path_points
 from lightning_privgan.models.components.channel_adapter import expected_channels, match_channels
+from lightning_privgan.stages.outputs import RunFolder
 from lightning_privgan.walk.losses import cross_entropy_per_image, kl_uniform_per_image
 
 

@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sweep":
             return _sweep(args)
         if args.command == "report":
-            from .audit.report import build_report
+            from .stages.report import build_report
 
             path = build_report(Path(args.run_dir))
             print(f"report written to {path}")

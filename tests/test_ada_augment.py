@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from lightning_privgan.models.ada_augment import AdaptiveAugment, shift_and_flip
-from lightning_privgan.models.stylegan2.discriminator import Discriminator
+from lightning_privgan.models.stylegan2.networks import Discriminator
 
 
 def _grid_sample_shift(img, shift, flip):

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lightning_privgan.audit.paired_difference import describe, near_duplicate_share, paired_bootstrap
-from lightning_privgan.audit.report import paired_lines
+from lightning_privgan.stages.report import paired_lines
 
 
 def test_a_consistent_gain_is_significant_and_noise_is_not():

@@ -79,7 +79,7 @@ def test_holdout_is_split_by_patient_for_evaluation_and_shadows():
 
 
 def test_downstream_models_are_found_and_membership_is_averaged_over_seeds(tmp_path):
-    from lightning_privgan.artifacts.downstream_outputs import DownstreamOutputs
+    from lightning_privgan.stages.outputs import DownstreamOutputs
     from lightning_privgan.audit.membership_audit import summarize_membership
 
     def downstream_models(folder):
@@ -104,10 +104,10 @@ def test_random_pair_long_paths_get_a_distance_at_every_step(cpu_cfg, tmp_path):
     import torch
 
     from lightning_privgan.audit.path_curve import PathCurve
-    from lightning_privgan.audit.report import step_table
+    from lightning_privgan.stages.report import step_table
     from lightning_privgan.audit.source_audit import build_reference
-    from lightning_privgan.artifacts.run_folder import RunFolder
-    from lightning_privgan.artifacts.walk_artifacts import load_walk_artifacts
+    from lightning_privgan.stages.outputs import RunFolder
+    from lightning_privgan.stages.outputs import load_walk_artifacts
     from lightning_privgan.data.real_store import RealData
     from lightning_privgan.models.classifier_io import load_classifier
     from lightning_privgan.audit.path_comparison import compare_path_curves

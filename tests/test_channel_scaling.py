@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from lightning_privgan.models.stylegan2.channel_scaling import mix_channels, scale_channels, scale_channels_add
+from lightning_privgan.models.stylegan2.layers import mix_channels, scale_channels, scale_channels_add
 from lightning_privgan.models.stylegan2.networks import Generator
 from lightning_privgan.walk.objective import channels_last_weights
 

@@ -146,8 +146,8 @@ def test_unknown_head_and_bad_scale_are_named():
 
 
 def test_backbone_names_match_the_builders():
-    """Validation reads backbone_names.py (no torchvision import); the builders must agree with it."""
-    from lightning_privgan.models.components.backbone_names import BACKBONES, RESNETS
+    """Validation reads config/choices.py (no torchvision import); the builders must agree with it."""
+    from lightning_privgan.config.choices import BACKBONES, RESNETS
     from lightning_privgan.models.components.backbones import _RESNETS
 
     assert tuple(_RESNETS) == RESNETS and BACKBONES == ("compact", *RESNETS)

@@ -4,13 +4,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lightning_privgan.models.ada_augment import AdaptiveAugment
-from lightning_privgan.models.stylegan2.discriminator import Discriminator
-from lightning_privgan.models.stylegan2.networks import Generator
-from lightning_privgan.models.latent_generator import one_hot
 from lightning_privgan.metrics.frechet import feature_stats, frechet_distance
-from lightning_privgan.models.stylegan2.presets import PRESETS, resolve_architecture
+from lightning_privgan.models.ada_augment import AdaptiveAugment
 from lightning_privgan.models.generator_io import load_generator, save_generator
+from lightning_privgan.models.latent_generator import one_hot
+from lightning_privgan.models.stylegan2.networks import Discriminator, Generator
+from lightning_privgan.models.stylegan2.presets import PRESETS, resolve_architecture
 
 
 def tiny_G(c_dim=2, res=16, channels=1):

@@ -48,7 +48,7 @@ def test_gan_stage_writes_outputs_and_stops_at_kimg(cpu_cfg, tmp_path):
 
 def test_gan_resume_continues_kimg(cpu_cfg, tmp_path):
     from lightning_privgan.models.gan_module import GANModule
-    from lightning_privgan.models.stylegan2.presets import build_gan_networks
+    from lightning_privgan.models.stylegan2.networks import build_gan_networks
     from lightning_privgan.training.trainer import fit_resumable, make_trainer
     from lightning_privgan.training.gan_loader import real_train_loader
     from lightning_privgan.data.real_store import RealData

@@ -13,7 +13,7 @@ from lightning_privgan.data.real_store import RealData
 from lightning_privgan.models.components.image_classifier import ImageClassifier
 from lightning_privgan.models.classifier_module import DiagnosticClassifierModule
 from lightning_privgan.models.gan_module import GANModule
-from lightning_privgan.models.stylegan2.presets import build_gan_networks
+from lightning_privgan.models.stylegan2.networks import build_gan_networks
 from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.training.trainer import make_trainer
 from lightning_privgan.training.gan_loader import real_train_loader

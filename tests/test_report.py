@@ -7,12 +7,11 @@ import pandas as pd
 import pytest
 import torch
 
-from lightning_privgan.artifacts.audit_outputs import AuditOutputs
-from lightning_privgan.artifacts.downstream_outputs import DownstreamOutputs
 from lightning_privgan.audit.path_curve import summarize_path_distances
-from lightning_privgan.audit.report import build_report
 from lightning_privgan.audit.report_table import report_table
 from lightning_privgan.stages.downstream import summarize_runs
+from lightning_privgan.stages.outputs import AuditOutputs, DownstreamOutputs
+from lightning_privgan.stages.report import build_report
 
 
 def _fabricate(run_dir, allow_real: bool | None = None):

@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 
 from conftest import REPO, SHARED_DATA
-from lightning_privgan.artifacts.data_outputs import DataOutputs
+from lightning_privgan.stages.outputs import DataOutputs
 from lightning_privgan.config.load import load_experiment
 from lightning_privgan.pipeline.runner import Pipeline
 from lightning_privgan.stages import load_stages

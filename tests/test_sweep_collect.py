@@ -151,7 +151,7 @@ def test_sweep_outputs_from_fabricated_cells(tmp_path):
 
 
 def test_the_runs_report_links_its_sweep_once_one_is_written(tmp_path):
-    from lightning_privgan.audit.report import build_report
+    from lightning_privgan.stages.report import build_report
     from test_report import _fabricate
 
     run_dir = tmp_path / "fab"

@@ -1,11 +1,12 @@
-"""A new data source is one entry in the registry: validation, the data stage and the splits
-take it from there (README, 'Extending')."""
+"""A new data source is one entry in the registry and its name among the choices: validation,
+the data stage and the splits take it from there (README, 'Extending')."""
 from __future__ import annotations
 
 import pytest
 import torch
 
 from lightning_privgan.config.errors import ConfigError
+from lightning_privgan.config.validate import CHOICES
 from lightning_privgan.data.manifest import SourceData, source_table
 from lightning_privgan.data.real_store import RealData
 from lightning_privgan.data.sources import SOURCE_BUILDERS
@@ -27,6 +28,7 @@ def test_a_toy_source_registered_alone_runs_through_the_data_stage(cpu_cfg, tmp_
     with pytest.raises(ConfigError, match="'toy' is not one of"):
         cpu_cfg({"data": {"source": "toy"}})
     monkeypatch.setitem(SOURCE_BUILDERS, "toy", build_toy)
+    monkeypatch.setitem(CHOICES, "data.source", (*CHOICES["data.source"], "toy"))
     cfg = cpu_cfg({"data": {"source": "toy", "resolution": 16}})
     run_data_stage(StageContext(cfg=cfg, run_dir=tmp_path, name="data"))
     data = RealData.load(tmp_path / "data")

@@ -86,7 +86,7 @@ def test_a_stream_built_from_the_run_uses_the_saved_paths_and_the_gate(cpu_cfg, 
 def _stream(cfg, run_dir):
     """The downstream stage's PLAN stream with its gate, as the stage builds it."""
     from lightning_privgan.core.seeds import derive_seed
-    from lightning_privgan.artifacts.walk_artifacts import load_walk_artifacts
+    from lightning_privgan.stages.outputs import load_walk_artifacts
     from lightning_privgan.stages.downstream import stream_for_source, stream_gate
 
     ctx = StageContext(cfg=cfg, run_dir=run_dir, name="downstream")
@@ -99,7 +99,7 @@ def test_the_gate_defaults_to_the_audits_near_duplicate_threshold(cpu_cfg, run_d
     """stream.gate with no threshold screens at the audit's auditor near-duplicate threshold (before:
     a null threshold meant no gate, and a given one had no tie to the audit)."""
     from lightning_privgan.audit.source_audit import build_reference
-    from lightning_privgan.artifacts.classifier_outputs import AuditorOutputs
+    from lightning_privgan.stages.outputs import AuditorOutputs
     from lightning_privgan.data.real_store import RealData
 
     anchors_stage.run(_ctx(cpu_cfg, run_dir, "anchors"))

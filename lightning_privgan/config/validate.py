@@ -5,22 +5,18 @@ from typing import Callable, Union
 
 from omegaconf import DictConfig, OmegaConf
 
-from ..data.sources import SOURCE_BUILDERS
-from ..models.components.backbone_names import BACKBONES
-from ..models.components.cosine_head import HEADS
-from ..models.stylegan2.presets import PRESETS
-from ..walk.objective import AUTOCAST
+from .choices import AUTOCAST, BACKBONES, DATA_SOURCES, GAN_PRESETS, HEADS
 from .errors import ConfigError, where
 from .pretrained_network import check_pretrained
 from .ranges import RANGES
 
-# Every list of choices that has a registry is read from it: a new data source, backbone,
-# head or preset is one entry there. SOURCE_BUILDERS is the dict itself, read at check time.
+# A list of choices that has a registry in the library comes from choices.py, which each
+# registry is checked against: a new data source, backbone, head or preset is one entry there.
 CHOICES = {
-    "data.source": SOURCE_BUILDERS,
+    "data.source": DATA_SOURCES,
     "data.channels": (1, 3),
     "data.on_bad_image": ("error", "skip"),
-    "gan.preset": PRESETS,
+    "gan.preset": GAN_PRESETS,
     "gan.fd_features": ("auto", "inception", "offline"),
     "identity.backbone": BACKBONES,
     "auditor.backbone": BACKBONES,

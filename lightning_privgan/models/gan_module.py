@@ -20,7 +20,7 @@ Mixed precision (trainer.precision 16-mixed | bf16-mixed): Lightning runs traini
 under autocast and scales every manual_backward; R1 and path length leave autocast
 (see _full_precision), the rest of the phase table is unchanged.
 
-The networks are built outside (models/gan_presets.build_gan_networks from the `gan`
+The networks are built outside (models/stylegan2/networks.build_gan_networks from the `gan`
 section) and passed in, as lightning-hydra-template passes `net`: the module holds the
 training logic only, and G_ema starts as a copy of the G it is given.
 """
@@ -35,9 +35,8 @@ import torch.nn.functional as F
 from omegaconf import OmegaConf
 
 from .ada_augment import AdaptiveAugment
-from .stylegan2.discriminator import Discriminator
-from .stylegan2.networks import Generator
 from .latent_generator import one_hot
+from .stylegan2.networks import Discriminator, Generator
 
 
 def _lazy_adam(params, lr: float, betas, interval: int, lazy: bool) -> torch.optim.Adam:

@@ -5,7 +5,7 @@ sections that change its result, its typed outputs (artifacts/), and a function 
 writes them through `ctx.outputs`. It reads an upstream stage only through
 `ctx.input(name)`, which refuses any stage not in `needs`: the cache hash covers exactly
 what a stage read. Adding a stage = one file under lightning_privgan/stages/ (plus its
-outputs class under artifacts/) and one line in stages/__init__.py's STAGE_ORDER.
+outputs class in stages/outputs.py) and one line in pipeline/stage_table.py's STAGE_ORDER.
 """
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ import torch
 from omegaconf import DictConfig
 from rich.console import Console
 
-from .stage_outputs import StageOutputs
 from ..core.distributed import global_rank, wait_for
 from ..core.seeds import derive_seed
 from ..core.world import World, join_world, local_device
+from .stage_outputs import StageOutputs
+from .stage_table import STAGE_ORDER, load_stages
 
 T = TypeVar("T")
 
@@ -42,8 +43,6 @@ class StageContext:
 
     def __post_init__(self) -> None:
         if self.needs is None or self.outputs_of is None:
-            from ..stages import STAGE_ORDER, load_stages
-
             table = {s.name: s for s in load_stages()} if self.name in STAGE_ORDER else {}
             if self.needs is None:
                 self.needs = table[self.name].needs if self.name in table else ()

@@ -88,8 +88,8 @@ def _manifest(labels: torch.Tensor, class_names: list[str], source: str, pair_id
 
 def export_release(run_dir: Path, out: Path, source: str = "plan", num: int = 1000, seed: int = 0,
                    allow_failing: bool = False, overwrite: bool = False, device: str = "cpu") -> ExportResult:
-    from ..artifacts.run_folder import RunFolder
-    from ..artifacts.walk_artifacts import load_walk_artifacts
+    from ..stages.outputs import RunFolder
+    from ..stages.outputs import load_walk_artifacts
     from ..data.real_store import to_model_range, to_uint8
     from ..walk.sampling import synthetic_samples
 

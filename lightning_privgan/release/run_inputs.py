@@ -42,7 +42,7 @@ class RunInputs:
 
 
 def check_finished_run(run_dir: Path) -> None:
-    from ..artifacts.run_folder import RunFolder
+    from ..stages.outputs import RunFolder
 
     run = RunFolder(run_dir)
     if not run.exists():
@@ -58,7 +58,7 @@ def load_run_inputs(run_dir: Path, device: str | torch.device = "cpu") -> RunInp
     from ..audit.source_audit import featurise_reference
     from ..metrics.fd_features import choose_fd_features
     from ..metrics.lpips import load_lpips
-    from ..artifacts.run_folder import RunFolder
+    from ..stages.outputs import RunFolder
 
     run_dir, device = Path(run_dir), torch.device(device)
     check_finished_run(run_dir)

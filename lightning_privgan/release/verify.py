@@ -73,8 +73,8 @@ def _close(a, b) -> bool:
 
 
 def _check_against_run(folder: Path, release: dict, manifest: pd.DataFrame, run_dir: Path, report: VerifyReport) -> None:
-    from ..artifacts.audit_outputs import AuditOutputs
-    from ..artifacts.run_folder import RunFolder
+    from ..stages.outputs import AuditOutputs
+    from ..stages.outputs import RunFolder
     from ..data.real_store import to_model_range
     from .export import exact_real_copies
     from .image_audit import audit_images, set_quality

@@ -8,12 +8,12 @@ from __future__ import annotations
 import torch
 from torchvision.utils import save_image
 
-from ..artifacts.anchors_outputs import AnchorsOutputs
 from ..core.atomic import atomic_path, torch_save_atomic
 from ..pipeline.stage import Stage, StageContext
 from ..walk.anchors import Anchors, inverted_anchors, ksame_anchors, random_anchors
 from ..walk.pairs import select_pairs
 from ..walk.sampling import synthesize
+from .outputs import AnchorsOutputs
 
 
 def _build_anchors(ctx: StageContext, G, device) -> tuple[Anchors, torch.Tensor | None]:

@@ -2,9 +2,9 @@
 used only by the privacy audit so that the walk is not judged by its own guide."""
 from __future__ import annotations
 
-from ..artifacts.classifier_outputs import AuditorOutputs
 from ..pipeline.stage import Stage
 from .identity_network_stage import run_identity_stage
+from .outputs import AuditorOutputs
 
 STAGE = Stage(
     name="auditor",

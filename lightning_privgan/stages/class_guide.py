@@ -1,8 +1,8 @@
 """Stage `class_guide`: φ_class, the diagnostic network that keeps a PLAN path in its class."""
 from __future__ import annotations
 
-from ..artifacts.classifier_outputs import ClassifierOutputs
 from ..pipeline.stage import Stage, StageContext
+from .outputs import ClassifierOutputs
 
 
 def run(ctx: StageContext) -> None:

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pandas as pd
 from rich.table import Table
 
-from ..artifacts.data_outputs import DataOutputs
+from ..core.atomic import atomic_path, write_json_atomic
 from ..data.config_checks import check_against_data
 from ..data.manifest import build_manifest, split_summary
 from ..data.real_store import SPLITS, RealData
 from ..data.source_notes import NOTE_TEXT
 from ..data.sources import load_source
-from ..core.atomic import atomic_path, write_json_atomic
 from ..pipeline.stage import Stage, StageContext
+from .outputs import DataOutputs
 
 
 def _print_summary(ctx: StageContext, summary: dict, class_names: list[str]) -> None:

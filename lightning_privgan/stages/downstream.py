@@ -17,9 +17,9 @@ import pandas as pd
 import torch
 from omegaconf import OmegaConf
 
-from ..artifacts.downstream_outputs import DownstreamOutputs
 from ..core.atomic import atomic_path, write_json_atomic
 from ..pipeline.stage import Stage, StageContext
+from .outputs import DownstreamOutputs
 
 METRICS = ("acc", "macro_acc", "auroc", "f1", "kappa")
 BUDGET_COLUMNS = ("steps", "batch_size", "images_seen", "distinct_images", "augment", "class_weights")
@@ -108,7 +108,7 @@ def run(ctx: StageContext) -> None:
 
     def artifacts():  # G and the paths are loaded once, and only when a synthetic source needs them
         if "art" not in cache:
-            from ..artifacts.walk_artifacts import load_walk_artifacts
+            from .outputs import load_walk_artifacts
 
             cache["art"] = load_walk_artifacts(ctx.input("gan"), ctx.input("anchors"), ctx.input("walk"), device)
         return cache["art"]

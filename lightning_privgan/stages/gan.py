@@ -15,20 +15,21 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from ..artifacts.gan_outputs import GanOutputs
+from ..core.atomic import write_json_atomic
+from ..core.hashing import config_slice
 from ..data.real_store import RealData
 from ..models.gan_checkpoint import KimgCheckpoint
 from ..models.gan_module import GANModule
 from ..models.gan_monitor import GANMonitor
-from ..models.stylegan2.presets import build_gan_networks, resolve_architecture
 from ..models.generator_io import save_generator
 from ..models.generator_probe import GeneratorProbe
 from ..models.nvidia_generator import NvidiaGenerator
-from ..core.atomic import write_json_atomic
-from ..core.hashing import config_slice
+from ..models.stylegan2.networks import build_gan_networks
+from ..models.stylegan2.presets import resolve_architecture
 from ..pipeline.stage import Stage, StageContext
-from ..training.trainer import fit_resumable, make_trainer
 from ..training.gan_loader import real_train_loader
+from ..training.trainer import fit_resumable, make_trainer
+from .outputs import GanOutputs
 
 
 def _ddp_strategy(cfg) -> str:

@@ -1,9 +1,9 @@
 """Stage `identity`: φ_id, the identity network that guides the PLAN walk away from every training patient."""
 from __future__ import annotations
 
-from ..artifacts.classifier_outputs import IdentityOutputs
 from ..pipeline.stage import Stage
 from .identity_network_stage import run_identity_stage
+from .outputs import IdentityOutputs
 
 STAGE = Stage(
     name="identity",

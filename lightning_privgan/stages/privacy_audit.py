@@ -16,9 +16,9 @@ import pandas as pd
 import torch
 from rich.progress import Progress
 
-from ..artifacts.audit_outputs import AuditOutputs
 from ..core.atomic import atomic_path, torch_save_atomic, write_json_atomic
 from ..pipeline.stage import Stage, StageContext
+from .outputs import AuditOutputs
 
 
 def _write_csv(df: pd.DataFrame, path) -> None:
@@ -39,7 +39,7 @@ def run(ctx: StageContext) -> None:
     from ..audit.reid import auditor_probabilities, confident_share, reidentification
     from ..audit.shadow_attack import fit_shadow_attack
     from ..audit.source_audit import audit_distances, build_reference
-    from ..artifacts.walk_artifacts import load_walk_artifacts
+    from .outputs import load_walk_artifacts
     from ..walk.synthetic_sources import gated_synthetic_source, synthetic_source
     from ..data.real_store import to_uint8
     from ..walk.gate import build_gate

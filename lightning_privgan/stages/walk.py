@@ -15,12 +15,12 @@ from pathlib import Path
 import torch
 from torchvision.utils import save_image
 
-from ..artifacts.walk_outputs import WalkOutputs
 from ..core.atomic import atomic_path, torch_save_atomic
-from ..pipeline.stage import Stage, StageContext
 from ..core.world import World
+from ..pipeline.stage import Stage, StageContext
 from ..walk.paths import walk, walk_kwargs
 from ..walk.sampling import synthesize
+from .outputs import WalkOutputs
 
 
 def _finished_chunk(path: Path, chunk: torch.Tensor) -> tuple[torch.Tensor, list] | None:

@@ -13,13 +13,9 @@ import os
 import shutil
 from pathlib import Path
 
+from ..stages.outputs import sweep_folder  # noqa: F401  (where a finished run's sweep lives)
+
 RECORD = "stage.json"  # the runner's completion record (pipeline/runner.py)
-
-
-def sweep_folder(finished_run: Path) -> Path:
-    """The default sweep folder, runs/<name>-sweep beside runs/<name>: outside the finished
-    run, whose folder the sweep only reads (its report links sweep.md from there)."""
-    return finished_run.parent / f"{finished_run.name}-sweep"
 
 
 def link_tree(src: Path, dst: Path) -> None:

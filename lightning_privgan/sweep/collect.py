@@ -12,10 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..artifacts.audit_outputs import AuditOutputs
-from ..artifacts.downstream_outputs import DownstreamOutputs
-from ..artifacts.run_folder import RunFolder
-from ..artifacts.walk_outputs import WalkOutputs
+from ..stages.outputs import AuditOutputs, DownstreamOutputs, RunFolder, WalkOutputs
 from .intervals import bootstrap_means, t_interval
 
 COLUMNS = ("cell", "source", "lambda_priv", "optim_steps", "acc_mean", "acc_low", "acc_high", "seeds",

@@ -18,14 +18,14 @@ from ..data.transforms import build_train_transform
 from ..metrics.classification import inverse_frequency_weights
 from ..models.classifier_module import DiagnosticClassifierModule
 from ..models.components.image_classifier import ImageClassifier
-from ..pipeline.stage import StageContext
 from .classifier_networks import build_classifier_net, module_options
+from .context import TrainingContext
 from .fit_classifier import fit_classifier
 from .loaders import make_loader
 
 
 def train_diagnostic(
-    ctx: StageContext,
+    ctx: TrainingContext,
     train_loader: DataLoader | None,
     val_loader: DataLoader | None,
     cfg: Any,
@@ -54,7 +54,7 @@ def train_diagnostic(
     return fit_classifier(ctx, module, cfg, subdir, train_loader, val_loader, datamodule)
 
 
-def train_on_real_split(ctx: StageContext, data: RealData, cfg: Any) -> tuple[ImageClassifier, Path]:
+def train_on_real_split(ctx: TrainingContext, data: RealData, cfg: Any) -> tuple[ImageClassifier, Path]:
     """φ_class: trained on the real train split, its checkpoint chosen on the real val split."""
     train, val = data.split("train"), data.split("val")
     for name, split, why in (("train", train, "the classifier has nothing to learn from"),

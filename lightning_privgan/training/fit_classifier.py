@@ -9,11 +9,11 @@ import torch
 
 from ..models.classifier_module import monitor_mode
 from ..models.components.image_classifier import ImageClassifier
-from ..pipeline.stage import StageContext
+from .context import TrainingContext
 from .trainer import best_or_last_checkpoint, fit_resumable, make_trainer
 
 
-def fit_classifier(ctx: StageContext, module: pl.LightningModule, cfg: Any, subdir: str = "",
+def fit_classifier(ctx: TrainingContext, module: pl.LightningModule, cfg: Any, subdir: str = "",
                    train_loader=None, val_loader=None,
                    datamodule: pl.LightningDataModule | None = None) -> tuple[ImageClassifier, Path]:
     """(best network on CPU in eval mode, its checkpoint) after cfg.epochs epochs; checkpoints

@@ -14,8 +14,8 @@ from ..data.transforms import build_train_transform
 from ..metrics.classification import inverse_frequency_weights
 from ..models.classifier_module import IdentityClassifierModule
 from ..models.components.image_classifier import ImageClassifier
-from ..pipeline.stage import StageContext
 from .classifier_networks import build_classifier_net, module_options
+from .context import TrainingContext
 from .fit_classifier import fit_classifier
 from .loaders import make_loader
 
@@ -28,7 +28,7 @@ class TrainedIdentityNet:
     best_checkpoint: Path
 
 
-def train_identity_net(ctx: StageContext, data: RealData, cfg: Any) -> TrainedIdentityNet:
+def train_identity_net(ctx: TrainingContext, data: RealData, cfg: Any) -> TrainedIdentityNet:
     identities = data.train_identities()
     if len(identities) < 2:
         raise ValueError(f"the train split holds {len(identities)} identity; an identity network needs at least 2")

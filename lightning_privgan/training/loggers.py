@@ -10,7 +10,7 @@ from pytorch_lightning.loggers import CSVLogger, Logger
 
 from ..core.atomic import write_text_atomic
 from ..core.distributed import is_global_zero
-from ..pipeline.stage import StageContext
+from .context import TrainingContext
 
 
 def _wandb_run_id(stage_dir: Path) -> str:
@@ -26,7 +26,7 @@ def _wandb_run_id(stage_dir: Path) -> str:
     return run_id
 
 
-def stage_loggers(ctx: StageContext, suffix: str = "") -> list[Logger]:
+def stage_loggers(ctx: TrainingContext, suffix: str = "") -> list[Logger]:
     loggers: list[Logger] = [CSVLogger(save_dir=str(ctx.out), name="csv" + suffix, version="")]
     wandb_cfg = ctx.cfg.logger.wandb
     if wandb_cfg.enabled and wandb_cfg.mode != "disabled":

@@ -11,12 +11,12 @@ from ..data.image_dataset import ImageDataset
 from ..data.real_store import RealData
 from ..data.training_budget import budget_loader, training_budget
 from ..data.transforms import build_train_transform
-from ..pipeline.stage import StageContext
+from .context import TrainingContext
 from .diagnostic_training import train_diagnostic
 from .loaders import make_loader
 
 
-def shadow_trainer(ctx: StageContext, data: RealData,
+def shadow_trainer(ctx: TrainingContext, data: RealData,
                    epochs: Optional[int]) -> Callable[[torch.Tensor, torch.Tensor, int], nn.Module]:
     """(images, labels, seed) -> trained shadow network. Shadows train like the targets: the
     downstream budget (steps x batch, standard augmentation, class weights), or `epochs`

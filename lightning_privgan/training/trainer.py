@@ -9,12 +9,12 @@ from pytorch_lightning.callbacks import ModelCheckpoint, RichProgressBar
 
 from ..core.checkpoint_files import AtomicCheckpointIO, loadable_or_moved_aside
 from ..core.device_settings import ChannelsLast, apply_matmul_precision, use_cudnn_benchmark
+from .context import TrainingContext
 from .loggers import stage_loggers
-from ..pipeline.stage import StageContext
 
 
 def make_trainer(
-    ctx: StageContext,
+    ctx: TrainingContext,
     *,
     monitor: str | None = None,
     mode: str = "max",

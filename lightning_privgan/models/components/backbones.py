@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torchvision import models as tv_models
 
-from .backbone_names import BACKBONES
+from ...config.choices import BACKBONES
 
 # Below this side the ImageNet stem (7x7 stride-2 conv + max-pool) would shrink a
 # 32 px image to 8 px before the first residual block and throw away most detail.
@@ -64,7 +64,7 @@ def compact_stage_count(resolution: int) -> int:
     return max(3, round(math.log2(max(resolution, 1) / 4)))
 
 
-_RESNETS: dict[str, Callable[..., tv_models.ResNet]] = {  # keys: backbone_names.RESNETS (tested)
+_RESNETS: dict[str, Callable[..., tv_models.ResNet]] = {  # keys: config/choices.RESNETS (tested)
     "resnet18": tv_models.resnet18,
     "resnet34": tv_models.resnet34,
     "resnet50": tv_models.resnet50,

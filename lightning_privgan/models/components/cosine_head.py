@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-HEADS = ("linear", "cosine")
+from ...config.choices import HEADS
 
 
 class CosineHead(nn.Module):

@@ -30,14 +30,3 @@ def resolve_architecture(gan_cfg: Any) -> dict[str, int]:
                 raise ValueError(f"gan.{key} must be a positive integer, got {value}")
             arch[key] = int(value)
     return arch
-
-
-def build_gan_networks(gan_cfg: Any, num_classes: int, channels: int, resolution: int):
-    """(G, D) for GANModule from the `gan` section. G is built first: with the same seed a run
-    draws the same initial weights as it always has."""
-    from .discriminator import Discriminator
-    from .networks import Generator
-
-    G = Generator.from_config(gan_cfg, num_classes, channels, resolution)
-    D = Discriminator.from_config(gan_cfg, num_classes, channels, resolution)
-    return G, D
