@@ -24,8 +24,8 @@ from lightning_privgan.config.load import config_from_dict
 from lightning_privgan.data.image_dataset import ImageDataset
 from lightning_privgan.data.real_store import to_model_range
 from lightning_privgan.data.transforms import build_train_transform
-from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.metrics.classification import evaluate_diagnostic
+from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.training.diagnostic_training import train_diagnostic
 from lightning_privgan.training.loaders import make_loader
 

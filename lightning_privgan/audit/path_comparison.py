@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..walk.synthetic_sources import WalkArtifacts
 from .paired_difference import compare_paths
 from .path_curve import PathCurve, path_step_distances, render_path_points, summarize_path_distances
 from .source_audit import RealReference
-from ..walk.synthetic_sources import WalkArtifacts
 
 
 def compare_path_curves(art: WalkArtifacts, ref: RealReference, kind_name: str, path_pairs: int, noise_mode: str,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import torch
 
-from ..models.latent_generator import LatentGenerator
 from ..metrics.distances import DistanceKind, nearest_real
+from ..models.latent_generator import LatentGenerator
 from .figures import save_figure
 
 

@@ -16,8 +16,8 @@ import torch
 from .errors import DataError
 from .image_store import ImageStore, ImageStoreWriter, write_image_store
 from .images import DecodedFiles
-from .source_notes import merge_notes
 from .real_store import MANIFEST_COLUMNS
+from .source_notes import merge_notes
 from .splits import assign_splits
 
 SOURCE_COLUMNS = ("path", "label", "patient_id", "official_split")

@@ -15,9 +15,9 @@ from pathlib import Path
 import torch
 
 from ..core.atomic import atomic_path, torch_save_atomic
-from .stylegan2.networks import Generator
 from .latent_generator import LatentGenerator
 from .nvidia_generator import NvidiaGenerator
+from .stylegan2.networks import Generator
 
 FORMAT = "lightning_privgan.generator/1"
 PICKLE_FORMAT = "lightning_privgan.generator-pickle/1"

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..audit.source_audit import nearest_by_kind
 from ..audit.reid import auditor_probabilities
+from ..audit.source_audit import nearest_by_kind
 from .run_inputs import RunInputs
 
 GATE_CRITERIA = ("near-duplicate under any audit distance", "re-identified by the auditor")

@@ -19,8 +19,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from ..models.latent_generator import LatentGenerator
 from ..core.seeds import derive_seed
+from ..models.latent_generator import LatentGenerator
 from .gate import PrivacyGate
 from .paths import folded_classifiers, walk
 from .sampling import sample_latents, synthesize

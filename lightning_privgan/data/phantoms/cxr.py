@@ -15,18 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .drawing import (
-    phantom_random_state,
-    assign_patient_labels,
-    edge_softness,
-    gaussian_blobs,
-    pixel_grid,
-    pose_warp,
-    segment_lines,
-    smooth_noise,
-    soft_ellipse,
-    to_uint8_image,
-)
+from .drawing import (assign_patient_labels, edge_softness, gaussian_blobs, phantom_random_state, pixel_grid, pose_warp,
+                      segment_lines, smooth_noise, soft_ellipse, to_uint8_image)
 
 MAX_LESIONS = 8
 

@@ -10,18 +10,8 @@ import numpy as np
 import torch
 
 from .cxr import PhantomSet
-from .drawing import (
-    phantom_random_state,
-    edge_softness,
-    gaussian_blobs,
-    pixel_grid,
-    polyline_points,
-    pose_warp,
-    render_points,
-    smooth_noise,
-    soft_ellipse,
-    to_uint8_image,
-)
+from .drawing import (edge_softness, gaussian_blobs, phantom_random_state, pixel_grid, polyline_points, pose_warp,
+                      render_points, smooth_noise, soft_ellipse, to_uint8_image)
 
 NUM_GRADES = 5
 # Lesion counts per grade: microaneurysms, haemorrhages, hard exudates, new-vessel segments.

@@ -1,0 +1,49 @@
+"""A small finished run for the release tests: fabricated upstream stages, a real audit stage.
+
+Untrained networks at 16 px: the figures mean nothing, but every file a release reads is
+the one the pipeline writes (config.yaml, stage records, data, gan, auditor, anchors,
+walk, downstream models, and audit.json written by the audit stage itself).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from omegaconf import OmegaConf
+from rich.console import Console
+
+from tests.helpers.fabricated_run import RES, fabricate_upstream
+
+STAGES = ("data", "gan", "auditor", "anchors", "walk", "downstream", "privacy_audit")
+
+
+def release_run_config(runs_root: Path):
+    from lightning_privgan.config.load import config_from_dict
+
+    return config_from_dict({
+        "name": "release_test", "runs_root": str(runs_root),
+        "trainer": {"accelerator": "cpu", "devices": 1, "progress_bar": False},
+        "data": {"source": "phantom_cxr", "resolution": RES, "phantom": {"num_patients": 24, "scans_per_patient": 3}},
+        "walk": {"n_steps": 5},
+        "downstream": {"sources": ["real", "linear", "plan"], "seeds": 1},
+        "audit": {"distances": ["auditor", "ssim", "l2"], "samples_per_source": 12, "shadow_models": 0,
+                  "path_pairs": 2, "grid_samples": 4, "batch_size": 32},
+    })
+
+
+def build_release_run(runs_root: Path) -> Path:
+    from lightning_privgan.models.classifier_io import export_classifier
+    from lightning_privgan.models.components.image_classifier import ImageClassifier
+    from lightning_privgan.pipeline.stage import StageContext
+    from lightning_privgan.stages import privacy_audit as audit
+
+    cfg = release_run_config(runs_root)
+    run_dir = Path(runs_root) / cfg.name
+    fabricate_upstream(run_dir, holdout_until=18, anchors_extra={"method": "ksame"})
+    for source in ("real", "linear", "plan"):
+        export_classifier(ImageClassifier("compact", 1, RES, 2, width=4), run_dir / "downstream" / f"model_{source}_0.pt")
+    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    audit.run(StageContext(cfg, run_dir, "privacy_audit", console=Console(quiet=True)))
+    for i, stage in enumerate(STAGES):
+        (run_dir / stage / "stage.json").write_text(json.dumps({"hash": f"{i:016x}", "token": f"{i:016x}:0"}))
+    return run_dir

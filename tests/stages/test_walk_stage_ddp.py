@@ -1,0 +1,62 @@
+"""The walk stage on two CPU ranks (gloo, in a subprocess): the pairs are split over the ranks,
+rank 0 gathers the same paths.pt one process writes, and an interrupted 2-rank walk resumes."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(run_dir: Path, devices: int, crash_after: int | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "NO_ALBUMENTATIONS_UPDATE": "1"}
+    for var in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "NODE_RANK", "SLURM_JOB_ID", "SLURM_NTASKS"):
+        env.pop(var, None)
+    cmd = ["timeout", "-k", "5", "180", sys.executable, str(REPO / "tests" / "helpers" / "walk_stage_ddp_worker.py"),
+           str(run_dir), str(devices)] + ([] if crash_after is None else [str(crash_after)])
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+
+
+def _walked(run_dir: Path, rank: int) -> list[str]:
+    return json.loads((run_dir / f"walked_rank{rank}.json").read_text())
+
+
+def _paths(run_dir: Path) -> dict:
+    return torch.load(run_dir / "walk" / "paths.pt", weights_only=False)
+
+
+def test_two_ranks_split_the_pairs_and_gather_what_one_process_writes(tmp_path):
+    single, double = tmp_path / "one" / "ddp", tmp_path / "two" / "ddp"
+    for run_dir, devices in ((single, 1), (double, 2)):
+        proc = _run(run_dir, devices)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    ranks = [_walked(double, 0), _walked(double, 1)]
+    assert ranks[0] and ranks[1] and not set(ranks[0]) & set(ranks[1])  # each rank walked its own chunks
+    assert sorted(ranks[0] + ranks[1]) == sorted(_walked(single, 0))
+    assert len(_walked(single, 0)) == 2 * 4  # linear and PLAN, 4 chunks each
+    one, two = _paths(single), _paths(double)
+    for key in ("linear", "plan", "pairs", "labels"):
+        assert torch.equal(one[key], two[key]), key
+    assert one["losses"] == two["losses"]
+    assert not (double / "walk" / "partial").exists()
+
+
+def test_an_interrupted_two_rank_walk_resumes_from_its_finished_chunks(tmp_path):
+    run_dir = tmp_path / "ddp"
+    crashed = _run(run_dir, 2, crash_after=2)
+    assert crashed.returncode != 0
+    finished = sorted((run_dir / "walk" / "partial").iterdir())
+    assert len(finished) == 4  # two chunks from each rank survived the crash, 4 of 8 remain
+    before = _walked(run_dir, 0) + _walked(run_dir, 1)
+    proc = _run(run_dir, 2)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    again = _walked(run_dir, 0) + _walked(run_dir, 1)
+    assert not set(before) & set(again)  # finished chunks were not walked again
+    reference = tmp_path / "one" / "ddp"
+    assert _run(reference, 1).returncode == 0
+    assert torch.equal(_paths(run_dir)["plan"], _paths(reference)["plan"])
