@@ -1,17 +1,26 @@
-"""Membership inference on a downstream classifier: members = real `train`, non-members = `holdout`.
+"""Membership inference: was an image in a downstream classifier's training set?
 
-Loss-threshold attack (Yeom et al. 2018): a model that memorised its training images
-has lower loss on them. Reported as the cross-fitted balanced accuracy of the best
-threshold (audit/attack_metrics.py) and the threshold-free AUC.
-The shadow-model attack (Shokri et al. 2017) is in shadow_attack.py.
+Members are the real `train` images, non-members the evaluation half of the `holdout`
+patients (split_holdout_patients). Two attacks:
+- loss threshold (Yeom et al. 2018): a model that memorised its training images has lower
+  loss on them; reported as the cross-fitted balanced accuracy of the best threshold and the
+  threshold-free AUC;
+- shadow models (Shokri et al. 2017): shadows trained like the target on data no target saw
+  teach a logistic regression what a model that saw an image looks like.
+attack_downstream_models asks both about every downstream model, averaged over seeds.
 """
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .attack_metrics import cross_fitted_threshold_accuracy, roc_auc
+from ..models.classifier_io import load_classifier
 
 
 @torch.no_grad()
@@ -48,3 +57,243 @@ def loss_threshold_attack(
         "member_loss": float(loss_in.mean()),
         "nonmember_loss": float(loss_out.mean()),
     }
+
+
+# -- scores of a membership attack: AUC, balanced accuracy, and honest threshold choice --
+def roc_auc(scores: torch.Tensor, is_member: torch.Tensor) -> float:
+    """P(score of a random member > score of a random non-member), ties counting one half."""
+    scores, is_member = scores.double().flatten(), is_member.bool().flatten()
+    pos, neg = int(is_member.sum()), int((~is_member).sum())
+    if pos == 0 or neg == 0:
+        raise ValueError("AUC needs both members and non-members")
+    # Mann-Whitney U with average ranks for ties.
+    order = scores.argsort()
+    sorted_scores = scores[order]
+    ranks = torch.empty_like(scores)
+    ranks[order] = torch.arange(1, len(scores) + 1, dtype=torch.double)
+    uniq, inverse = torch.unique(sorted_scores, return_inverse=True)
+    sums = torch.zeros(len(uniq), dtype=torch.double).index_add_(0, inverse, ranks[order])
+    counts = torch.bincount(inverse, minlength=len(uniq)).double()
+    ranks[order] = (sums / counts)[inverse]
+    u = ranks[is_member].sum() - pos * (pos + 1) / 2
+    return float(u / (pos * neg))
+
+
+def balanced_accuracy(predicted_member: torch.Tensor, is_member: torch.Tensor) -> float:
+    """Mean of the true-positive and true-negative rates: 0.5 for any blind guess, however unbalanced the sets."""
+    p, m = predicted_member.bool(), is_member.bool()
+    if m.all() or (~m).all():
+        raise ValueError("balanced accuracy needs both members and non-members")
+    tpr = (p & m).double().sum() / m.sum()
+    tnr = (~p & ~m).double().sum() / (~m).sum()
+    return float((tpr + tnr) / 2)
+
+
+def best_threshold(scores: torch.Tensor, is_member: torch.Tensor) -> float:
+    """Threshold t (predict member when score >= t) with the best balanced accuracy on these data."""
+    uniq = torch.unique(scores.double())
+    candidates = torch.cat([uniq[:1] - 1, (uniq[1:] + uniq[:-1]) / 2, uniq[-1:] + 1])
+    m = is_member.bool()
+    pred = scores.double()[None, :] >= candidates[:, None]  # [T, N]
+    tpr = (pred & m).double().sum(1) / m.sum()
+    tnr = (~pred & ~m).double().sum(1) / (~m).sum()
+    return float(candidates[((tpr + tnr) / 2).argmax()])
+
+
+def cross_fitted_threshold_accuracy(scores: torch.Tensor, is_member: torch.Tensor, seed: int) -> float:
+    """Balanced accuracy of a threshold chosen on one half and scored on the other (both ways, averaged).
+
+    Choosing the threshold on the evaluated samples themselves would report a leak even
+    for a model that has none (the best of many thresholds fits noise).
+    """
+    g = torch.Generator().manual_seed(seed)
+    halves = torch.zeros(len(scores), dtype=torch.bool)
+    for group in (is_member.bool(), ~is_member.bool()):  # stratified: both halves keep both kinds
+        idx = group.nonzero().flatten()
+        idx = idx[torch.randperm(len(idx), generator=g)]
+        halves[idx[: len(idx) // 2]] = True
+    accs = []
+    for calib in (halves, ~halves):
+        t = best_threshold(scores[calib], is_member[calib])
+        accs.append(balanced_accuracy(scores[~calib] >= t, is_member[~calib]))
+    return sum(accs) / 2
+
+
+# -- who counts as a non-member: holdout patients, split by patient --
+def split_holdout_patients(patient_ids: Sequence, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(evaluation mask, shadow mask) over the holdout images: half of the holdout *patients*
+    are the attack's evaluation non-members, the other half feed the shadow models, so no
+    patient's scans sit on both sides."""
+    ids = np.asarray(patient_ids)
+    patients = np.unique(ids)
+    rng = np.random.default_rng(seed)
+    shadow_patients = set(rng.permutation(patients)[: len(patients) // 2])
+    in_shadow = torch.as_tensor([p in shadow_patients for p in ids], dtype=torch.bool)
+    return ~in_shadow, in_shadow
+
+
+# -- the shadow-model attack (Shokri et al. 2017), attack model in plain torch --
+# Shadow classifiers are trained like the target (same `train_fn`) on disjoint parts of
+# data the target never saw; on each part, half of the *patients* are the shadow's members and
+# half not. The split is by patient, as the target's is (members = the train split's patients):
+# split per image, a member's other scans would count as non-members, and the attack would
+# learn that a scan of a member's own patient "looks unseen".
+# A logistic regression learns member-vs-not from the shadows' outputs (the softmax vector
+# sorted descending, so it does not depend on the class, plus the loss) and is then asked
+# about the target's real members and non-members.
+TrainFn = Callable[[torch.Tensor, torch.Tensor, int], nn.Module]  # (images, labels, seed) -> trained model
+
+
+def attack_features(loss: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
+    return torch.cat([probs.sort(1, descending=True).values, loss[:, None]], 1)
+
+
+class LogisticAttack:
+    """Standardised logistic regression, fitted by L-BFGS with a small L2 penalty."""
+
+    def __init__(self, l2: float = 1e-3, steps: int = 200):
+        self.l2, self.steps = l2, steps
+
+    def fit(self, x: torch.Tensor, y: torch.Tensor) -> "LogisticAttack":
+        x = x.double()
+        self.mean, self.std = x.mean(0), x.std(0).clamp_min(1e-8)
+        z = (x - self.mean) / self.std
+        self.w = torch.zeros(z.shape[1], dtype=torch.double, requires_grad=True)
+        self.b = torch.zeros(1, dtype=torch.double, requires_grad=True)
+        # Class weights: the attack must not win by predicting the larger side.
+        pos_weight = (y == 0).sum().double() / (y == 1).sum().clamp_min(1).double()
+        opt = torch.optim.LBFGS([self.w, self.b], max_iter=self.steps, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            loss = F.binary_cross_entropy_with_logits(z @ self.w + self.b, y.double(), pos_weight=pos_weight)
+            loss = loss + self.l2 * self.w.pow(2).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        return self
+
+    @torch.no_grad()
+    def member_probability(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(((x.double() - self.mean) / self.std) @ self.w + self.b)
+
+
+def shadow_splits(patient_ids: Sequence, num_shadows: int, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(member rows, non-member rows) of each shadow: patients are shuffled, cut into `num_shadows`
+    disjoint parts, and each part's patients split in half; all scans of a patient go together."""
+    patients = np.unique(np.asarray(patient_ids).astype(str))
+    if len(patients) < 2 * num_shadows:
+        raise ValueError(f"the shadow pool holds {len(patients)} patients; {num_shadows} shadow models need at least "
+                         f"{2 * num_shadows} (one member and one non-member patient each)")
+    order = torch.randperm(len(patients), generator=torch.Generator().manual_seed(seed)).numpy()
+    ids = np.asarray(patient_ids).astype(str)
+    splits = []
+    for part in np.array_split(patients[order], num_shadows):
+        half = len(part) // 2
+        rows = [torch.as_tensor(np.flatnonzero(np.isin(ids, side)), dtype=torch.long) for side in (part[:half], part[half:])]
+        splits.append((rows[0], rows[1]))
+    return splits
+
+
+def fit_shadow_attack(
+    shadow_pool: tuple[torch.Tensor, torch.Tensor], train_fn: TrainFn, num_shadows: int = 2, seed: int = 0,
+    batch_size: int = 256, patient_ids: Optional[Sequence] = None,
+) -> tuple[LogisticAttack, float]:
+    """Train the shadows and the attack model once: (attack, its balanced accuracy on the shadows' data).
+
+    `patient_ids` [N] of the pool's images: members and non-members of a shadow are split by patient
+    (None: every image its own patient, as in data sets without patient ids)."""
+    images, labels = shadow_pool
+    if num_shadows < 1:
+        raise ValueError("the shadow attack needs at least one shadow model")
+    if len(images) < 4 * num_shadows:
+        raise ValueError(f"shadow pool of {len(images)} images is too small for {num_shadows} shadow models")
+    if patient_ids is None:
+        patient_ids = [str(i) for i in range(len(images))]
+    if len(patient_ids) != len(images):
+        raise ValueError(f"{len(patient_ids)} patient ids for a shadow pool of {len(images)} images")
+    feats, is_in = [], []
+    for k, (inside, outside) in enumerate(shadow_splits(patient_ids, num_shadows, seed)):
+        shadow = train_fn(images[inside], labels[inside], seed * 1000 + k)
+        for idx, flag in ((inside, 1.0), (outside, 0.0)):
+            loss, probs = per_sample_outputs(shadow, images[idx], labels[idx], batch_size)
+            feats.append(attack_features(loss, probs))
+            is_in.append(torch.full((len(idx),), flag))
+    x, y = torch.cat(feats), torch.cat(is_in)
+    attack = LogisticAttack().fit(x, y)
+    return attack, balanced_accuracy(attack.member_probability(x) >= 0.5, y.bool())
+
+
+def apply_attack(
+    attack: LogisticAttack,
+    target: nn.Module,
+    members: tuple[torch.Tensor, torch.Tensor],
+    nonmembers: tuple[torch.Tensor, torch.Tensor],
+    batch_size: int = 256,
+) -> dict:
+    """{'balanced_accuracy', 'auc'} of a fitted attack model asked about `target`'s members and non-members."""
+    target_feats = [attack_features(*per_sample_outputs(target, *s, batch_size=batch_size)) for s in (members, nonmembers)]
+    p = attack.member_probability(torch.cat(target_feats))
+    truth = torch.cat([torch.ones(len(target_feats[0])), torch.zeros(len(target_feats[1]))]).bool()
+    return {"balanced_accuracy": balanced_accuracy(p >= 0.5, truth), "auc": roc_auc(p, truth)}
+
+
+def shadow_model_attack(
+    target: nn.Module,
+    members: tuple[torch.Tensor, torch.Tensor],
+    nonmembers: tuple[torch.Tensor, torch.Tensor],
+    shadow_pool: tuple[torch.Tensor, torch.Tensor],
+    train_fn: TrainFn,
+    num_shadows: int = 2,
+    seed: int = 0,
+    batch_size: int = 256,
+    patient_ids: Optional[Sequence] = None,
+) -> dict:
+    """{'balanced_accuracy', 'auc', 'shadow_train_balanced_accuracy'} of the shadow attack on `target`.
+
+    `shadow_pool` must be disjoint from both `members` and `nonmembers`; `patient_ids` are its images'.
+    """
+    attack, shadow_acc = fit_shadow_attack(shadow_pool, train_fn, num_shadows, seed, batch_size, patient_ids)
+    return {**apply_attack(attack, target, members, nonmembers, batch_size), "shadow_train_balanced_accuracy": shadow_acc}
+
+
+# -- against every downstream model, averaged over seeds --
+# Members are the real train images, non-members the evaluation half of the holdout.
+# The shadow attack model is fitted once (shadows trained like the real-data target, on
+# data no target saw) and then asked about every downstream model: it has learnt what a
+# model that saw an image looks like, whatever the target was trained on.
+def attack_downstream_models(
+    models: list[tuple[str, int, Path]],
+    members: tuple[torch.Tensor, torch.Tensor],
+    nonmembers: tuple[torch.Tensor, torch.Tensor],
+    shadow_attack: Optional[LogisticAttack],
+    seed: int,
+    device: torch.device | str = "cpu",
+    batch_size: int = 256,
+) -> pd.DataFrame:
+    """One row per model: loss-threshold (and shadow) balanced accuracy and AUC."""
+    rows = []
+    for source, run_seed, path in models:
+        net = load_classifier(path, map_location=device)
+        row = {"source": source, "seed": run_seed}
+        for key, value in loss_threshold_attack(net, members, nonmembers, seed=seed, batch_size=batch_size).items():
+            row[f"threshold_{key}"] = value
+        if shadow_attack is not None:
+            for key, value in apply_attack(shadow_attack, net, members, nonmembers, batch_size).items():
+                row[f"shadow_{key}"] = value
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summarize_membership(runs: pd.DataFrame) -> dict:
+    """{source: {metric_mean, metric_std, runs}} over seeds."""
+    metrics = [c for c in runs.columns if c.startswith(("threshold_", "shadow_"))]
+    out = {}
+    for source, group in runs.groupby("source", sort=False):
+        entry = {"runs": int(len(group))}
+        for m in metrics:
+            entry[f"{m}_mean"] = float(group[m].mean())
+            entry[f"{m}_std"] = float(group[m].std(ddof=1)) if len(group) > 1 else 0.0
+        out[str(source)] = entry
+    return out

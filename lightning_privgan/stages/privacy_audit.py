@@ -16,13 +16,11 @@ import pandas as pd
 import torch
 from rich.progress import Progress
 
-from ..audit.membership_audit import attack_downstream_models, summarize_membership
-from ..audit.membership_splits import split_holdout_patients
+from ..audit.membership import attack_downstream_models, fit_shadow_attack, split_holdout_patients, summarize_membership
 from ..audit.path_comparison import compare_path_curves
 from ..audit.path_curve import plot_path_curves
 from ..audit.real_image_guard import may_publish
 from ..audit.reid import auditor_probabilities, confident_share, reidentification
-from ..audit.shadow_attack import fit_shadow_attack
 from ..audit.source_audit import audit_distances, build_reference
 from ..core.atomic import atomic_path, torch_save_atomic, write_json_atomic
 from ..data.real_store import to_uint8

@@ -5,10 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from lightning_privgan.audit.attack_metrics import (balanced_accuracy, best_threshold, cross_fitted_threshold_accuracy,
-                                                    roc_auc)
-from lightning_privgan.audit.membership import loss_threshold_attack
-from lightning_privgan.audit.shadow_attack import shadow_model_attack
+from lightning_privgan.audit.membership import (balanced_accuracy, best_threshold, cross_fitted_threshold_accuracy,
+                                                loss_threshold_attack, roc_auc, shadow_model_attack)
 
 
 @pytest.fixture(autouse=True)
@@ -112,7 +110,7 @@ def test_shadow_members_and_non_members_are_split_by_patient():
     """Split per image (the old code), a shadow member's other scans landed among its non-members."""
     import numpy as np
 
-    from lightning_privgan.audit.shadow_attack import fit_shadow_attack, shadow_splits
+    from lightning_privgan.audit.membership import fit_shadow_attack, shadow_splits
 
     patients = np.repeat([f"p{i}" for i in range(10)], 4)  # 10 patients x 4 scans
     images, labels = _data(40, 9)

@@ -69,7 +69,7 @@ def test_downstream_audit_report_end_to_end(cpu_cfg, tmp_path):
 
 
 def test_holdout_is_split_by_patient_for_evaluation_and_shadows():
-    from lightning_privgan.audit.membership_splits import split_holdout_patients
+    from lightning_privgan.audit.membership import split_holdout_patients
 
     ids = np.array([f"p{i // 3}" for i in range(30)])
     eval_mask, shadow_mask = split_holdout_patients(ids, seed=1)
@@ -80,7 +80,7 @@ def test_holdout_is_split_by_patient_for_evaluation_and_shadows():
 
 def test_downstream_models_are_found_and_membership_is_averaged_over_seeds(tmp_path):
     from lightning_privgan.stages.outputs import DownstreamOutputs
-    from lightning_privgan.audit.membership_audit import summarize_membership
+    from lightning_privgan.audit.membership import summarize_membership
 
     def downstream_models(folder):
         return DownstreamOutputs(folder).models()
