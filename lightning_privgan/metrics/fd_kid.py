@@ -1,9 +1,10 @@
 """Fréchet distance and kernel inception distance of every source, on the same number of images.
 
-Both come from torchmetrics (FrechetInceptionDistance, KernelInceptionDistance), given our own
-feature network (fd_features.py: Inception-v3 with local weights, else the GAN stage's offline
-encoder, else the auditor's embedding), which torchmetrics accepts as an nn.Module `feature`
-returning [N, d] features.
+The FD comes from torchmetrics (FrechetInceptionDistance), given our own feature network
+(fd_features.py: Inception-v3 with local weights, else the GAN stage's offline encoder, else the
+auditor's embedding), which torchmetrics accepts as an nn.Module `feature` returning [N, d]
+features. The KID is the project's one estimator (kid.py, which the data card reports too), on
+random subsets drawn as torchmetrics' KernelInceptionDistance draws them.
 
 Equal n: FD is biased upward at small n (its covariance estimates are), and the bias depends
 on n, so an FD of 96 k-same anchors and one of 512 PLAN samples are not comparable. Every
@@ -13,11 +14,12 @@ unbiased at any n; it is reported as mean ± std over `subsets` random subsets o
 """
 from __future__ import annotations
 
-import warnings
 from typing import Callable, Mapping, Optional
 
 import torch
 from torch import nn
+
+from .kid import subset_kid
 
 
 class FeatureNet(nn.Module):
@@ -72,28 +74,20 @@ class DistributionMetrics:
 
     def __init__(self, features: FeatureNet, real_images: torch.Tensor, n: int, kid_subsets: int = 50, seed: int = 0):
         from torchmetrics.image.fid import FrechetInceptionDistance
-        from torchmetrics.image.kid import KernelInceptionDistance
 
-        self.n, self.seed = n, seed
+        self.n, self.seed, self.features, self.kid_subsets = n, seed, features, int(kid_subsets)
         self.kid_subset_size = max(2, min(n, len(real_images)) // 2)
-        self.fid = FrechetInceptionDistance(feature=features, reset_real_features=False)
-        with warnings.catch_warnings():  # "KID keeps every feature in memory": a few thousand vectors here
-            warnings.simplefilter("ignore", UserWarning)
-            self.kid = KernelInceptionDistance(feature=features, subsets=kid_subsets, subset_size=self.kid_subset_size,
-                                               reset_real_features=False)
         # reset_real_features=False: reset() between sources keeps the reference's features.
+        self.fid = FrechetInceptionDistance(feature=features, reset_real_features=False)
         self.fid.update(real_images, real=True)
-        self.kid.update(real_images, real=True)
+        self.real_features = features(real_images)
 
     def measure(self, images: torch.Tensor, seed: int) -> dict:
         """{'fd', 'kid_mean', 'kid_std', 'n', 'kid_subset_size'} of `images` subsampled to n."""
         fake = subsample(images, self.n, seed)
         self.fid.reset()
-        self.kid.reset()
         self.fid.update(fake, real=False)
-        self.kid.update(fake, real=False)
-        with torch.random.fork_rng(devices=[]):  # KID draws its subsets from the global RNG
-            torch.manual_seed(seed)
-            kid_mean, kid_std = self.kid.compute()
+        kid_mean, kid_std = subset_kid(self.real_features, self.features(fake), self.kid_subsets, self.kid_subset_size,
+                                       seed)
         return {"fd": float(self.fid.compute()), "kid_mean": float(kid_mean), "kid_std": float(kid_std),
                 "n": self.n, "kid_subset_size": self.kid_subset_size}

@@ -31,3 +31,20 @@ def kernel_inception_distance(fa: torch.Tensor, fb: torch.Tensor, block: int = 1
     yy = (_kernel_sum(b, b, d, block) - diag_b) / (n * (n - 1))
     xy = _kernel_sum(a, b, d, block) / (m * n)
     return float(xx + yy - 2 * xy)
+
+
+def subset_kid(real: torch.Tensor, fake: torch.Tensor, subsets: int, subset_size: int, seed: int) -> tuple[float, float]:
+    """(mean, std) of the KID over `subsets` random pairs of `subset_size` real and fake features: the
+    subsets drawn as torchmetrics' KernelInceptionDistance draws them (a permutation of the real
+    features, then of the fake ones, from the global RNG, here seeded and restored)."""
+    if subset_size > len(real) or subset_size > len(fake):
+        raise ValueError(f"KID subsets of {subset_size} need as many features, got {len(real)} real and {len(fake)} fake")
+    scores = []
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for _ in range(subsets):
+            f_real = real[torch.randperm(len(real))[:subset_size]]
+            f_fake = fake[torch.randperm(len(fake))[:subset_size]]
+            scores.append(kernel_inception_distance(f_real, f_fake))
+    kid = torch.tensor(scores, dtype=torch.float64)
+    return float(kid.mean()), float(kid.std(unbiased=False))
