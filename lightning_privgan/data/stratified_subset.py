@@ -11,7 +11,7 @@ from .real_store import SplitTensors
 
 def class_quotas(per_class: Mapping[Hashable, int], size: int | None) -> dict:
     """Images kept per class when at most `size` are wanted: each class by its share, at least one.
-    The one formula behind both the subset and the config check of anchors.k (config/data_checks.py)."""
+    The one formula behind both the subset and the config check of anchors.k (data/config_checks.py)."""
     total = sum(per_class.values())
     if size is None or total <= size:
         return dict(per_class)

@@ -7,9 +7,9 @@ with all of it in memory-bounded chunks.
 Kinds (all 0 for identical images, larger = further away):
   auditor  1 - cosine similarity of the auditor's L2-normalised embeddings. Never φ_id:
            the walker optimised against φ_id, so φ_id would certify its own work.
-  ssim     1 - SSIM (Gaussian window, audit/ssim.py).
+  ssim     1 - SSIM (Gaussian window, metrics/ssim.py).
   l2       root-mean-square pixel difference in [-1, 1] units.
-  lpips    LPIPS with local pretrained weights only (audit/lpips_net.py).
+  lpips    LPIPS with local pretrained weights only (metrics/lpips.py).
 """
 from __future__ import annotations
 
@@ -81,8 +81,8 @@ def distance_kind(name: str, auditor: Optional[nn.Module] = None, lpips: Optiona
         return DistanceKind(name, lambda x: embed_images(auditor, x, batch_size), pairwise_cosine_distance)
     if name == "lpips":
         if lpips is None:
-            raise ValueError("the 'lpips' distance needs a LPIPS network built from local weights (audit/lpips_net.py)")
-        # LPIPS = ||Φ(a) - Φ(b)||² for the flattened, weighted features Φ (see lpips_net.py).
+            raise ValueError("the 'lpips' distance needs a LPIPS network built from local weights (metrics/lpips.py)")
+        # LPIPS = ||Φ(a) - Φ(b)||² for the flattened, weighted features Φ (see lpips.py).
         return DistanceKind(name, lambda x: embed_images(lpips, x, batch_size), lambda a, b: _euclidean(a, b) ** 2)
     raise ValueError(f"unknown distance {name!r}; distances are {DISTANCE_KINDS}")
 

@@ -21,7 +21,7 @@ def choose_fd_features(
     mode: str, inception_weights: Optional[str], fd_encoder: Optional[nn.Module], auditor: nn.Module
 ) -> tuple[Callable[[torch.Tensor], torch.Tensor], str]:
     """(images -> features callable, description of the features), by the same rule as the GAN
-    stage's FD curve (models/frechet.choose_extractor on gan.fd_features), so the audit's FD
+    stage's FD curve (metrics/frechet.choose_extractor on gan.fd_features), so the audit's FD
     and the training curve use the same features."""
     from .frechet import choose_extractor
 

@@ -2,7 +2,7 @@
 
 A latent generator maps z (and a class label) to per-layer latents ws [N, num_ws, w_dim]
 and renders ws to images. Everything after the gan stage uses only this interface, so the
-project's StyleGAN2 (components/generator.py) and a wrapped NVIDIA stylegan2-ada / stylegan3
+project's StyleGAN2 (stylegan2/networks.py) and a wrapped NVIDIA stylegan2-ada / stylegan3
 network pickle (nvidia_generator.py) are interchangeable. It is an nn.Module so that the walker
 can freeze it, move it between devices and switch its weights to channels_last.
 """

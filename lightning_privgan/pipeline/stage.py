@@ -1,7 +1,7 @@
 """The contract between the runner and a stage.
 
 A stage is a name, the upstream stages whose outputs it reads (`needs`), the config
-sections that change its result, its typed outputs (artifacts/), and a function that
+sections that change its result, its typed outputs (stages/outputs.py), and a function that
 writes them through `ctx.outputs`. It reads an upstream stage only through
 `ctx.input(name)`, which refuses any stage not in `needs`: the cache hash covers exactly
 what a stage read. Adding a stage = one file under lightning_privgan/stages/ (plus its

@@ -56,7 +56,7 @@ def privacy(run_dir: Path, source: str) -> dict:
         raise ValueError(f"{outputs.path(outputs.AUDIT)} has no source {source!r}")
     reported = audit["sources"][source]["distances"][distance]
     per_sample = outputs.nearest(source)[f"{distance}_distance"].to_numpy(np.float64)
-    flags = (per_sample < audit["thresholds"][distance]).astype(np.float64)  # strict, as audit/thresholds.py
+    flags = (per_sample < audit["thresholds"][distance]).astype(np.float64)  # strict, as metrics/thresholds.py
     if not (math.isclose(flags.mean(), reported["near_duplicate_rate"], abs_tol=1e-9)
             and math.isclose(per_sample.mean(), reported["mean_min"], rel_tol=1e-4, abs_tol=1e-7)):
         raise ValueError(f"{outputs.folder}: nearest_{source}.csv disagrees with audit.json "

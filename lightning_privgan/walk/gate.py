@@ -55,7 +55,7 @@ class GateSetting:
 
 def calibrated_gate_threshold(auditor: nn.Module, train_images: torch.Tensor, patient_ids: Sequence,
                               quantile: float, batch_size: int = 128, device=None) -> float:
-    """The audit's near-duplicate threshold of the auditor distance (audit/thresholds.py), computed
+    """The audit's near-duplicate threshold of the auditor distance (metrics/thresholds.py), computed
     by the very functions the audit uses, on the same real train split."""
     from ..metrics.distances import distance_kind
     from ..metrics.thresholds import near_duplicate_threshold

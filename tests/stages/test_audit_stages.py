@@ -12,7 +12,6 @@ from lightning_privgan.pipeline.stage import StageContext
 from tests.helpers.fabricated_run import RES, fabricate_upstream
 
 
-
 @pytest.mark.slow
 def test_downstream_audit_report_end_to_end(cpu_cfg, tmp_path):
     cfg = cpu_cfg({

@@ -82,7 +82,6 @@ def test_a_stream_built_from_the_run_uses_the_saved_paths_and_the_gate(cpu_cfg, 
     assert images.shape == (6, 1, 16, 16) and dm.gate is not None
 
 
-
 def _stream(cfg, run_dir):
     """The downstream stage's PLAN stream with its gate, as the stage builds it."""
     from lightning_privgan.core.seeds import derive_seed
