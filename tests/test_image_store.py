@@ -2,7 +2,10 @@
 phantoms, and readers that fetch only the rows they are handed."""
 from __future__ import annotations
 
+import gc
 import pickle
+import re
+import sys
 
 import numpy as np
 import pandas as pd
@@ -12,6 +15,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from lightning_privgan.data import image_store
 from lightning_privgan.data.classifier_datasets import split_identity_data
+from lightning_privgan.data.errors import DataError
 from lightning_privgan.data.image_dataset import ImageDataset
 from lightning_privgan.data.image_store import ImageStore, ImageStoreWriter, LazyImages, to_model_range
 from lightning_privgan.data.phantoms.cxr import make_cxr_phantoms
@@ -54,6 +58,27 @@ def test_store_refuses_a_truncated_file_or_wrong_chunk(tmp_path):
     data.write_bytes(data.read_bytes()[:-10])
     with pytest.raises(ValueError, match="the header promises 23 images"):
         ImageStore(store.folder)
+
+
+@pytest.mark.parametrize("damage", ["truncated data", "truncated header", "no data file"])
+def test_a_damaged_store_is_one_clear_error_naming_its_file_and_nothing_from_del(tmp_path, monkeypatch, damage):
+    store = _store(tmp_path, _images())
+    data, header = store.folder / image_store.DATA_FILE, store.folder / image_store.HEADER_FILE
+    del store
+    if damage == "truncated data":
+        data.write_bytes(data.read_bytes()[:-10])
+    elif damage == "truncated header":
+        header.write_text(header.read_text()[:20])
+    else:
+        data.unlink()
+    ignored = []  # what Python reports as "Exception ignored in: ImageStore.__del__"
+    monkeypatch.setattr(sys, "unraisablehook", lambda report: ignored.append(report.exc_value))
+    named = data if damage != "truncated header" else header
+    with pytest.raises(DataError, match=re.escape(str(named)) + r".*re-run the data stage") as err:
+        ImageStore(tmp_path / "store")
+    del err  # drop the traceback's frames, and with them the half-built store
+    gc.collect()
+    assert ignored == []
 
 
 def test_failed_write_leaves_no_store(tmp_path):

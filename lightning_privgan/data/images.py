@@ -1,6 +1,7 @@
 """Decoding image files (and resizing image arrays) into uint8 [C, H, W] at the configured size."""
 from __future__ import annotations
 
+import errno
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -74,6 +75,8 @@ def _decode(path: str, channels: int, resolution: int, min_side: int) -> tuple[n
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as err:
         if isinstance(err, BadImageError):
             raise
+        if getattr(err, "errno", None) == errno.ELOOP:
+            raise BadImageError(str(path), "symbolic link loop (following the link leads back to it)") from None
         raise BadImageError(str(path), f"{type(err).__name__}: {err}") from None
     if arr.ndim == 2 and channels == 3:  # a deep grey image read for a colour data set
         arr = np.repeat(arr[..., None], 3, axis=2)
