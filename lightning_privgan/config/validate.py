@@ -1,7 +1,8 @@
-"""Value checks the type system can't express (choices, ranges, sums)."""
+"""Value checks the type system can't express (finite numbers, choices, ranges, sums, names)."""
 from __future__ import annotations
 
-from typing import Callable, Union
+import math
+from typing import Callable, Iterator, Union
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -62,6 +63,27 @@ _ABSENT = object()
 Source = Union[str, Callable[..., str]]
 
 
+def _numbers(node, key: str = "") -> Iterator[tuple[str, float]]:
+    """(dotted key, value) of every float in the config, list items under their list's key."""
+    if isinstance(node, dict):
+        for name, child in node.items():
+            yield from _numbers(child, f"{key}.{name}" if key else str(name))
+    elif isinstance(node, list):
+        for child in node:
+            yield from _numbers(child, key)
+    elif isinstance(node, float):
+        yield key, node
+
+
+def _check_finite(cfg: DictConfig, fail) -> None:
+    # Every key, not only those with a Range: NaN compares False with everything, so it would
+    # pass any range check (and walk NaN paths, or train a GAN for kimg=nan forever), and inf
+    # passes every open-ended one. No setting means anything by a non-finite number.
+    for key, value in _numbers(OmegaConf.to_container(cfg, resolve=True)):
+        if not math.isfinite(value):
+            fail(key, f"{value!r} is not a finite number (NaN and infinity are refused for every numeric key)")
+
+
 def _check_ranges(cfg: DictConfig, fail) -> None:
     for key, allowed in RANGES.items():
         value = OmegaConf.select(cfg, key, default=_ABSENT)
@@ -77,6 +99,7 @@ def validate_values(cfg: DictConfig, source: Source) -> None:
         origin = source(key, *related) if callable(source) else source
         raise ConfigError(f"Configuration error {where(origin)}: key '{key}': {why}.")
 
+    _check_finite(cfg, fail)
     _check_ranges(cfg, fail)
     check_pretrained(cfg, fail)
 
