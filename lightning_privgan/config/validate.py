@@ -84,6 +84,15 @@ def _check_finite(cfg: DictConfig, fail) -> None:
             fail(key, f"{value!r} is not a finite number (NaN and infinity are refused for every numeric key)")
 
 
+def _check_run_name(cfg: DictConfig, fail) -> None:
+    # The run folder is runs_root/<name>: a separator or '..' would put it (and every file a run
+    # writes or deletes) outside the runs root.
+    name = cfg.name
+    if not name.strip() or name in (".", "..") or any(c in name for c in "/\\\0"):
+        fail("name", f"{name!r} is not a plain folder name: the run is written to runs_root/<name>, so the name must "
+             "be one folder name, without '/', '\\' or '..' (set runs_root to choose where runs go)")
+
+
 def _check_ranges(cfg: DictConfig, fail) -> None:
     for key, allowed in RANGES.items():
         value = OmegaConf.select(cfg, key, default=_ABSENT)
@@ -100,6 +109,7 @@ def validate_values(cfg: DictConfig, source: Source) -> None:
         raise ConfigError(f"Configuration error {where(origin)}: key '{key}': {why}.")
 
     _check_finite(cfg, fail)
+    _check_run_name(cfg, fail)
     _check_ranges(cfg, fail)
     check_pretrained(cfg, fail)
 
