@@ -135,6 +135,11 @@ def validate_values(cfg: DictConfig, source: Source) -> None:
     if ds.steps is not None and ds.steps % ds.epochs:
         fail("downstream.steps", f"{ds.steps} is not a multiple of downstream.epochs={ds.epochs} (every source "
              "trains steps / epochs optimiser steps between two validation rounds)", "downstream.epochs")
+    unwalked = [s for s in cfg.downstream.sources if s in LIST_CHOICES["walk.methods"] and s not in cfg.walk.methods]
+    if unwalked:  # the downstream stage could stream them, but privacy_audit reads their saved paths
+        fail("downstream.sources", f"{unwalked[0]!r} is a source, but walk.methods={list(cfg.walk.methods)} does not "
+             f"compute {unwalked[0]!r} paths, which privacy_audit audits; add it to walk.methods or drop it from "
+             "downstream.sources", "walk.methods")
     if cfg.stream.gate_threshold is not None and not cfg.stream.gate:
         fail("stream.gate_threshold", f"{cfg.stream.gate_threshold} is set but stream.gate is false; set stream.gate=true "
              "(or leave gate_threshold null for the audit's calibrated near-duplicate threshold)", "stream.gate")
