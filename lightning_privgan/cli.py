@@ -75,6 +75,7 @@ def _run(args: argparse.Namespace) -> int:
     # Lightning's launcher needs the per-node process count to compute ranks of its children.
     os.environ.setdefault("PRIVGAN_DEVICES", str(cfg.trainer.devices))
     pipeline = Pipeline(cfg, load_stages(), console=console)
+    pipeline.check_stage_names(args.only, args.start, args.force)
     if args.dry_run:
         console.print(OmegaConf.to_yaml(cfg, resolve=True))
         pipeline.print_plan(pipeline.plan(args.only, args.start, args.force))

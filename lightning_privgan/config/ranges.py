@@ -7,6 +7,7 @@ every numeric key of the schema has an entry here.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -21,6 +22,8 @@ class Range:
     def contains(self, value) -> bool:
         if value is None:
             return self.optional
+        if not math.isfinite(value):  # NaN compares False with every bound; validate.py names it first
+            return False
         if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
             return False
         if self.high is not None and (value > self.high or (self.high_open and value == self.high)):

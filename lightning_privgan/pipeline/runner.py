@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.table import Table
 
+from ..config.errors import ConfigError
 from .atomic import remove_stale_temporaries, write_json_atomic, write_text_atomic
 from .distributed import is_global_zero, wait_for
 from .hashing import config_slice, stage_hash
@@ -81,11 +82,16 @@ class Pipeline:
             stage, tokens, config_slice(self.cfg, stage.legacy_config_keys))
 
     # -- planning --------------------------------------------------------------
+    def check_stage_names(self, only: Iterable[str] = (), start: str | None = None, force: Iterable[str] = ()) -> None:
+        """ConfigError (exit 2) naming an unknown stage of --only, --from or --force; the CLI calls
+        this before it prints or creates anything."""
+        for option, names in (("--only", only), ("--from", [start] if start else []), ("--force", force)):
+            for n in names:
+                if n not in self.by_name:
+                    raise ConfigError(f"error: {option} {n}: unknown stage; stages are: {', '.join(self.by_name)}")
+
     def _selected(self, only: Iterable[str], start: str | None) -> set[str]:
         names = [s.name for s in self.stages]
-        for n in [*only, *([start] if start else [])]:
-            if n not in self.by_name:
-                raise ValueError(f"unknown stage {n!r}; stages are: {', '.join(names)}")
         if only:
             return set(only)
         if start:
@@ -94,9 +100,7 @@ class Pipeline:
 
     def plan(self, only: Iterable[str] = (), start: str | None = None, force: Iterable[str] = ()) -> list[PlannedStage]:
         only, force = list(only), set(force)
-        for n in force:
-            if n not in self.by_name:
-                raise ValueError(f"unknown stage {n!r} in --force; stages are: {', '.join(self.by_name)}")
+        self.check_stage_names(only, start, force)
         selected = self._selected(only, start)
         tokens: dict[str, str] = {}
         planned: list[PlannedStage] = []
