@@ -14,6 +14,10 @@ class StageOutputs:
     stage: ClassVar[str] = ""
     # Files a finished stage always leaves; the runner checks them before recording the stage.
     REQUIRED: ClassVar[tuple[str, ...]] = ()
+    # Further files (glob patterns) that later stages or commands read. The runner records a
+    # digest of these and of REQUIRED when the stage finishes, and re-runs a stage whose files
+    # changed since (pipeline/output_digests.py): what a later stage reads is what was recorded.
+    CHECKED: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
@@ -40,6 +44,13 @@ class StageOutputs:
         """`name`'s JSON, or None when the stage has not written it (a report of a partial run)."""
         path = self.path(name)
         return json.loads(path.read_text()) if path.is_file() else None
+
+    def checked_files(self) -> list[str]:
+        """Names (relative to the folder, sorted) of the existing REQUIRED and CHECKED files."""
+        names = {name for name in self.REQUIRED if self.path(name).is_file()}
+        for pattern in self.CHECKED:
+            names.update(p.relative_to(self.folder).as_posix() for p in self.folder.glob(pattern) if p.is_file())
+        return sorted(names)
 
     def missing(self) -> list[str]:
         """REQUIRED files that do not exist (empty for a finished stage)."""

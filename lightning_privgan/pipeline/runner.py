@@ -1,9 +1,12 @@
 """Runs an experiment's stages in order, skipping those whose results are current.
 
 A stage is current when its folder holds `stage.json` with the hash of its settings
-and of the tokens of the stages it read. A stage that crashed leaves `attempt.json`
+and of the tokens of the stages it read, and its output files still match the digests
+recorded there (pipeline/output_digests.py). A stage that crashed leaves `attempt.json`
 only: running it again with the same hash keeps the folder (training resumes from
 last.ckpt); a different hash clears it, since its partial outputs belong to other settings.
+A stage run again after it finished (--force, or its outputs changed) starts from nothing:
+its folder, checkpoints included, is cleared first.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from rich.table import Table
 from .atomic import remove_stale_temporaries, write_json_atomic, write_text_atomic
 from .distributed import is_global_zero, wait_for
 from .hashing import config_slice, stage_hash
+from .output_digests import DIGESTS, changed_output, output_digests
 from .run_lock import RunLock
 from .stage import Stage, StageContext
 
@@ -34,6 +38,7 @@ class PlannedStage:
     stage: Stage
     action: str  # "run" | "cached" | "skip"
     reason: str
+    fresh: bool = False  # run from nothing, not resumed from what an earlier attempt left (--force)
 
 
 def _read_json(path: Path) -> dict | None:
@@ -80,6 +85,13 @@ class Pipeline:
         return bool(stage.legacy_config_keys) and rec.get("hash") == self._hash(
             stage, tokens, config_slice(self.cfg, stage.legacy_config_keys))
 
+    def changed_outputs(self, stage: Stage, rec: dict | None) -> str | None:
+        """How the stage's output files differ from those its record describes (naming the
+        file), or None. A record without digests (an earlier version's) is taken as it is."""
+        if rec is None or DIGESTS not in rec:
+            return None
+        return changed_output(stage.outputs(self.run_dir / stage.name), rec[DIGESTS])
+
     # -- planning --------------------------------------------------------------
     def _selected(self, only: Iterable[str], start: str | None) -> set[str]:
         names = [s.name for s in self.stages]
@@ -104,6 +116,8 @@ class Pipeline:
             rec = self.record(stage.name)
             want = self.expected_hash(stage, tokens)
             current = self.is_current(stage, rec, tokens)
+            changed = self.changed_outputs(stage, rec) if current else None
+            current = current and changed is None
             stale_input = any(tokens.get(n) == "pending" for n in stage.needs)
             if stage.name not in selected:
                 if current:
@@ -111,7 +125,8 @@ class Pipeline:
                     planned.append(PlannedStage(stage, "cached", "not selected; results current"))
                 else:
                     tokens[stage.name] = "pending"
-                    planned.append(PlannedStage(stage, "skip", "not selected; results missing or outdated"))
+                    why = changed or "results missing or outdated"
+                    planned.append(PlannedStage(stage, "skip", f"not selected; {why}"))
                 continue
             if stage.name in force:
                 action, reason = "run", "forced"
@@ -119,6 +134,8 @@ class Pipeline:
                 action, reason = "cached", "results current"
             elif stale_input:
                 action, reason = "run", "an input will be recomputed"
+            elif changed:
+                action, reason = "run", changed
             elif rec is None:
                 attempt = _read_json(self.run_dir / stage.name / ATTEMPT)
                 resumable = attempt is not None and attempt.get("hash") == want
@@ -126,7 +143,7 @@ class Pipeline:
             else:
                 action, reason = "run", "settings or inputs changed"
             tokens[stage.name] = rec["token"] if action == "cached" else "pending"
-            planned.append(PlannedStage(stage, action, reason))
+            planned.append(PlannedStage(stage, action, reason, fresh=stage.name in force))
         for p in planned:
             if p.action == "run":
                 blocked = [n for n in p.stage.needs if next(q for q in planned if q.stage.name == n).action == "skip"]
@@ -174,7 +191,7 @@ class Pipeline:
                     tokens[p.stage.name] = rec["token"]
                     self._check_config(p.stage)
                 continue
-            tokens[p.stage.name] = self._run_stage(p.stage, tokens)
+            tokens[p.stage.name] = self._run_stage(p.stage, tokens, fresh=p.fresh)
             self._check_config(p.stage)
         return planned
 
@@ -184,7 +201,7 @@ class Pipeline:
         if stage.check_config is not None:
             stage.check_config(self.cfg, stage.outputs(self.run_dir / stage.name))
 
-    def _run_stage(self, stage: Stage, tokens: dict[str, str]) -> str:
+    def _run_stage(self, stage: Stage, tokens: dict[str, str], fresh: bool = False) -> str:
         want = self.expected_hash(stage, tokens)
         folder = self.run_dir / stage.name
         self.current_stage = stage.name
@@ -192,8 +209,12 @@ class Pipeline:
             return self._wait_for_record(stage.name, want)
         if is_global_zero():
             attempt = _read_json(folder / ATTEMPT)
-            if folder.exists() and (attempt is None or attempt.get("hash") != want):
-                shutil.rmtree(folder)  # outputs of other settings must not be trusted or resumed
+            # Only an interrupted attempt at these settings resumes. Outputs of other settings,
+            # and a finished stage's folder (forced, or its files changed), must not be trusted
+            # or resumed: a Lightning fit would restore last.ckpt and train nothing.
+            resumable = not fresh and not (folder / RECORD).exists() and (attempt or {}).get("hash") == want
+            if folder.exists() and not resumable:
+                shutil.rmtree(folder)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / RECORD).unlink(missing_ok=True)
             write_json_atomic(folder / ATTEMPT, {"hash": want})
@@ -211,7 +232,9 @@ class Pipeline:
             if missing:  # later stages would fail on them, or a cached record would lie
                 raise RuntimeError(f"stage {stage.name!r} finished without writing {', '.join(missing)} in {folder}")
             token = f"{want}:{time.time_ns()}"
-            write_json_atomic(folder / RECORD, {"hash": want, "token": token, "seconds": round(seconds, 1)})
+            digests = output_digests(stage.outputs(folder))
+            write_json_atomic(folder / RECORD, {"hash": want, "token": token, "seconds": round(seconds, 1),
+                                                DIGESTS: digests})
             self.console.print(f"[green]✓[/] {stage.name} done in {seconds:.1f} s")
             log.info("stage %s done in %.1f s", stage.name, seconds)
             return token
