@@ -224,3 +224,27 @@ def test_no_stage_checks_the_runner_s_own_records(tmp_path):
             (folder / name).write_text("{}")
         checked = stage.outputs(folder).checked_files()
         assert "stage.json" not in checked and "attempt.json" not in checked, stage.name
+
+
+def test_a_stage_that_needs_a_changed_unselected_stage_is_refused_naming_the_file(finished):
+    cfg, calls, run_dir = finished
+    paths = run_dir / "walk" / "paths.pt"
+    paths.write_bytes(paths.read_bytes()[:200])
+    with pytest.raises(ValueError, match=r"needs walk, whose results are missing or outdated \(walk: walk/paths.pt "
+                                         r"changed since the stage finished \(\d+ -> 200 bytes\)\); run them first"):
+        Pipeline(cfg, make_stages(calls)).run(only=["downstream"])
+    assert calls == []
+
+
+def test_a_truncated_paths_file_that_is_read_anyway_is_named(tmp_path):
+    from fabricated_run import fabricate_upstream
+
+    from lightning_privgan.artifacts.run_folder import RunFolder
+    from lightning_privgan.artifacts.stage_outputs import UnreadableArtifactError
+
+    fabricate_upstream(tmp_path)
+    paths = tmp_path / "walk" / "paths.pt"
+    paths.write_bytes(paths.read_bytes()[:200])  # e.g. a record of an earlier version, without digests
+    with pytest.raises(UnreadableArtifactError, match=r"walk/paths.pt does not load \(RuntimeError: .*\); "
+                                                      r"re-run the 'walk' stage \(privgan run <experiment> --force walk\)"):
+        RunFolder(tmp_path).stage("walk").paths()

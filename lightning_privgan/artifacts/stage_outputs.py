@@ -10,6 +10,10 @@ class MissingArtifactError(FileNotFoundError):
     """A stage's output file is absent: the stage has not run (or was interrupted)."""
 
 
+class UnreadableArtifactError(ValueError):
+    """A stage's output file exists but does not load (truncated, overwritten)."""
+
+
 class StageOutputs:
     stage: ClassVar[str] = ""
     # Files a finished stage always leaves; the runner checks them before recording the stage.
@@ -36,6 +40,18 @@ class StageOutputs:
             raise MissingArtifactError(f"{path} is missing; run the '{self.stage}' stage first "
                                        f"(privgan run <experiment> --from {self.stage})")
         return path
+
+    def load_torch(self, name: str, *, weights_only: bool) -> Any:
+        """torch.load of `name` on the CPU; a file that does not load is named, with the stage to re-run."""
+        import torch
+
+        path = self.existing(name)
+        try:
+            return torch.load(path, map_location="cpu", weights_only=weights_only)
+        except Exception as err:  # a truncated zip, a pickle error, an empty file: all mean "unusable"
+            raise UnreadableArtifactError(
+                f"{path} does not load ({type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}); "
+                f"re-run the '{self.stage}' stage (privgan run <experiment> --force {self.stage})") from None
 
     def read_json(self, name: str) -> Any:
         return json.loads(self.existing(name).read_text())

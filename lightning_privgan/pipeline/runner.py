@@ -148,9 +148,10 @@ class Pipeline:
             if p.action == "run":
                 blocked = [n for n in p.stage.needs if next(q for q in planned if q.stage.name == n).action == "skip"]
                 if blocked:
+                    why = next(q for q in planned if q.stage.name == blocked[0]).reason.removeprefix("not selected; ")
                     raise ValueError(
-                        f"stage {p.stage.name!r} needs {', '.join(blocked)}, whose results are missing or outdated; "
-                        f"run them first (e.g. --from {blocked[0]})"
+                        f"stage {p.stage.name!r} needs {', '.join(blocked)}, whose results are missing or outdated "
+                        f"({blocked[0]}: {why}); run them first (e.g. --from {blocked[0]})"
                     )
         return planned
 
