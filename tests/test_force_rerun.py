@@ -100,3 +100,27 @@ def test_forced_lightning_stage_trains_again_instead_of_restoring_last_ckpt(cpu_
     steps.clear()
     Pipeline(cfg, stages).run(only=["identity"], force=["identity"])
     assert steps == [0, 1, 2, 3]  # trained from step 0, not restored from last.ckpt (no step at all)
+
+
+def test_other_ranks_of_a_ddp_job_wait_for_this_job_s_record_of_a_forced_stage(cpu_cfg, monkeypatch):
+    """Rank 1 finds the previous job's record of the forced stage (the same settings hash) until
+    rank 0 replaces it: it must wait for this job's, not take the old one (and its old token)."""
+    import json
+    import threading
+
+    from test_pipeline_runner import make_stages
+
+    cfg = cpu_cfg()
+    Pipeline(cfg, make_stages([])).run()  # the previous job
+    record = Pipeline(cfg, make_stages([])).run_dir / "data" / "stage.json"
+    old = json.loads(record.read_text())
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("PRIVGAN_JOB", "this-job")  # inherited from rank 0, as Lightning's launcher passes it
+    rank1 = threading.Thread(target=Pipeline(cfg, make_stages([])).run, kwargs={"only": ["data"], "force": ["data"]},
+                             daemon=True)
+    rank1.start()
+    rank1.join(3)
+    assert rank1.is_alive()  # still waiting: the record is the previous job's
+    record.write_text(json.dumps({**old, "token": "new", "job": "this-job"}))  # rank 0 finished the stage
+    rank1.join(10)
+    assert not rank1.is_alive()

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .atomic import remove_stale_temporaries, write_json_atomic, write_text_atomic
-from .distributed import is_global_zero, wait_for
+from .distributed import is_global_zero, job_id, start_job, wait_for
 from .hashing import config_slice, stage_hash
 from .output_digests import DIGESTS, changed_output, output_digests
 from .run_lock import RunLock
@@ -48,6 +48,12 @@ def _read_json(path: Path) -> dict | None:
         return json.loads(path.read_text())
     except (FileNotFoundError, ValueError):
         return None
+
+
+def _is_for(record: dict | None, want: str, job: str | None) -> bool:
+    """`record` (an attempt or completion record) has hash `want` and, when `job` is given, was
+    written by that DDP job."""
+    return record is not None and record.get("hash") == want and (job is None or record.get("job") == job)
 
 
 class Pipeline:
@@ -143,7 +149,8 @@ class Pipeline:
             else:
                 action, reason = "run", "settings or inputs changed"
             tokens[stage.name] = rec["token"] if action == "cached" else "pending"
-            planned.append(PlannedStage(stage, action, reason, fresh=stage.name in force))
+            # Forced, or a finished stage run again: from nothing, never resumed from its old folder.
+            planned.append(PlannedStage(stage, action, reason, fresh=stage.name in force or rec is not None))
         for p in planned:
             if p.action == "run":
                 blocked = [n for n in p.stage.needs if next(q for q in planned if q.stage.name == n).action == "skip"]
@@ -172,6 +179,7 @@ class Pipeline:
 
     def run(self, only: Iterable[str] = (), start: str | None = None, force: Iterable[str] = ()) -> list[PlannedStage]:
         planned = self.plan(only, start, force)
+        start_job()  # before Lightning's launcher starts the other ranks with this environment
         if not is_global_zero():  # the other ranks of a DDP job belong to the run rank 0 locked
             return self._run_planned(planned)
         with RunLock(self.run_dir):
@@ -206,8 +214,11 @@ class Pipeline:
         want = self.expected_hash(stage, tokens)
         folder = self.run_dir / stage.name
         self.current_stage = stage.name
+        # A fresh stage's folder still holds the previous attempt's records until rank 0 clears
+        # it: the other ranks wait for this job's (and resume nothing from the old checkpoint).
+        job = job_id() if fresh else None
         if not is_global_zero() and not stage.distributed:
-            return self._wait_for_record(stage.name, want)
+            return self._wait_for_record(stage.name, want, job)
         if is_global_zero():
             attempt = _read_json(folder / ATTEMPT)
             # Only an interrupted attempt at these settings resumes. Outputs of other settings,
@@ -218,9 +229,9 @@ class Pipeline:
                 shutil.rmtree(folder)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / RECORD).unlink(missing_ok=True)
-            write_json_atomic(folder / ATTEMPT, {"hash": want})
+            write_json_atomic(folder / ATTEMPT, {"hash": want, "job": job_id()})
         else:
-            wait_for(lambda: (_read_json(folder / ATTEMPT) or {}).get("hash") == want, f"stage {stage.name} to start")
+            wait_for(lambda: _is_for(_read_json(folder / ATTEMPT), want, job), f"stage {stage.name} to start")
         self.console.rule(f"[bold]{stage.name}[/] {stage.description}")
         log.info("stage %s started (settings hash %s)", stage.name, want)
         started = time.time()
@@ -235,13 +246,13 @@ class Pipeline:
             token = f"{want}:{time.time_ns()}"
             digests = output_digests(stage.outputs(folder))
             write_json_atomic(folder / RECORD, {"hash": want, "token": token, "seconds": round(seconds, 1),
-                                                DIGESTS: digests})
+                                                "job": job_id(), DIGESTS: digests})
             self.console.print(f"[green]✓[/] {stage.name} done in {seconds:.1f} s")
             log.info("stage %s done in %.1f s", stage.name, seconds)
             return token
-        return self._wait_for_record(stage.name, want)
+        return self._wait_for_record(stage.name, want, job)
 
-    def _wait_for_record(self, name: str, want: str) -> str:
+    def _wait_for_record(self, name: str, want: str, job: str | None = None) -> str:
         """A non-zero rank blocks until rank 0 has recorded stage `name` with hash `want`; its token."""
-        wait_for(lambda: (self.record(name) or {}).get("hash") == want, f"stage {name}")
+        wait_for(lambda: _is_for(self.record(name), want, job), f"stage {name}")
         return self.record(name)["token"]  # type: ignore[index]
