@@ -50,3 +50,27 @@ def fabricate_upstream(run_dir: Path, holdout_until: int = 16, anchors_extra: di
     (run_dir / "walk").mkdir()
     torch.save({"linear": linear, "plan": plan, "labels": torch.tensor([0, 0, 1, 1]),
                 "pairs": torch.tensor([[0, 1], [1, 2], [3, 4], [4, 5]])}, run_dir / "walk" / "paths.pt")
+
+
+def record_stages(run_dir: Path, cfg, names: tuple[str, ...]) -> None:
+    """stage.json for each of `names` (in stage order) as the runner writes it when a stage
+    finishes: the hash of its settings and of the tokens of the stages it read, and the digests
+    of its output files, so that the planner (and run_state) find these stages current for `cfg`."""
+    from rich.console import Console
+
+    from lightning_privgan.pipeline.atomic import write_json_atomic
+    from lightning_privgan.pipeline.output_digests import DIGESTS, output_digests
+    from lightning_privgan.pipeline.runner import RECORD, Pipeline
+    from lightning_privgan.stages import load_stages
+
+    pipeline = Pipeline(cfg, load_stages(), console=Console(quiet=True))
+    pipeline.run_dir = Path(run_dir)
+    tokens: dict[str, str] = {}
+    for stage in pipeline.stages:
+        if stage.name in names:
+            want = pipeline.expected_hash(stage, tokens)
+            tokens[stage.name] = f"{want}:0"
+            folder = Path(run_dir) / stage.name
+            folder.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(folder / RECORD, {"hash": want, "token": tokens[stage.name], "seconds": 0.0,
+                                                DIGESTS: output_digests(stage.outputs(folder))})

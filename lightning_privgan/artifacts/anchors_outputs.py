@@ -1,8 +1,6 @@
 """Outputs of the `anchors` stage: the walks' endpoints and the pairs to walk between."""
 from __future__ import annotations
 
-import torch
-
 from .stage_outputs import StageOutputs
 
 
@@ -15,7 +13,7 @@ class AnchorsOutputs(StageOutputs):
 
     def anchors(self) -> dict:
         # Our own file (it holds manifest rows as Python lists): full unpickling is safe.
-        return torch.load(self.existing(self.ANCHORS), map_location="cpu", weights_only=False)
+        return self.load_torch(self.ANCHORS, weights_only=False)
 
     def pairs(self) -> dict:
-        return torch.load(self.existing(self.PAIRS), map_location="cpu", weights_only=True)
+        return self.load_torch(self.PAIRS, weights_only=True)

@@ -12,6 +12,7 @@ from .stage_outputs import StageOutputs
 class AuditOutputs(StageOutputs):
     stage = "privacy_audit"
     REQUIRED = ("audit.json", "privacy.csv", "path_curve.json")
+    CHECKED = ("nearest_*.csv", "mia_runs.csv", "path_distances.csv", "grid_*.pt")  # the report and a release read them
     AUDIT = "audit.json"
     PATH_CURVE = "path_curve.json"
 

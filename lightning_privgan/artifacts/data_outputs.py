@@ -7,6 +7,7 @@ from .stage_outputs import StageOutputs
 class DataOutputs(StageOutputs):
     stage = "data"
     REQUIRED = ("manifest.csv", "summary.json")
+    CHECKED = ("classes.json", "images.u8", "images.json", "images.pt")  # the image store (data/image_store.py)
     BAD_IMAGES = "bad_images.csv"
 
     def real(self):

@@ -11,6 +11,7 @@ from .stage_outputs import StageOutputs
 class DownstreamOutputs(StageOutputs):
     stage = "downstream"
     REQUIRED = ("runs.csv", "summary.csv")
+    CHECKED = ("budget.json", "model_*_*.pt")  # the audit attacks the models
     RUNS = "runs.csv"  # one row per (source, seed)
     SUMMARY = "summary.csv"  # mean and std over seeds per source
     BUDGET = "budget.json"  # the training budget every source got (steps, batch size, augmentation, weighting)

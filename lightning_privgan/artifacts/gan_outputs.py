@@ -10,6 +10,7 @@ from .stage_outputs import StageOutputs
 class GanOutputs(StageOutputs):
     stage = "gan"
     REQUIRED = ("generator.pt", "summary.json")
+    CHECKED = ("generator.pkl", "fd_encoder.pt", "fd_curve.csv")  # not checkpoints/: only a resume reads them
     GENERATOR = "generator.pt"
     FD_CURVE = "fd_curve.csv"
     # Written while training when no Inception weights exist (models/gan_monitor.py): the

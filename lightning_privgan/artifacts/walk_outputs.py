@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from .stage_outputs import StageOutputs
 
 
@@ -16,7 +14,7 @@ class WalkOutputs(StageOutputs):
     PARTIAL = "partial"  # finished chunks of an unfinished walk, one file per method and chunk
 
     def paths(self) -> dict:
-        return torch.load(self.existing(self.PATHS), map_location="cpu", weights_only=False)
+        return self.load_torch(self.PATHS, weights_only=False)
 
     def chunk_file(self, method: str, start: int) -> Path:
         return self.folder / self.PARTIAL / f"{method}_{start:06d}.pt"

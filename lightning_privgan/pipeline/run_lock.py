@@ -66,3 +66,22 @@ def _read_holder(fd: int) -> dict:
         return json.loads(os.pread(fd, 4096, 0).decode() or "{}")
     except ValueError:
         return {}
+
+
+def lock_holder(run_dir: Path) -> dict | None:
+    """{pid, host, started} of the process that holds the run folder now; None when none does.
+    Probes with a shared lock, released at once, so it never blocks or takes over a run."""
+    path = Path(run_dir) / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return _read_holder(fd)
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
