@@ -37,8 +37,8 @@ def test_plan_lowers_its_loss_and_makes_identity_less_certain():
     assert torch.equal(paths[:, 0], a) and torch.equal(paths[:, -1], b)
     line = linear_paths(a, b, 5)
     with torch.no_grad():
-        kl_line = kl_uniform_per_image(id_net(synthesize(G, line[:, 1:-1].flatten(0, 1)))).mean()
-        kl_plan = kl_uniform_per_image(id_net(synthesize(G, paths[:, 1:-1].flatten(0, 1)))).mean()
+        kl_line = kl_uniform_per_image(id_net(synthesize(G, line[:, 1:-1].flatten(0, 1), "const"))).mean()
+        kl_plan = kl_uniform_per_image(id_net(synthesize(G, paths[:, 1:-1].flatten(0, 1), "const"))).mean()
     assert kl_plan < kl_line
 
 
@@ -47,7 +47,7 @@ def test_walk_in_w_plus_and_with_three_channel_classifiers():
     paths = walk(G, a, b, y, WalkConfig(n_steps=4, optim_steps=3, space="w+"), id_net, class_net, progress=False)
     assert paths.shape == (3, 4, G.mapping.num_ws, G.w_dim)
     assert not torch.equal(paths[:, 1, 0], paths[:, 1, 1])  # layers move independently in W+
-    assert synthesize(G, paths[:, 1]).shape == (3, 1, 16, 16)
+    assert synthesize(G, paths[:, 1], "const").shape == (3, 1, 16, 16)
 
 
 def test_walk_leaves_the_networks_as_it_found_them():
@@ -77,21 +77,22 @@ def test_walk_rejects_bad_input():
 
 def test_sampling_stays_between_inner_points_and_is_reproducible():
     paths = torch.arange(2 * 5, dtype=torch.float32).view(2, 5, 1).repeat(1, 1, 3)
-    w, pair, pos = sample_latents(paths, 500, torch.Generator().manual_seed(0))
+    w, pair, pos = sample_latents(paths, 500, torch.Generator().manual_seed(0), interpolate=True)
     assert pos.min() >= 1 and pos.max() <= 3 and set(pair.tolist()) == {0, 1}
     assert torch.allclose(w[:, 0], (pair * 5).float() + pos.float())  # linear interpolation within a segment
-    w2, _, _ = sample_latents(paths, 500, torch.Generator().manual_seed(0))
+    w2, _, _ = sample_latents(paths, 500, torch.Generator().manual_seed(0), interpolate=True)
     assert torch.equal(w, w2)
     _, _, steps = sample_latents(paths, 100, torch.Generator().manual_seed(0), interpolate=False)
     assert set(steps.tolist()) <= {1.0, 2.0, 3.0}
     with pytest.raises(ValueError, match="no inner point"):
-        sample_latents(paths[:, :2], 4, torch.Generator())
+        sample_latents(paths[:, :2], 4, torch.Generator(), interpolate=True)
 
 
 def test_synthetic_samples_carry_the_path_labels():
     G, _, _ = fake_trio()
     paths = linear_paths(torch.randn(3, G.w_dim), torch.randn(3, G.w_dim), 5)
-    images, labels, pair, _ = synthetic_samples(G, paths, torch.tensor([1, 0, 1]), 12, seed=0)
+    images, labels, pair, _ = synthetic_samples(G, paths, torch.tensor([1, 0, 1]), 12, seed=0, interpolate=True,
+                                              noise_mode="const")
     assert images.shape == (12, 1, 16, 16) and images.abs().max() <= 1
     assert torch.equal(labels, torch.tensor([1, 0, 1])[pair])
 
