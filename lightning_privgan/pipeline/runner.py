@@ -1,7 +1,8 @@
 """Runs an experiment's stages in order, skipping those whose results are current.
 
 A stage is current when its folder holds `stage.json` with the hash of its settings
-and of the tokens of the stages it read. A stage that crashed leaves `attempt.json`
+and of the tokens of the stages it read. The run folder and every record carry the run format
+version (run_format.py); a folder of another version is refused before anything is read or written. A stage that crashed leaves `attempt.json`
 only: running it again with the same hash keeps the folder (training resumes from
 last.ckpt); a different hash clears it, since its partial outputs belong to other settings.
 """
@@ -21,6 +22,7 @@ from rich.table import Table
 from .atomic import remove_stale_temporaries, write_json_atomic, write_text_atomic
 from .distributed import is_global_zero, wait_for
 from .hashing import config_slice, stage_hash
+from .run_format import FORMAT_KEY, RUN_FORMAT_VERSION, check_record_format, check_run_format, write_run_format
 from .run_lock import RunLock
 from .stage import Stage, StageContext
 
@@ -53,6 +55,7 @@ class Pipeline:
         self.run_dir = Path(cfg.runs_root) / cfg.name
         self.console = console or Console()
         self.current_stage: str | None = None  # the stage running now, named in an error message
+        check_run_format(self.run_dir)
         for i, stage in enumerate(self.stages):
             earlier = {s.name for s in self.stages[:i]}
             missing = [n for n in stage.needs if n not in earlier]
@@ -61,7 +64,10 @@ class Pipeline:
 
     # -- records ---------------------------------------------------------------
     def record(self, name: str) -> dict | None:
-        return _read_json(self.run_dir / name / RECORD)
+        rec = _read_json(self.run_dir / name / RECORD)
+        if rec is not None:
+            check_record_format(self.run_dir / name / RECORD, rec)
+        return rec
 
     def _hash(self, stage: Stage, tokens: dict[str, str], settings: dict) -> str:
         return stage_hash(stage.name, settings, {n: tokens.get(n, "pending") for n in stage.needs})
@@ -71,14 +77,8 @@ class Pipeline:
         return self._hash(stage, tokens, settings)
 
     def is_current(self, stage: Stage, rec: dict | None, tokens: dict[str, str]) -> bool:
-        """The record holds this stage's results for these settings and inputs (hashed as now,
-        or over the stage's legacy_config_keys, as earlier versions did)."""
-        if rec is None:
-            return False
-        if rec.get("hash") == self.expected_hash(stage, tokens):
-            return True
-        return bool(stage.legacy_config_keys) and rec.get("hash") == self._hash(
-            stage, tokens, config_slice(self.cfg, stage.legacy_config_keys))
+        """The record holds this stage's results for these settings and inputs."""
+        return rec is not None and rec.get("hash") == self.expected_hash(stage, tokens)
 
     # -- planning --------------------------------------------------------------
     def _selected(self, only: Iterable[str], start: str | None) -> set[str]:
@@ -93,6 +93,7 @@ class Pipeline:
         return set(names)
 
     def plan(self, only: Iterable[str] = (), start: str | None = None, force: Iterable[str] = ()) -> list[PlannedStage]:
+        check_run_format(self.run_dir)  # again: a caller may have pointed run_dir elsewhere since
         only, force = list(only), set(force)
         for n in force:
             if n not in self.by_name:
@@ -149,7 +150,7 @@ class Pipeline:
     # -- running ---------------------------------------------------------------
     def write_config(self) -> None:
         if is_global_zero():
-            self.run_dir.mkdir(parents=True, exist_ok=True)
+            write_run_format(self.run_dir)  # first: config.yaml makes the folder a run folder
             write_text_atomic(self.run_dir / "config.yaml", OmegaConf.to_yaml(self.cfg, resolve=True))
 
     def run(self, only: Iterable[str] = (), start: str | None = None, force: Iterable[str] = ()) -> list[PlannedStage]:
@@ -196,7 +197,7 @@ class Pipeline:
                 shutil.rmtree(folder)  # outputs of other settings must not be trusted or resumed
             folder.mkdir(parents=True, exist_ok=True)
             (folder / RECORD).unlink(missing_ok=True)
-            write_json_atomic(folder / ATTEMPT, {"hash": want})
+            write_json_atomic(folder / ATTEMPT, {"hash": want, FORMAT_KEY: RUN_FORMAT_VERSION})
         else:
             wait_for(lambda: (_read_json(folder / ATTEMPT) or {}).get("hash") == want, f"stage {stage.name} to start")
         self.console.rule(f"[bold]{stage.name}[/] {stage.description}")
@@ -211,7 +212,8 @@ class Pipeline:
             if missing:  # later stages would fail on them, or a cached record would lie
                 raise RuntimeError(f"stage {stage.name!r} finished without writing {', '.join(missing)} in {folder}")
             token = f"{want}:{time.time_ns()}"
-            write_json_atomic(folder / RECORD, {"hash": want, "token": token, "seconds": round(seconds, 1)})
+            write_json_atomic(folder / RECORD, {"hash": want, "token": token, "seconds": round(seconds, 1),
+                                                FORMAT_KEY: RUN_FORMAT_VERSION})
             self.console.print(f"[green]✓[/] {stage.name} done in {seconds:.1f} s")
             log.info("stage %s done in %.1f s", stage.name, seconds)
             return token

@@ -182,8 +182,6 @@ STAGE = Stage(
     # identity: a fresh PLAN stream walks with φ_id; auditor: a gated source is screened with it.
     needs=("data", "gan", "identity", "auditor", "class_guide", "anchors", "walk"),
     config_keys=("downstream", "classifier", "stream", "walk", "anchors", "data", "audit.near_duplicate_quantile"),
-    legacy_config_keys=("downstream", "classifier", "stream", "walk", "anchors", "data", "gan",
-                        "audit.near_duplicate_quantile"),
     description="train a diagnostic classifier per source and seed on real/linear/plan/k-same, test on real (runs.csv, summary.csv)",
     distributed=True,  # Lightning training: every rank runs the stage, rank 0 writes
     outputs=DownstreamOutputs,

@@ -194,8 +194,6 @@ STAGE = Stage(
     needs=("data", "gan", "auditor", "walk", "anchors", "downstream"),
     config_keys=("audit", "downstream", "classifier", "stream", "walk", "anchors", "data", "gan.fd_features", "auditor",
                  "logging"),
-    legacy_config_keys=("audit", "downstream", "classifier", "stream", "walk", "anchors", "data", "gan", "auditor",
-                        "logging"),
     description="privacy audit per source: nearest-real distances, near-duplicates, re-identification, FD, "
                 "distance along the paths, membership inference (audit.json, CSVs, PNG)",
     distributed=True,  # shadow models train with Lightning: every rank runs the stage, rank 0 writes

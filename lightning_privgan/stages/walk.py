@@ -100,7 +100,6 @@ STAGE = Stage(
     needs=("anchors", "gan", "identity", "class_guide"),
     # G, φ_id and φ_class come in through their stages' tokens; the walk reads no gan setting.
     config_keys=("walk", "anchors", "identity", "classifier", "data"),
-    legacy_config_keys=("walk", "anchors", "gan", "identity", "classifier", "data"),
     description="linear and PLAN latent paths between the anchor pairs (paths.pt, strips.png)",
     distributed=True,
     outputs=WalkOutputs,
