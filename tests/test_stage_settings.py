@@ -8,7 +8,7 @@ import dataclasses
 from rich.console import Console
 
 from lightning_privgan.pipeline.runner import Pipeline
-from lightning_privgan.stages import STAGE_ORDER, load_stages
+from lightning_privgan.stages import load_stages
 
 
 def stand_ins(calls: list[str]):
