@@ -16,12 +16,14 @@ from lightning_privgan.models.classifier_io import export_classifier
 from lightning_privgan.models.components.generator import Generator
 from lightning_privgan.models.components.image_classifier import ImageClassifier
 from lightning_privgan.models.generator_io import save_generator
+from lightning_privgan.pipeline.run_format import write_run_format
 
 RES = 16
 
 
 def fabricate_upstream(run_dir: Path, holdout_until: int = 16, anchors_extra: dict | None = None) -> None:
     """24 phantom patients: 12 train, then holdout up to `holdout_until`, then val to 20, then test."""
+    write_run_format(run_dir)  # the runner's stamp: readers of run folders check it
     ph = make_cxr_phantoms(24, 3, prevalence=0.5, resolution=RES, seed=0)
     patients = sorted(set(ph.patient_ids))
     split_of = {p: ("train" if i < 12 else "holdout" if i < holdout_until else "val" if i < 20 else "test") for i, p in enumerate(patients)}

@@ -12,6 +12,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 from rich.console import Console
 
+from lightning_privgan.pipeline.run_format import RUN_FORMAT_VERSION
 from tests.fabricated_run import RES, fabricate_upstream
 
 STAGES = ("data", "gan", "auditor", "anchors", "walk", "downstream", "privacy_audit")
@@ -45,5 +46,6 @@ def build_release_run(runs_root: Path) -> Path:
     (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     audit.run(StageContext(cfg, run_dir, "privacy_audit", console=Console(quiet=True)))
     for i, stage in enumerate(STAGES):
-        (run_dir / stage / "stage.json").write_text(json.dumps({"hash": f"{i:016x}", "token": f"{i:016x}:0"}))
+        (run_dir / stage / "stage.json").write_text(json.dumps({"hash": f"{i:016x}", "token": f"{i:016x}:0",
+                                                                    "format_version": RUN_FORMAT_VERSION}))
     return run_dir

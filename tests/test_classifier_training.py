@@ -85,20 +85,20 @@ def _net(num_classes: int, channels: int = 1, **extra) -> ImageClassifier:
 
 
 def test_module_loss_uses_class_weights_and_rejects_unknown_monitor():
-    module = DiagnosticClassifierModule(_net(2), class_weights=[0.25, 4.0])
+    module = DiagnosticClassifierModule(_net(2), lr=1e-3, weight_decay=1e-4, monitor="val/acc", class_weights=[0.25, 4.0])
     img, label = torch.rand(6, 1, RES, RES) * 2 - 1, torch.tensor([0, 0, 0, 1, 1, 0])
     module.log = lambda *a, **k: None  # no trainer attached
     loss = module.training_step((img, label), 0)
     expected = F.cross_entropy(module(img), label, weight=torch.tensor([0.25, 4.0]))
     torch.testing.assert_close(loss, expected)
     with pytest.raises(ValueError, match="monitor 'val/kappa' is not a metric of IdentityClassifierModule"):
-        IdentityClassifierModule(_net(4), monitor="val/kappa")
+        IdentityClassifierModule(_net(4), lr=1e-3, weight_decay=1e-4, monitor="val/kappa")
 
 
 @pytest.mark.parametrize("module_cls,head", [(DiagnosticClassifierModule, "linear"), (IdentityClassifierModule, "cosine")])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_gradient_flows_to_input_through_modules(module_cls, head, channels):
-    module = module_cls(_net(5, channels, head=head)).eval()
+    module = module_cls(_net(5, channels, head=head), lr=1e-3, weight_decay=1e-4, monitor="val/acc").eval()
     img = (torch.rand(2, channels, RES, RES) * 2 - 1).requires_grad_()
     F.cross_entropy(module(img), torch.tensor([1, 3])).backward()
     assert img.grad.abs().sum() > 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lightning_privgan.pipeline.run_format import write_run_format
 from lightning_privgan.release.target import ReleaseTargetError, check_release_target
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,6 +20,7 @@ def _fake_run(folder: Path) -> Path:
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         (folder / rel).write_text("x")
     (folder / "privacy_audit" / "stage.json").write_text("{}")
+    write_run_format(folder)
     return folder
 
 

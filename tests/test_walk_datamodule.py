@@ -7,13 +7,13 @@ import torch
 from omegaconf import OmegaConf
 from torch.utils.data import TensorDataset
 
+from lightning_privgan.config.sections.walk import WalkConfig
 from lightning_privgan.walk.datamodule import WalkerDataModule
 from lightning_privgan.walk.gate import PrivacyGate
 from lightning_privgan.walk.stream_sharding import BatchTickets, pair_shard
 from tests.fake_networks import TinyDiagnosticModule, fake_trio, single_thread  # noqa: F401
 
-WALK = dict(n_steps=5, optim_steps=2, lr=0.05, lambda_priv=0.1, lambda_eq=1.0, lambda_cls=1.0, space="w",
-            noise_mode="const", clamp=True, memory_budget_mb=64, early_stop_patience=0, early_stop_rel_tol=1e-4, autocast="none")
+WALK = WalkConfig(n_steps=5, optim_steps=2, lr=0.05, lambda_priv=0.1, memory_budget_mb=64)
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

@@ -6,12 +6,15 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from ..pipeline.run_format import check_run_format
 from .stage_outputs import StageOutputs
 
 CONFIG = "config.yaml"  # the resolved config the runner wrote when the run started
 
 
 class RunFolder:
+    """Refuses, on first use, a run folder of another format version (pipeline/run_format.py)."""
+
     def __init__(self, run_dir: str | Path):
         self.run_dir = Path(run_dir)
 
@@ -23,9 +26,11 @@ class RunFolder:
 
         if name not in STAGE_ORDER:
             raise ValueError(f"unknown stage {name!r}; stages are: {', '.join(STAGE_ORDER)}")
+        check_run_format(self.run_dir)
         stage = next(s for s in load_stages((name,)))
         return stage.outputs(self.run_dir / name)
 
     def config(self) -> DictConfig | None:
         path = self.run_dir / CONFIG
+        check_run_format(self.run_dir)
         return OmegaConf.load(path) if path.is_file() else None

@@ -30,7 +30,7 @@ class PathCurve:
 
 
 @torch.no_grad()
-def render_path_points(G: LatentGenerator, paths: torch.Tensor, noise_mode: str = "const", batch_size: int = 64) -> torch.Tensor:
+def render_path_points(G: LatentGenerator, paths: torch.Tensor, noise_mode: str, batch_size: int) -> torch.Tensor:
     """Images of all path points -> [P * n, C, H, W] (row-major over pairs, then steps)."""
     if paths.dim() not in (3, 4):
         raise ValueError(f"paths must be [P, n, w_dim] (W) or [P, n, num_ws, w_dim] (W+), got {tuple(paths.shape)}")

@@ -83,7 +83,7 @@ def _decode(path: str, channels: int, resolution: int, min_side: int) -> tuple[n
     return (arr[None] if channels == 1 else arr.transpose(2, 0, 1)), notes
 
 
-def decode_image(path: str, channels: int, resolution: int, min_side: int = 1) -> np.ndarray:
+def decode_image(path: str, channels: int, resolution: int, min_side: int) -> np.ndarray:
     """One file -> uint8 [C, resolution, resolution]: center-crop to square, antialiased resize."""
     return _decode(path, channels, resolution, min_side)[0]
 
@@ -100,10 +100,11 @@ def decode_files(
     paths: Sequence[str],
     channels: int,
     resolution: int,
-    on_bad_image: str = "error",
+    *,
+    on_bad_image: str,
+    min_side: int,
     num_threads: int = 1,
     progress: Callable[[int], None] | None = None,
-    min_side: int = 1,
 ) -> DecodedFiles:
     """Decode many files; `on_bad_image='skip'` drops undecodable ones and lists them in `bad`.
 

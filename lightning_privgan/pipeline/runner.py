@@ -2,7 +2,9 @@
 
 A stage is current when its folder holds `stage.json` with the hash of its settings
 and of the tokens of the stages it read, and its output files still match the digests
-recorded there (pipeline/output_digests.py). A stage that crashed leaves `attempt.json`
+recorded there (pipeline/output_digests.py). The run folder and every record carry the run
+format version (run_format.py); a folder of another version is refused before anything is read
+or written. A stage that crashed leaves `attempt.json`
 only: running it again with the same hash keeps the folder (training resumes from
 last.ckpt); a different hash clears it, since its partial outputs belong to other settings.
 A stage run again after it finished (--force, or its outputs changed) starts from nothing:
@@ -26,6 +28,7 @@ from .atomic import remove_stale_temporaries, write_json_atomic, write_text_atom
 from .distributed import is_global_zero, job_id, start_job, wait_for
 from .hashing import config_slice, stage_hash
 from .output_digests import DIGESTS, changed_output, output_digests
+from .run_format import FORMAT_KEY, RUN_FORMAT_VERSION, check_record_format, check_run_format, write_run_format
 from .run_lock import RunLock
 from .stage import Stage, StageContext
 
@@ -65,6 +68,7 @@ class Pipeline:
         self.run_dir = Path(cfg.runs_root) / cfg.name
         self.console = console or Console()
         self.current_stage: str | None = None  # the stage running now, named in an error message
+        check_run_format(self.run_dir)
         for i, stage in enumerate(self.stages):
             earlier = {s.name for s in self.stages[:i]}
             missing = [n for n in stage.needs if n not in earlier]
@@ -73,7 +77,10 @@ class Pipeline:
 
     # -- records ---------------------------------------------------------------
     def record(self, name: str) -> dict | None:
-        return _read_json(self.run_dir / name / RECORD)
+        rec = _read_json(self.run_dir / name / RECORD)
+        if rec is not None:
+            check_record_format(self.run_dir / name / RECORD, rec)
+        return rec
 
     def _hash(self, stage: Stage, tokens: dict[str, str], settings: dict) -> str:
         return stage_hash(stage.name, settings, {n: tokens.get(n, "pending") for n in stage.needs})
@@ -83,14 +90,8 @@ class Pipeline:
         return self._hash(stage, tokens, settings)
 
     def is_current(self, stage: Stage, rec: dict | None, tokens: dict[str, str]) -> bool:
-        """The record holds this stage's results for these settings and inputs (hashed as now,
-        or over the stage's legacy_config_keys, as earlier versions did)."""
-        if rec is None:
-            return False
-        if rec.get("hash") == self.expected_hash(stage, tokens):
-            return True
-        return bool(stage.legacy_config_keys) and rec.get("hash") == self._hash(
-            stage, tokens, config_slice(self.cfg, stage.legacy_config_keys))
+        """The record holds this stage's results for these settings and inputs."""
+        return rec is not None and rec.get("hash") == self.expected_hash(stage, tokens)
 
     def changed_outputs(self, stage: Stage, rec: dict | None) -> str | None:
         """How the stage's output files differ from those its record describes (naming the
@@ -117,6 +118,7 @@ class Pipeline:
         return set(names)
 
     def plan(self, only: Iterable[str] = (), start: str | None = None, force: Iterable[str] = ()) -> list[PlannedStage]:
+        check_run_format(self.run_dir)  # again: a caller may have pointed run_dir elsewhere since
         only, force = list(only), set(force)
         self.check_stage_names(only, start, force)
         selected = self._selected(only, start)
@@ -178,7 +180,7 @@ class Pipeline:
     # -- running ---------------------------------------------------------------
     def write_config(self) -> None:
         if is_global_zero():
-            self.run_dir.mkdir(parents=True, exist_ok=True)
+            write_run_format(self.run_dir)  # first: config.yaml makes the folder a run folder
             write_text_atomic(self.run_dir / "config.yaml", OmegaConf.to_yaml(self.cfg, resolve=True))
 
     def run(self, only: Iterable[str] = (), start: str | None = None, force: Iterable[str] = ()) -> list[PlannedStage]:
@@ -233,7 +235,7 @@ class Pipeline:
                 shutil.rmtree(folder)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / RECORD).unlink(missing_ok=True)
-            write_json_atomic(folder / ATTEMPT, {"hash": want, "job": job_id()})
+            write_json_atomic(folder / ATTEMPT, {"hash": want, "job": job_id(), FORMAT_KEY: RUN_FORMAT_VERSION})
         else:
             wait_for(lambda: _is_for(_read_json(folder / ATTEMPT), want, job), f"stage {stage.name} to start")
         self.console.rule(f"[bold]{stage.name}[/] {stage.description}")
@@ -250,7 +252,8 @@ class Pipeline:
             token = f"{want}:{time.time_ns()}"
             digests = output_digests(stage.outputs(folder))
             write_json_atomic(folder / RECORD, {"hash": want, "token": token, "seconds": round(seconds, 1),
-                                                "job": job_id(), DIGESTS: digests})
+                                                "job": job_id(), DIGESTS: digests,
+                                                FORMAT_KEY: RUN_FORMAT_VERSION})
             self.console.print(f"[green]✓[/] {stage.name} done in {seconds:.1f} s")
             log.info("stage %s done in %.1f s", stage.name, seconds)
             return token

@@ -78,7 +78,7 @@ def load_run_inputs(run_dir: Path, device: str | torch.device = "cpu") -> RunInp
         lpips = lpips.to(device)
     batch = int(cfg.audit.batch_size)
     # The audit's own featurisation, with the thresholds it calibrated (not recalibrated here).
-    kinds, features = featurise_reference(train_images, list(thresholds), auditor, lpips, batch)
+    kinds, features = featurise_reference(train_images, list(thresholds), auditor, lpips, batch_size=batch)
     reference = RealReference(kinds, features, thresholds, device)
     fd_extractor, fd_features = choose_fd_features(cfg.gan.fd_features, cfg.audit.inception_weights,
                                                    run.stage("gan").fd_encoder(), auditor)
