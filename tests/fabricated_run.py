@@ -16,7 +16,7 @@ from lightning_privgan.models.classifier_io import export_classifier
 from lightning_privgan.models.components.generator import Generator
 from lightning_privgan.models.components.image_classifier import ImageClassifier
 from lightning_privgan.models.generator_io import save_generator
-from lightning_privgan.pipeline.run_format import write_run_format
+from lightning_privgan.pipeline.run_format import FORMAT_KEY, RUN_FORMAT_VERSION, write_run_format
 
 RES = 16
 
@@ -75,4 +75,5 @@ def record_stages(run_dir: Path, cfg, names: tuple[str, ...]) -> None:
             folder = Path(run_dir) / stage.name
             folder.mkdir(parents=True, exist_ok=True)
             write_json_atomic(folder / RECORD, {"hash": want, "token": tokens[stage.name], "seconds": 0.0,
-                                                DIGESTS: output_digests(stage.outputs(folder))})
+                                                DIGESTS: output_digests(stage.outputs(folder)),
+                                                FORMAT_KEY: RUN_FORMAT_VERSION})
