@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
                                            "figures and say whether its card still holds")
     verify.add_argument("release_dir")
     verify.add_argument("--against", metavar="RUN_DIR", help="the run folder the release was exported from")
+    from .replicate.command import add_parser as add_replicate_parser
+
+    add_replicate_parser(sub)
     sub.add_parser("stages", help="list the stages in order")
     return parser
 
@@ -127,6 +130,12 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replicate(args: argparse.Namespace) -> int:
+    from .replicate.command import replicate_command
+
+    return replicate_command(args, _error_paragraph)
+
+
 def _error_paragraph(err: BaseException, stage: str | None) -> str:
     """One paragraph a person can act on: which stage, what went wrong (the traceback is in the log)."""
     import textwrap
@@ -143,16 +152,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     # Overrides may come after options (`--only gan seed=1`): argparse leaves those unparsed.
     args, extra = parser.parse_known_args(argv)
-    unknown = [e for e in extra if e.startswith("-") or args.command not in ("run", "sweep")]
+    unknown = [e for e in extra if e.startswith("-") or args.command not in ("run", "sweep", "replicate")]
     if unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    if args.command in ("run", "sweep"):
+    if args.command in ("run", "sweep", "replicate"):
         args.overrides = [*args.overrides, *extra]
     try:
         if args.command == "run":
             return _run(args)
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "replicate":
+            return _replicate(args)
         if args.command == "report":
             from .audit.report import build_report
 
