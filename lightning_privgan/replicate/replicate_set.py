@@ -98,7 +98,7 @@ def print_replicates(rs: ReplicateSet, console: Console, indices: Sequence[int] 
     for col in ("replicate", "folder", "seed", "data seed", "status"):
         table.add_column(col)
     for i in indices if indices is not None else range(rs.count):
-        table.add_row(str(i), str(rs.replicate_dir(i)), str(rs.configs[i].seed), str(rs.base_seed), rs.status(i))
+        table.add_row(str(i), rs.replicate_dir(i).name, str(rs.configs[i].seed), str(rs.base_seed), rs.status(i))
     console.print(table)
     console.print(f"[dim]seed rule: {RULE}; every seed is recorded in {rs.folder / RECORD_FILE} and each replicate's "
                   "config.yaml[/]", soft_wrap=True)
