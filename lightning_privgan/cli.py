@@ -26,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--base", help="base YAML (default: base.yaml beside the experiment)")
     sweep = sub.add_parser("sweep", help="privacy–utility sweep of a finished run: re-run walk and the stages after "
                                          "it over λ_priv × walk.optim_steps; sweep.csv, sweep.png, sweep.md")
-    sweep.add_argument("run_dir", help="the finished run, e.g. runs/demo (its folders are only read)")
+    sweep.add_argument("run_dir", help="the finished run, e.g. runs/demo (its folders are only read), or a replicate "
+                                       "set, runs/<name>-replicates: every replicate swept, each cell across them")
     sweep.add_argument("overrides", nargs="*", help="dot-list overrides for every cell, e.g. trainer.accelerator=gpu "
                                                      "(none may change a stage before walk)")
     sweep.add_argument("--lambda-priv", default=None, metavar="LIST", help="comma-separated λ_priv values, run in this order "
@@ -112,6 +113,19 @@ def _sweep(args: argparse.Namespace) -> int:
     console = Console()
     lambdas = parse_lambdas(args.lambda_priv) if args.lambda_priv is not None else DEFAULT_LAMBDA_PRIV
     steps = parse_steps(args.optim_steps) if args.optim_steps is not None else DEFAULT_OPTIM_STEPS
+    from .replicate.sweep_replicates import is_replicate_set, sweep_replicate_set
+
+    if is_replicate_set(Path(args.run_dir)):  # runs/<name>-replicates: every replicate, each cell across them
+        try:
+            path = sweep_replicate_set(Path(args.run_dir), expand_grid(lambdas, steps), args.out, args.overrides,
+                                       load_stages(), console, args.dry_run, args.report_only)
+        except CellFailed as err:
+            print(f"error: sweep cell {err.cell.name} failed; full log, with the traceback: {err.log}; run the same "
+                  "command again to resume", file=sys.stderr)
+            return 1
+        if path is not None:
+            console.print(f"sweep across replicates written to {path}")
+        return 0
     setup = prepare_sweep(Path(args.run_dir), expand_grid(lambdas, steps), args.out, args.overrides, load_stages())
     print_grid(setup, console)
     if args.dry_run:

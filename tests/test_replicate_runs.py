@@ -126,3 +126,27 @@ def test_bad_replicate_arguments_exit_2_in_one_line(experiment, capsys):
     assert main(["replicate", str(experiment), "--replicates", "2", "--base", BASE, "replicate.index=1"]) == 2
     assert "set by privgan replicate" in capsys.readouterr().err
     assert main(["replicate", str(experiment), "--replicates", "0", "--base", BASE, "--dry-run"]) == 2
+
+
+def test_a_sweep_of_a_replicate_set_reports_each_cell_across_replicates(experiment):
+    from lightning_privgan.replicate.sweep_replicates import sweep_replicate_set
+    from lightning_privgan.sweep.grid import expand_grid
+
+    calls: list[str] = []
+    rs = prepare_replicates(experiment, 2, [], stand_ins(calls), base=BASE)
+    run_replicates(rs, QUIET)
+    calls.clear()
+    cells = expand_grid([0.0, 1.0], [3])
+    path = sweep_replicate_set(rs.folder, cells, None, [], stand_ins(calls), QUIET)
+    out = rs.folder.parent / "tiny-replicates-sweep"
+    assert path == out / "sweep.md"
+    swept = [c.split(":")[1] for c in calls]
+    assert set(swept) == set(STAGE_ORDER[STAGE_ORDER.index("walk"):]) and len(swept) == 2 * 2 * 4  # cells × replicates
+    for cell in cells:
+        text = (out / cell.name / "report.md").read_text()
+        assert "2 finished whole-pipeline replicates (r00, r01)" in text and "PLAN − linear across replicates" in text
+        for r in ("r00", "r01"):
+            seed = OmegaConf.load(out / r / cell.name / "config.yaml").seed
+            assert seed == OmegaConf.load(rs.replicate_dir(int(r[1:])) / "config.yaml").seed  # the replicate's seeds
+    index = path.read_text()
+    assert index.count("| [lambda0_steps3](lambda0_steps3/report.md) | 2 |") == 4  # one line per paired figure

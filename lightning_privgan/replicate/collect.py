@@ -80,13 +80,16 @@ def _paired(name: str, folder: Path, rows: list[dict], differences: dict[str, di
     return curve.get("distance")
 
 
-def collect(folders: list[Path]) -> Collected:
-    """The long tables of the finished replicate folders `folders`."""
+def collect(folders: list[Path], labels: list[str] | None = None) -> Collected:
+    """The long tables of the finished replicate folders `folders`, named `labels` (default: the
+    folder names; a sweep cell's folders share one name and are named by their replicate)."""
+    labels = [f.name for f in folders] if labels is None else list(labels)
+    if len(set(labels)) != len(folders):
+        raise ValueError(f"replicate names must be unique, one per folder: {labels}")
     metrics, per_seed, paired_rows = [], [], []
     differences: dict[str, dict[str, np.ndarray]] = {}
     distance = None
-    for folder in folders:
-        name = folder.name
+    for folder, name in zip(folders, labels):
         table = pd.read_csv(folder / TABLE)
         metrics.append(_numeric_long(table, ["source"], DESCRIPTIVE).assign(replicate=name))
         for label, rel in PER_SEED.items():
@@ -98,7 +101,7 @@ def collect(folders: list[Path]) -> Collected:
         distance = _paired(name, folder, paired_rows, differences) or distance
     cols = ["replicate", "source", "metric", "value"]
     return Collected(
-        replicates=[f.name for f in folders],
+        replicates=labels,
         metrics=pd.concat(metrics)[cols] if metrics else pd.DataFrame(columns=cols),
         per_seed=pd.concat(per_seed)[["replicate", "table", "source", "seed", "metric", "value"]] if per_seed
         else pd.DataFrame(columns=["replicate", "table", "source", "seed", "metric", "value"]),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -109,14 +110,14 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
         df.to_csv(tmp, index=False)
 
 
-def build_replicate_report(set_folder: Path, folders: list[Path], missing: list[str] = (), title: str | None = None,
-                           resamples: int = 10_000) -> Path:
+def build_replicate_report(set_folder: Path, folders: list[Path], missing: Sequence[str] = (), title: str | None = None,
+                           resamples: int = 10_000, labels: Sequence[str] | None = None) -> Path:
     """Write <set_folder>/report.md and <set_folder>/report/ from the finished replicate `folders`
     (`missing`: the replicates not finished, named in the report); the path of report.md."""
     set_folder = Path(set_folder)
     if not folders:
         raise FileNotFoundError(f"no finished replicate in {set_folder}: nothing to report (run privgan replicate first)")
-    c = collect([Path(f) for f in folders])
+    c = collect([Path(f) for f in folders], None if labels is None else list(labels))
     out = set_folder / "report"
     out.mkdir(parents=True, exist_ok=True)
     summary, pooled, var = metric_summary(c), pooled_paired(c, resamples), variance_table(c)

@@ -14,7 +14,7 @@ from typing import Sequence
 
 from rich.console import Console
 
-from .internals import DATA_STAGE, Pipeline, RunLockedError, RunLog, link_upstream
+from .internals import DATA_STAGE, RECORD, Pipeline, RunLockedError, RunLog, is_global_zero, link_upstream, wait_for
 from .replicate_set import ReplicateSet
 
 LOCK_POLL_S = 10.0
@@ -38,7 +38,10 @@ def ensure_shared_data(rs: ReplicateSet, console: Console, poll_s: float = LOCK_
 
 def run_replicate(rs: ReplicateSet, index: int, console: Console) -> None:
     folder = rs.replicate_dir(index)
-    link_upstream(rs.shared_dir, folder, [DATA_STAGE])
+    if is_global_zero():  # the other ranks of a DDP replicate wait for rank 0's links
+        link_upstream(rs.shared_dir, folder, [DATA_STAGE])
+    else:
+        wait_for(lambda: (folder / DATA_STAGE / RECORD).is_file(), f"the shared data stage linked into {folder}")
     pipeline = Pipeline(rs.configs[index], rs.stages, console=console)
     data = next(p for p in pipeline.plan() if p.stage.name == DATA_STAGE)
     if data.action != "cached":  # the data settings of the replicate and of shared/ must agree
@@ -58,8 +61,9 @@ def run_replicates(rs: ReplicateSet, console: Console, indices: Sequence[int] | 
     for i in indices:
         if not 0 <= i < rs.count:
             raise ValueError(f"replicate index {i} is outside 0..{rs.count - 1} (--replicates {rs.count})")
-    rs.folder.mkdir(parents=True, exist_ok=True)
-    rs.write_record()
+    if is_global_zero():
+        rs.folder.mkdir(parents=True, exist_ok=True)
+        rs.write_record()
     ensure_shared_data(rs, console)
     ran = []
     for i in indices:
