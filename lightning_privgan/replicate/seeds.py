@@ -9,7 +9,7 @@ stage, ...), pipeline/stage.py): GAN init and data order, φ_id, the auditor (it
 kept), φ_class, anchor grouping and pairs, the walk's noise, the downstream seeds, the audit's
 samples. Collision-free: an odd stride is invertible modulo 2**31, so r -> seed_r is a bijection
 and no two replicates (of fewer than 2**31) share a seed. Replicate 0 is the base seed itself:
-r00 is exactly the run `privgan run EXP` makes. The data stage keeps the base seed in every
+r00 draws the seeds the run `privgan run EXP` draws. The data stage keeps the base seed in every
 replicate (replicate.data_seed, stages/data.py): one set of images, one patient split.
 """
 from __future__ import annotations
