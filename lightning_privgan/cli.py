@@ -26,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--base", help="base YAML (default: base.yaml beside the experiment)")
     sweep = sub.add_parser("sweep", help="privacy–utility sweep of a finished run: re-run walk and the stages after "
                                          "it over λ_priv × walk.optim_steps; sweep.csv, sweep.png, sweep.md")
-    sweep.add_argument("run_dir", help="the finished run, e.g. runs/demo (its folders are only read)")
+    sweep.add_argument("run_dir", help="the finished run, e.g. runs/demo (its folders are only read), or a replicate "
+                                       "set, runs/<name>-replicates: every replicate swept, each cell across them")
     sweep.add_argument("overrides", nargs="*", help="dot-list overrides for every cell, e.g. trainer.accelerator=gpu "
                                                      "(none may change a stage before walk)")
     sweep.add_argument("--lambda-priv", default=None, metavar="LIST", help="comma-separated λ_priv values, run in this order "
@@ -52,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
                                            "figures and say whether its card still holds")
     verify.add_argument("release_dir")
     verify.add_argument("--against", metavar="RUN_DIR", help="the run folder the release was exported from")
+    from .replicate.command import add_parser as add_replicate_parser
+
+    add_replicate_parser(sub)
     sub.add_parser("stages", help="list the stages in order")
     return parser
 
@@ -110,6 +114,19 @@ def _sweep(args: argparse.Namespace) -> int:
     console = Console()
     lambdas = parse_lambdas(args.lambda_priv) if args.lambda_priv is not None else DEFAULT_LAMBDA_PRIV
     steps = parse_steps(args.optim_steps) if args.optim_steps is not None else DEFAULT_OPTIM_STEPS
+    from .replicate.sweep_replicates import is_replicate_set, sweep_replicate_set
+
+    if is_replicate_set(Path(args.run_dir)):  # runs/<name>-replicates: every replicate, each cell across them
+        try:
+            path = sweep_replicate_set(Path(args.run_dir), expand_grid(lambdas, steps), args.out, args.overrides,
+                                       load_stages(), console, args.dry_run, args.report_only)
+        except CellFailed as err:
+            print(f"error: sweep cell {err.cell.name} failed; full log, with the traceback: {err.log}; run the same "
+                  "command again to resume", file=sys.stderr)
+            return 1
+        if path is not None:
+            console.print(f"sweep across replicates written to {path}")
+        return 0
     setup = prepare_sweep(Path(args.run_dir), expand_grid(lambdas, steps), args.out, args.overrides, load_stages())
     print_grid(setup, console)
     if args.dry_run:
@@ -128,6 +145,12 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replicate(args: argparse.Namespace) -> int:
+    from .replicate.command import replicate_command
+
+    return replicate_command(args, _error_paragraph)
+
+
 def _error_paragraph(err: BaseException, stage: str | None) -> str:
     """One paragraph a person can act on: which stage, what went wrong (the traceback is in the log)."""
     import textwrap
@@ -144,16 +167,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     # Overrides may come after options (`--only gan seed=1`): argparse leaves those unparsed.
     args, extra = parser.parse_known_args(argv)
-    unknown = [e for e in extra if e.startswith("-") or args.command not in ("run", "sweep")]
+    unknown = [e for e in extra if e.startswith("-") or args.command not in ("run", "sweep", "replicate")]
     if unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    if args.command in ("run", "sweep"):
+    if args.command in ("run", "sweep", "replicate"):
         args.overrides = [*args.overrides, *extra]
     try:
         if args.command == "run":
             return _run(args)
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "replicate":
+            return _replicate(args)
         if args.command == "report":
             from .audit.report import build_report
 

@@ -141,4 +141,7 @@ RANGES: dict[str, Range] = {
     "audit.path_pairs": AT_LEAST_0,
     "audit.grid_samples": AT_LEAST_0,
     "audit.batch_size": AT_LEAST_1,
+    "replicate.count": AT_LEAST_1,
+    "replicate.index": Range(0, optional=True),
+    "replicate.data_seed": Range(0, 2**31 - 1, optional=True),
 }
