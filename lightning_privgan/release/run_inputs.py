@@ -42,6 +42,7 @@ class RunInputs:
 
 
 def check_finished_run(run_dir: Path) -> None:
+    """The run holds the files a release reads (cheap: names the stage to run when one is missing)."""
     from ..artifacts.run_folder import RunFolder
 
     run = RunFolder(run_dir)
@@ -52,6 +53,15 @@ def check_finished_run(run_dir: Path) -> None:
     for name, files in NEEDED.items():
         for file in files:
             run.stage(name).existing(file)  # names the stage to run when the file is missing
+
+
+def check_run_current(run_dir: Path, purpose: str) -> None:
+    """Refuse a run in progress, or one whose audit (or any stage it read) is not current for the run's
+    config.yaml: the card would quote figures of other settings (pipeline/run_state.py)."""
+    from ..pipeline.run_state import check_run_current as check
+    from ..stages import load_stages
+
+    check(run_dir, load_stages(), ("privacy_audit",), purpose)
 
 
 def load_run_inputs(run_dir: Path, device: str | torch.device = "cpu") -> RunInputs:
