@@ -54,7 +54,7 @@ def build_release_run(runs_root: Path) -> Path:
 def record_stages(run_dir: Path, names: tuple[str, ...] = RECORDED) -> None:
     """stage.json of each of `names`, hashed as the runner hashes them for the run's config.yaml:
     the run is then current, as one the runner finished."""
-    from lightning_privgan.pipeline.run_state import load_run_config
+    from lightning_privgan.sweep.run_sweep import load_run_config  # as the commands that read a run load it
     from lightning_privgan.pipeline.runner import RECORD, Pipeline
     from lightning_privgan.stages import load_stages
 

@@ -167,12 +167,13 @@ def write_report(setup: SweepSetup, console: Console | None = None) -> Path:
     """sweep.csv/png/md of the cells done; refused (RefusedError) while none is, since a report of no
     cell would replace one that had some. Cells an earlier sweep.csv held and this grid leaves out are
     named on `console`."""
-    rows, missing = collect(setup)
-    if len(missing) == len(setup.cells):
+    if not any(cell_status(setup, cell) == "done" for cell in setup.cells):  # before reading anything
+        missing = [cell.name for cell in setup.cells]
         listing = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
         raise RefusedError(f"none of the {len(setup.cells)} cells of this grid has finished ({listing}): sweep.csv "
                            f"and sweep.md in {setup.out} were left as they were; run privgan sweep without "
                            f"--report-only to run the cells")
+    rows, missing = collect(setup)
     dropped = sorted(set(previous_cells(setup.out)) - {r["cell"] for r in rows})
     if dropped and console is not None:
         console.print(f"[yellow]warning:[/] {setup.out / 'sweep.csv'} held the cells {', '.join(dropped)}, which this "
