@@ -17,9 +17,12 @@ from rich.console import Console
 
 from lightning_privgan.cli import main
 from lightning_privgan.pipeline.run_lock import RunLock
+from lightning_privgan.pipeline.run_state import RunNotCurrentError, load_run_config, stages_not_current
 from lightning_privgan.release import export as export_module
 from lightning_privgan.release.checksums import write_checksums
 from lightning_privgan.release.export import export_release
+from lightning_privgan.release.memory import bytes_per_image, check_export_fits
+from lightning_privgan.release.run_inputs import check_run_current
 from lightning_privgan.release.verify import verify_release
 from lightning_privgan.stages import load_stages
 from tests.release_run import build_release_run, record_stages
@@ -79,8 +82,6 @@ def test_export_and_verify_refuse_a_run_whose_audit_is_of_other_paths(run_dir, t
     assert verify_release(release).ok  # the release itself is intact: only the run moved on
 
     # The runner's own answer, the one --dry-run prints: the walk is current, what follows it is not.
-    from lightning_privgan.pipeline.run_state import load_run_config, stages_not_current
-
     assert [name for name, _ in stages_not_current(run, load_stages(), ["privacy_audit"])] == ["downstream",
                                                                                                "privacy_audit"]
     assert load_run_config(run).walk.optim_steps == 3
@@ -98,11 +99,9 @@ def test_export_refuses_a_run_in_progress(run_dir, tmp_path, privgan):
     assert not (tmp_path / "release").exists()
     record_stages(run, ("downstream",))  # the run finished (same settings: privacy_audit stays current)
     with RunLock(run):  # a run that holds the lock may replace any result at any moment
-        with pytest.raises(ValueError, match="is in progress \\(process"):
+        with pytest.raises(RunNotCurrentError, match="is in progress \\(process"):
             export_release(run, tmp_path / "release", "plan", num=6)
-        from lightning_privgan.release.run_inputs import check_run_current
-
-        with pytest.raises(ValueError, match="is in progress"):
+        with pytest.raises(RunNotCurrentError, match="is in progress"):
             check_run_current(run, "verify the release against it")  # what verify --against checks first
     assert export_release(run, tmp_path / "release", "plan", num=6).released > 0
 
@@ -135,8 +134,6 @@ def test_an_export_too_large_for_memory_is_refused_before_drawing(run_dir, tmp_p
     assert "export --num 10,000,000,000 would hold about" in result.stderr and "available" in result.stderr
     assert "images fit here: lower --num" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "huge").exists()
-    from lightning_privgan.release.memory import bytes_per_image, check_export_fits
-
     per_image = bytes_per_image((1, 16, 16), 64)
     check_export_fits(1000, (1, 16, 16), 64, available=1000 * per_image)
     with pytest.raises(ValueError, match="about 1,000 images fit here"):
