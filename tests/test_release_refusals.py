@@ -97,7 +97,16 @@ def test_export_refuses_a_run_in_progress(run_dir, tmp_path, privgan):
         assert result.returncode == 2, result.stderr
         assert f"{run} is in progress at stage 'downstream'" in result.stderr and str(os.getpid()) in result.stderr
     assert not (tmp_path / "release").exists()
-    record_stages(run, ("downstream",))  # the run finished (same settings: privacy_audit stays current)
+    record_stages(run, ("downstream",))
+    # Then in its audit: the stage's folder cleared, audit.json not yet written.
+    shutil.rmtree(run / "privacy_audit")
+    (run / "privacy_audit").mkdir()
+    (run / "privacy_audit" / "attempt.json").write_text(json.dumps({"hash": "0" * 16}))
+    with RunLock(run):
+        result = privgan("export", run, "--out", tmp_path / "release", "--num", 6)
+    assert result.returncode == 2 and "is in progress at stage 'privacy_audit'" in result.stderr, result.stderr
+    shutil.rmtree(run / "privacy_audit")
+    shutil.copytree(run_dir / "privacy_audit", run / "privacy_audit")  # the run finished, as before
     with RunLock(run):  # a run that holds the lock may replace any result at any moment
         with pytest.raises(RunNotCurrentError, match="is in progress \\(process"):
             export_release(run, tmp_path / "release", "plan", num=6)

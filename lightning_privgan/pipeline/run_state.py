@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 from rich.console import Console
 
-from ..config.errors import RefusedError
+from ..config.errors import ConfigError, RefusedError
 from .run_lock import lock_holder
 from .runner import Pipeline
 from .stage import Stage
@@ -64,14 +64,18 @@ def check_run_current(run_dir: Path, stages: Sequence[Stage], names: Iterable[st
     """Refuse (RunNotCurrentError, naming the stage) a run in progress, or one whose `names` (and the
     stages they read) are not all current; `purpose` says what was asked ('export a release of it')."""
     names = list(names)
-    holder = lock_holder(run_dir)
-    stale = stages_not_current(run_dir, stages, names)
+    holder = lock_holder(run_dir)  # first: a running stage may have removed the very files read below
     if holder is not None:
+        try:
+            stale = stages_not_current(run_dir, stages, names)
+        except (ConfigError, OSError):
+            stale = []
         at = f" at stage '{stale[0][0]}'" if stale else ""
         raise RunNotCurrentError(
             f"{run_dir} is in progress{at} (process {holder.get('pid', '?')} on host {holder.get('host', '?')} "
             f"holds its lock since {holder.get('started', '?')}): its results are being replaced; wait for the run "
             f"to finish, then {purpose}")
+    stale = stages_not_current(run_dir, stages, names)
     if stale:
         raise RunNotCurrentError(
             f"{run_dir}: stage '{stale[0][0]}' is not current for the run's config.yaml, so its results and those "

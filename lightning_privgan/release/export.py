@@ -22,7 +22,7 @@ from .image_audit import GATE_CRITERIA, ImageAudit, audit_images, set_quality
 from .limits import known_limits
 from .memory import check_export_fits
 from .provenance import method_settings, provenance
-from .run_inputs import RunInputs, check_finished_run, check_run_current, load_run_inputs
+from .run_inputs import RunInputs, check_finished_run, check_run_current, check_run_folder, load_run_inputs
 from .target import check_release_target
 from .writer import image_name, write_release
 
@@ -132,9 +132,10 @@ def export_release(run_dir: Path, out: Path, source: str = "plan", num: int = 10
     if num < 1:
         raise ValueError(f"export --num must be at least 1, not {num}")
     run_dir = Path(run_dir)
-    check_finished_run(run_dir)
+    check_run_folder(run_dir)
     target = check_release_target(out, run_dir, overwrite)  # before any work: a refusal costs nothing
-    check_run_current(run_dir, "export a release of it")
+    check_run_current(run_dir, "export a release of it")  # a run in progress first, before reading its files
+    check_finished_run(run_dir)
     run = RunFolder(run_dir)
     art = load_walk_artifacts(run.stage("gan"), run.stage("anchors"), run.stage("walk"), device)
     if source not in art.paths:

@@ -41,15 +41,20 @@ class RunInputs:
         return float(self.audit["reid_confidence"])
 
 
+def check_run_folder(run_dir: Path) -> None:
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run folder {run_dir} does not exist")
+    if not (run_dir / "config.yaml").is_file():
+        raise FileNotFoundError(f"{run_dir} is not a run folder (no config.yaml)")
+
+
 def check_finished_run(run_dir: Path) -> None:
     """The run holds the files a release reads (cheap: names the stage to run when one is missing)."""
     from ..artifacts.run_folder import RunFolder
 
+    check_run_folder(run_dir)
     run = RunFolder(run_dir)
-    if not run.exists():
-        raise FileNotFoundError(f"run folder {run_dir} does not exist")
-    if run.config() is None:
-        raise FileNotFoundError(f"{run_dir} is not a run folder (no config.yaml)")
     for name, files in NEEDED.items():
         for file in files:
             run.stage(name).existing(file)  # names the stage to run when the file is missing

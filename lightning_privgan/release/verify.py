@@ -83,11 +83,12 @@ def _check_against_run(folder: Path, release: dict, manifest: pd.DataFrame, run_
     from .export import exact_real_copies
     from .image_audit import audit_images, set_quality
     from ..pipeline.hashing import file_sha256
-    from .run_inputs import check_finished_run, check_run_current, load_run_inputs
+    from .run_inputs import check_finished_run, check_run_current, check_run_folder, load_run_inputs
 
     # The cheap checks first: they need only the run's config and audit.json.
-    check_finished_run(run_dir)
+    check_run_folder(run_dir)
     check_run_current(run_dir, "verify the release against it")  # a stale audit would certify nothing
+    check_finished_run(run_dir)
     prov = release["provenance"]
     run_config = file_sha256(run_dir / "config.yaml")
     report.add("run config is the one the release was made from", run_config == prov["config_sha256"],
