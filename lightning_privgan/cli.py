@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--report-only", action="store_true", help="write sweep.csv/png/md from the cells done so far")
     report = sub.add_parser("report", help="rebuild runs/<name>/report.md from saved results")
     report.add_argument("run_dir")
+    report.add_argument("--partial", action="store_true", help="write it even while downstream or privacy_audit "
+                                                               "results are missing or outdated (marked partial)")
     export = sub.add_parser("export", help="write a release from a finished run: images, manifest, checksums, "
                                            "RELEASE.md data card, release.json")
     export.add_argument("run_dir")
@@ -132,7 +134,7 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     try:
-        path = write_report(setup) if args.report_only else run_sweep(setup, console)
+        path = write_report(setup, console) if args.report_only else run_sweep(setup, console)
     except CellFailed as err:
         if os.environ.get("PRIVGAN_DEBUG"):
             raise
@@ -161,7 +163,7 @@ def _error_paragraph(err: BaseException, stage: str | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .config.errors import ConfigError
+    from .config.errors import ConfigError, RefusedError
     from .pipeline.atomic import DiskFullError, disk_full_error
 
     parser = _parser()
@@ -181,15 +183,20 @@ def main(argv: list[str] | None = None) -> int:
             return _replicate(args)
         if args.command == "report":
             from .audit.report import build_report
+            from .audit.report_check import check_report_inputs
 
-            path = build_report(Path(args.run_dir))
-            print(f"report written to {path}")
+            if not args.partial:
+                check_report_inputs(Path(args.run_dir))  # a report that lost figures is refused, not written
+            path = build_report(Path(args.run_dir), partial=args.partial)
+            print(f"{'partial report' if args.partial else 'report'} written to {path}")
             return 0
         if args.command == "export":
+            from rich.console import Console
+
             from .release.export import export_release
 
             result = export_release(Path(args.run_dir), Path(args.out), args.source, args.num, args.seed,
-                                    args.allow_failing, args.overwrite)
+                                    args.allow_failing, args.overwrite, console=Console(stderr=True))
             kept = "kept, marked 'fail'" if args.allow_failing else "left out"
             print(f"{result.released} {args.source} images released to {result.folder} "
                   f"({result.failed} of {result.candidates} failed the privacy gate, {kept}); see RELEASE.md")
@@ -212,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     except ConfigError as err:
         print(str(err), file=sys.stderr)
+        return 2
+    except RefusedError as err:
+        # Refused as asked, nothing changed (a stale run to export, a report poorer than the one it replaces).
+        print(f"error: {err}", file=sys.stderr)
         return 2
     except (ValueError, FileNotFoundError) as err:
         # Bad input named by the code that found it: one line, not a traceback wall.

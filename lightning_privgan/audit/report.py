@@ -18,6 +18,7 @@ from .glossary import GLOSSARY
 from .paired_difference import PairedDifference, describe
 from .path_curve import PathCurve, plot_path_curves
 from .real_image_guard import may_publish
+from .report_check import partial_lines
 from .report_table import markdown_table, report_table, source_label
 
 
@@ -78,7 +79,9 @@ def _setup_lines(audit: dict) -> list[str]:
     return lines
 
 
-def build_report(run_dir: str | Path) -> Path:
+def build_report(run_dir: str | Path, partial: bool = False) -> Path:
+    """`partial`: asked for by `privgan report --partial`; report.md then opens by naming the stages
+    whose results are missing or outdated (report_check.py; without it the CLI refuses such a run)."""
     run = RunFolder(run_dir)
     run_dir = run.run_dir
     if not run.exists():
@@ -95,7 +98,8 @@ def build_report(run_dir: str | Path) -> Path:
         table.to_csv(tmp, index=False)
     anchor_method = (audit or {}).get("anchor_method")
     figures: list[tuple[str, Path, str]] = []
-    md = [f"# Report: {run_dir.name}", "", "## Utility and privacy per training source", "",
+    md = [f"# Report: {run_dir.name}", "", *(partial_lines(run_dir) if partial else []),
+          "## Utility and privacy per training source", "",
           markdown_table(table, anchor_method), ""]
     md += budget_lines(run.stage("downstream").budget())
     md += ["Table as CSV: [report/table.csv](report/table.csv)", ""]

@@ -168,6 +168,11 @@ class Pipeline:
                     )
         return planned
 
+    def not_current(self) -> list[tuple[str, str]]:
+        """(stage, why) for every stage whose results are not current for this config and its
+        inputs: the stages a plain `privgan run` would run, as `--dry-run` prints them. Reads only."""
+        return [(p.stage.name, p.reason) for p in self.plan() if p.action == "run"]
+
     def print_plan(self, planned: list[PlannedStage]) -> None:
         table = Table(title=f"stages of {self.cfg.name} -> {self.run_dir}")
         for col in ("stage", "action", "why"):
