@@ -125,6 +125,7 @@ def test_a_figure_whose_text_sticks_out_is_saved_whole_not_cut(tmp_path):
         assert png.width > 3 * 120  # wider than the 3 inches at 120 dpi it was drawn on
     fig, ax = plt.subplots(figsize=(3, 2))
     ax.set_title("short")
+    fig.tight_layout()
     assert fits_canvas(fig)
     with Image.open(save_figure(fig, tmp_path / "short.png")) as png:
         assert png.size == (3 * 120, 2 * 120)  # a figure that fits is saved as laid out
