@@ -76,7 +76,8 @@ def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch
     unweighted terms (priv: Σ chunk KL, eq: Σ squared distances, cls: Σ chunk CE).
     memory_budget_mb=None sizes the image chunks from the device (walk/chunk_budget.py).
     autocast='bf16' | 'fp16' renders G and the classifiers in reduced precision (faster,
-    not bit-exact); the latents, the losses and Adam stay in the latents' dtype.
+    not bit-exact); the latents, the losses and Adam stay in the latents' dtype. A CPU that would
+    emulate the reduced type walks in float32 instead, with a warning (cpu_autocast).
     channels_last=True runs the networks' convolutions in NHWC (same result, faster).
     workers: image chunks rendered at once, one thread each (None: one per CPU thread, 1 on a GPU).
     heap_reuse: on a CPU, keep freed activation memory in the heap while walking (glibc;
