@@ -66,6 +66,7 @@ def _run(args: argparse.Namespace) -> int:
     from .pipeline.cluster import check_slurm_layout
     from .pipeline.run_log import RunLog
     from .pipeline.atomic import disk_full_error
+    from .pipeline.distributed import is_global_zero
     from .pipeline.interrupts import RunInterrupted, exit_code as interrupt_exit_code, interrupted_line
     from .pipeline.process_group import leave_process_group
     from .pipeline.runner import Pipeline
@@ -90,7 +91,8 @@ def _run(args: argparse.Namespace) -> int:
         except (RunInterrupted, KeyboardInterrupt) as stop:  # Ctrl-C, SIGTERM: say so, in one line
             line = interrupted_line(stop, "run", pipeline.current_stage)
             run_log.logger.warning(line)
-            print(line, file=sys.stderr)
+            if is_global_zero():  # a DDP job's other ranks stop with it, silently
+                print(line, file=sys.stderr)
             return interrupt_exit_code(stop)
         except Exception as err:
             if isinstance(err, OSError) and disk_full_error(err) is not None:
