@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from pathlib import Path
@@ -71,6 +72,8 @@ def _run(args: argparse.Namespace) -> int:
     from .pipeline.cluster import check_slurm_layout
     from .pipeline.run_log import RunLog
     from .pipeline.atomic import disk_full_error
+    from .pipeline.distributed import is_global_zero
+    from .pipeline.interrupts import RunInterrupted, exit_code as interrupt_exit_code, interrupted_line
     from .pipeline.process_group import leave_process_group
     from .pipeline.runner import Pipeline
     from .stages import load_stages
@@ -92,6 +95,12 @@ def _run(args: argparse.Namespace) -> int:
             leave_process_group()
         except ConfigError:
             raise
+        except (RunInterrupted, KeyboardInterrupt) as stop:  # Ctrl-C, SIGTERM: say so, in one line
+            line = interrupted_line(stop, "run", pipeline.current_stage)
+            run_log.logger.warning(line)
+            if is_global_zero():  # a DDP job's other ranks stop with it, silently
+                print(line, file=sys.stderr)
+            return interrupt_exit_code(stop)
         except Exception as err:
             if isinstance(err, OSError) and disk_full_error(err) is not None:
                 raise  # main() says it in one line (RunLog logs the traceback on the way out)
@@ -162,7 +171,32 @@ def _error_paragraph(err: BaseException, stage: str | None) -> str:
     return textwrap.fill(f"error: {where}: {type(err).__name__}: {message}", width=100)
 
 
+def _unwritable_line(err: OSError) -> str | None:
+    """A read-only file system or a refused permission, in one line naming the folder; None for other errors."""
+    if err.errno not in (errno.EROFS, errno.EACCES, errno.EPERM) or not err.filename:
+        return None
+    path = Path(os.fsdecode(err.filename))
+    if err.errno == errno.EROFS:
+        folder = path if path.is_dir() else path.parent  # a folder that could not be made: its parent
+        return (f"error: {folder} is on a read-only file system ({path.name} could not be written); "
+                "make it writable, or copy the run folder somewhere writable and run there")
+    return f"error: permission denied: {path} ({err.strerror})"
+
+
 def main(argv: list[str] | None = None) -> int:
+    """`privgan`: SIGINT and SIGTERM end any command with one line and exit 130 / 143."""
+    from .pipeline.interrupts import RunInterrupted, exit_code, interrupted_line, signals_raise_run_interrupted
+
+    words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+    try:
+        with signals_raise_run_interrupted():
+            return _main(argv)
+    except (RunInterrupted, KeyboardInterrupt) as stop:  # outside a run's stages (a run says more itself)
+        print(interrupted_line(stop, words[0] if words else "privgan"), file=sys.stderr)
+        return exit_code(stop)
+
+
+def _main(argv: list[str] | None = None) -> int:
     from .config.errors import ConfigError, RefusedError
     from .pipeline.atomic import DiskFullError, disk_full_error
 
@@ -231,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err} (PRIVGAN_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 1
     except OSError as err:
+        if _unwritable_line(err) is not None and not os.environ.get("PRIVGAN_DEBUG"):
+            print(_unwritable_line(err), file=sys.stderr)  # a read-only run folder: one line that names it
+            return 1
         # A full disk is the user's to fix, not a bug: one line that says so (atomic writes
         # left every finished artifact intact, so the same command resumes).
         if disk_full_error(err) is None or os.environ.get("PRIVGAN_DEBUG"):

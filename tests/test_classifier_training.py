@@ -179,3 +179,24 @@ def test_train_diagnostic_accepts_a_synthetic_stream(stage_ctx):
     assert best.exists() and best.parent == ctx.out / "plan" / "checkpoints"
     figures = evaluate_diagnostic(net, val.images, val.labels, num_classes=2)
     assert set(figures) == {"acc", "macro_acc", "auroc", "f1", "n"}
+
+
+def test_classifier_stage_reads_and_forwards_no_more_than_one_batch_at_a_time(stage_ctx, monkeypatch):
+    """Peak memory of φ_class's stage must not follow the data set: every read of the image
+    store and every forward pass (training, validation, the val/test figures) holds at most
+    classifier.batch_size images, here with val and test splits 2.5x that size."""
+    from lightning_privgan.data.image_store import LazyImages
+
+    data = tiny_real_data(num_patients=30, scans=2, num_classes=2)
+    data.manifest["split"] = ["train"] * 20 + ["val"] * 20 + ["test"] * 20
+    data.manifest["label"] = [0, 1] * 30
+    read_rows, forward_rows = [], []
+    uint8, forward = LazyImages.uint8, ImageClassifier.forward
+    monkeypatch.setattr(LazyImages, "uint8", lambda self, index: read_rows.append(len(np.atleast_1d(
+        self.rows[index]))) or uint8(self, index))
+    monkeypatch.setattr(ImageClassifier, "forward", lambda self, x: forward_rows.append(len(x)) or forward(self, x))
+    ctx = stage_ctx("class_guide", data, {"batch_size": 8, "epochs": 1})
+    classifier.STAGE.run(ctx)
+    assert json.loads((ctx.out / "metrics.json").read_text())["test"]["n"] == 20
+    assert read_rows and forward_rows  # the hooks saw the stage's data path
+    assert max(read_rows) <= 8 and max(forward_rows) <= 8, (max(read_rows), max(forward_rows))

@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from omegaconf import OmegaConf
 
+from ..pipeline.device_settings import cpu_reduced_precision
 from .ada_augment import AdaptiveAugment
 from .components.discriminator import Discriminator
 from .components.generator import Generator
@@ -70,6 +71,8 @@ class GANModule(pl.LightningModule):
     def _autocast(self):
         if not self.cfg.mixed_precision:
             return contextlib.nullcontext()
+        if self.device.type == "cpu" and not cpu_reduced_precision(torch.bfloat16, "gan.mixed_precision=true"):
+            return contextlib.nullcontext()  # emulated bf16 is far slower than float32 (pipeline/device_settings.py)
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
     def _full_precision(self):

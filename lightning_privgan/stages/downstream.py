@@ -153,7 +153,8 @@ def run(ctx: StageContext) -> None:
                 net, _ = train_diagnostic(ctx, train_loader, val_loader, clf_cfg, data.num_classes, data.channels,
                                           data.resolution, subdir=f"runs/{tag}")
                 distinct = len(labels)
-            metrics = evaluate_diagnostic(net.to(device), test.images, test.labels, data.num_classes)
+            metrics = evaluate_diagnostic(net.to(device), test.images, test.labels, data.num_classes,
+                                          clf_cfg.batch_size)
             weights = "inverse frequency" if clf_cfg.class_weighting else "none"
             row = {"source": source, "seed": seed_idx, **metrics, "steps": budget.steps, "batch_size": budget.batch_size,
                    "images_seen": budget.images_seen, "distinct_images": int(distinct), "augment": clf_cfg.augment,

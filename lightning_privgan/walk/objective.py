@@ -19,13 +19,15 @@ from torch import nn
 from ..config.sections.walk import WalkConfig
 from ..models.components.channel_adapter import expected_channels, match_channels
 from ..models.latent_generator import LatentGenerator
+from ..pipeline.device_settings import cpu_reduced_precision
 from .losses import cross_entropy_per_image, equal_spacing, inner_point_weights, kl_uniform_per_image
 from .chunk_parallel import default_workers, map_chunks
 from .chunk_budget import chunk_size_for_budget, device_budget_mb, saved_bytes_per_image
 
 
 # bf16 autocast roughly doubled the image throughput on an AVX512-bf16 CPU
-# (measured 60-78 -> 126 img/s, tiny preset, 1 thread); the losses stay in float32.
+# (measured 60-78 -> 126 img/s, tiny preset, 1 thread); the losses stay in float32. Where torch
+# emulates bf16 (AVX2, no AVX512-BF16/AMX) it was 17x slower, so such a CPU walks in float32.
 AUTOCAST = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -62,6 +64,14 @@ def channels_last_weights(*modules: nn.Module, enabled: bool = True) -> Iterator
             p.data = data
 
 
+def cpu_autocast(autocast: str, device: torch.device) -> str:
+    """`autocast`, or 'none' on a CPU that would emulate it (with a warning that says why:
+    emulated bf16 made the walk 17x slower than float32 on an AVX2 CPU)."""
+    if device.type != "cpu" or autocast not in AUTOCAST or AUTOCAST[autocast] is None:
+        return autocast
+    return autocast if cpu_reduced_precision(AUTOCAST[autocast], f"walk.autocast={autocast}") else "none"
+
+
 class PlanObjective:
     """The paper's PLAN loss for P paths of n points; only the n − 2 inner points are rendered.
 
@@ -87,7 +97,7 @@ class PlanObjective:
         self.point_weight = inner_point_weights(cfg.n_steps, loss_chunk)
         self.memory_budget_mb = memory_budget_mb
         self.chunk: int | None = None
-        self.autocast_dtype = AUTOCAST[autocast]
+        self.autocast_dtype = AUTOCAST[cpu_autocast(autocast, labels.device)]
         self.workers = workers if workers is not None else default_workers(labels.device)
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1, got {self.workers}")

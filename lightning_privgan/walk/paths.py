@@ -77,7 +77,8 @@ def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch
     unweighted terms (priv: Σ chunk KL, eq: Σ squared distances, cls: Σ chunk CE).
     cfg.memory_budget_mb=None sizes the image chunks from the device (walk/chunk_budget.py).
     cfg.autocast='bf16' | 'fp16' renders G and the classifiers in reduced precision (faster,
-    not bit-exact); the latents, the losses and Adam stay in the latents' dtype.
+    not bit-exact); the latents, the losses and Adam stay in the latents' dtype. A CPU that would
+    emulate the reduced type walks in float32 instead, with a warning (objective.cpu_autocast).
     cfg.channels_last runs the networks' convolutions in NHWC (same result, faster).
     The keyword arguments below are not config settings: none of them can change a path
     (loss_chunk is the paper's fixed group of 4 images, not a knob).
