@@ -52,6 +52,18 @@ sweep-demo: install ## privacy–utility sweep of the finished demo run (λ_priv
 	$(VENV)/bin/privgan sweep runs/demo trainer.progress_bar=false $(SWEEP_ARGS)
 	@cat runs/demo-sweep/sweep.md
 
+N ?= 5
+replicate: install ## N whole-pipeline replicates of EXP and the report across them: make replicate EXP=... N=5 OVERRIDES="..."
+	$(VENV)/bin/privgan replicate $(EXP) --replicates $(N) $(OVERRIDES)
+
+replicate-slurm: install ## submit N replicates of EXP as a SLURM array, one a task: make replicate-slurm EXP=... N=5 GPUS=1
+	@mkdir -p runs
+	$(PY) scripts/slurm/render.py --experiment $(EXP) --nodes $(NODES) --gpus $(GPUS) --replicates $(N) \
+	  --partition $(PARTITION) --time $(TIME) --overrides "$(OVERRIDES)" > runs/.slurm_replicates.sbatch
+	@command -v sbatch >/dev/null || { echo "sbatch not found (no SLURM here); the job script is runs/.slurm_replicates.sbatch"; exit 1; }
+	sbatch runs/.slurm_replicates.sbatch
+	@echo "when every task has finished: make replicate EXP=$(EXP) N=$(N) OVERRIDES='$(OVERRIDES) --report-only'"
+
 report: install ## rebuild the report of a run: make report RUN=runs/<name>
 	$(VENV)/bin/privgan report $(RUN)
 
@@ -78,4 +90,4 @@ gpu-check: ## on a GPU machine (system python3, wheels from .whl/): demo with AD
 clean: ## remove run folders and caches (keeps .venv)
 	rm -rf runs lightning_logs .pytest_cache
 
-.PHONY: help install test test-all demo exp dry-run sweep-demo report slurm wandb-sync base-yaml bench gpu-check clean
+.PHONY: help install test test-all demo exp dry-run sweep-demo replicate replicate-slurm report slurm wandb-sync base-yaml bench gpu-check clean

@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from lightning_privgan.walk.datamodule import WalkerDataModule
 from lightning_privgan.walk.paths import linear_paths
+from paper_reference import paper_walk_config  # benchmarks/ is on sys.path when this script runs
 
 
 class ClassifierModule(pl.LightningModule):
@@ -74,9 +75,7 @@ def main() -> None:
     pairs = torch.stack([torch.arange(0, 2 * args.pairs, 2), torch.arange(2, 2 * args.pairs + 2, 2) % (2 * args.pairs)], 1)
     stream = OmegaConf.create(dict(samples_per_epoch=args.images, batch_size=args.batch, pairs_per_batch=8,
                                    refresh="cache", interpolate=True, gate_threshold=None, num_workers=0))
-    walk = dict(n_steps=16, optim_steps=args.walk_steps, lr=0.1, lambda_priv=0.1, lambda_eq=1.0, lambda_cls=1.0,
-                space="w", noise_mode="const", clamp=True, memory_budget_mb=512, early_stop_patience=0,
-                early_stop_rel_tol=1e-4, autocast="none")
+    walk = paper_walk_config(16, args.walk_steps, memory_budget_mb=512)
     given = None if args.walk_steps else linear_paths(anchor_w[pairs[:, 0]], anchor_w[pairs[:, 1]], 16)
     dm = WalkerDataModule(G, anchor_w, labels, pairs, stream, walk, seed=0, id_net=id_net, class_net=class_net,
                           paths=given, method="plan" if args.walk_steps else "linear")

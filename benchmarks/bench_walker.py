@@ -50,7 +50,7 @@ def build(preset: str, device: str):
 
 def run_variant(args) -> dict:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from paper_reference import paper_walk
+    from paper_reference import paper_walk, paper_walk_config
 
     from lightning_privgan.walk.heap_reuse import reused_heap
     from lightning_privgan.walk.paths import walk
@@ -71,9 +71,9 @@ def run_variant(args) -> dict:
                 paths = torch.stack([paper_walk(G, w_a[p], w_b[p], int(y[p]), id_net, class_net, args.n_steps, steps)[0]
                                      for p in range(args.pairs)])
         else:
-            paths = walk(G, w_a, w_b, y, id_net, class_net, n_steps=args.n_steps, optim_steps=steps,
-                         memory_budget_mb=args.budget_mb, autocast=args.autocast, channels_last=not args.nchw,
-                         progress=False)
+            cfg = paper_walk_config(args.n_steps, steps, memory_budget_mb=args.budget_mb, autocast=args.autocast,
+                                    channels_last=not args.nchw)
+            paths = walk(G, w_a, w_b, y, cfg, id_net, class_net, progress=False)
         if cuda:
             torch.cuda.synchronize()
         return paths
@@ -97,7 +97,7 @@ def run_variant(args) -> dict:
 def float64_parity(preset: str, device: str, n_steps: int, steps: int) -> float:
     """Largest |path difference| of our walker against the paper's, 2 pairs, float64."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from paper_reference import paper_walk
+    from paper_reference import paper_walk, paper_walk_config
 
     from lightning_privgan.walk.paths import walk
 
@@ -105,7 +105,7 @@ def float64_parity(preset: str, device: str, n_steps: int, steps: int) -> float:
     g = torch.Generator().manual_seed(2)
     w = torch.randn(4, G.w_dim, generator=g, dtype=torch.float64).to(device)
     y = torch.tensor([0, 1], device=device)
-    ours = walk(G, w[:2], w[2:], y, id_net, class_net, n_steps=n_steps, optim_steps=steps, progress=False)
+    ours = walk(G, w[:2], w[2:], y, paper_walk_config(n_steps, steps), id_net, class_net, progress=False)
     return max((ours[p] - paper_walk(G, w[p], w[2 + p], int(y[p]), id_net, class_net, n_steps, steps)[0]).abs().max().item()
                for p in range(2))
 

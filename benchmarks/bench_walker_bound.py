@@ -26,10 +26,11 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_walker import PRESETS, build  # noqa: E402
-from paper_reference import paper_walk  # noqa: E402
+from paper_reference import paper_walk, paper_walk_config  # noqa: E402
 
 from lightning_privgan.walk.heap_reuse import reused_heap  # noqa: E402
-from lightning_privgan.walk.objective import PlanObjective, PlanWeights, channels_last_weights  # noqa: E402
+from lightning_privgan.walk.losses import REFERENCE_CHUNK  # noqa: E402
+from lightning_privgan.walk.objective import PlanObjective, channels_last_weights  # noqa: E402
 from lightning_privgan.walk.paths import folded_classifiers  # noqa: E402
 
 CONVOLUTIONS = (torch.ops.aten.convolution.default, torch.ops.aten.convolution_backward.default)
@@ -86,8 +87,7 @@ def walker_chunk(G, id_net, class_net, repeats: int, chunk: int | None = None, p
     """
     device = next(G.parameters()).device
     labels = torch.arange(pairs, device=device) % 2
-    objective = PlanObjective(G, id_net, class_net, labels, n_steps, PlanWeights(), "w", "const", True, None, 4,
-                              workers=1)
+    objective = PlanObjective(G, id_net, class_net, labels, paper_walk_config(n_steps, 0), REFERENCE_CHUNK, workers=1)
     g = torch.Generator().manual_seed(3)
     inner = torch.randn(pairs, n_steps - 2, G.w_dim, generator=g).to(device)
     chunk = chunk or objective._chunk_size(inner, pairs * (n_steps - 2))

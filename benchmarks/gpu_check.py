@@ -19,7 +19,6 @@ Exit status 1 when a check fails.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import shutil
@@ -153,17 +152,14 @@ def tb_walk_worker(cpu_smoke: bool) -> dict:
     w = G.mapping(torch.randn(2 * pairs, G.z_dim, device=device),
                   torch.nn.functional.one_hot(torch.arange(2 * pairs, device=device) % 2, 2).float())[:, 0]
     labels = torch.arange(pairs, device=device) % 2
-    kwargs = paths.walk_kwargs(cfg.walk) if hasattr(paths, "walk_kwargs") else {"n_steps": n_steps, "optim_steps": steps}
-    accepted = inspect.signature(paths.walk).parameters
-    kwargs = {k: v for k, v in {**kwargs, "progress": False}.items() if k in accepted}
     # One timed call, as the walk stage makes it (cuDNN autotuning and allocator growth included).
     start = time.perf_counter()
-    result = paths.walk(G, w[:pairs], w[pairs:], labels, id_net, class_net, method="plan", **kwargs)
+    result = paths.walk(G, w[:pairs], w[pairs:], labels, cfg.walk, id_net, class_net, method="plan", progress=False)
     if device == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
     out = {"seconds": seconds, "pairs": pairs, "n_steps": n_steps, "optim_steps": steps, "res": res,
-           "finite": bool(torch.isfinite(result).all()), "walk_kwargs": {k: str(v) for k, v in kwargs.items()}}
+           "finite": bool(torch.isfinite(result).all()), "walk_settings": {k: str(v) for k, v in cfg.walk.items()}}
     if device == "cuda":
         out["peak_gb"] = torch.cuda.max_memory_allocated() / 2**30
     return out

@@ -13,9 +13,23 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from lightning_privgan.config.sections.walk import WalkConfig
+
+PAPER_LR = 0.1
+PAPER_LAMBDAS = (0.1, 1.0, 1.0)  # λ_priv, λ_eq, λ_cls of privacy_path.py (the framework's walk.lambda_priv is 1.0)
+
+
+def paper_walk_config(n_steps: int, optim_steps: int, **overrides) -> WalkConfig:
+    """The `walk` settings under which our walker is the paper's: its lr and lambdas, W space,
+    'const' noise, clamped images, no early stop, full precision (`overrides` for the rest)."""
+    lambda_priv, lambda_eq, lambda_cls = PAPER_LAMBDAS
+    paper = dict(n_steps=n_steps, optim_steps=optim_steps, lr=PAPER_LR, lambda_priv=lambda_priv, lambda_eq=lambda_eq,
+                 lambda_cls=lambda_cls, space="w", noise_mode="const", clamp=True, early_stop_patience=0, autocast="none")
+    return WalkConfig(**{**paper, **overrides})
+
 
 def paper_walk(G, w_a: torch.Tensor, w_b: torch.Tensor, label: int, id_net, class_net, n_steps: int,
-               optim_steps: int, lr: float = 0.1, lambdas: tuple[float, float, float] = (0.1, 1.0, 1.0)):
+               optim_steps: int, lr: float = PAPER_LR, lambdas: tuple[float, float, float] = PAPER_LAMBDAS):
     """Path [n_steps, w_dim] from w_a to w_b [w_dim], and the per-step loss terms."""
     lambda_priv, lambda_eq, lambda_cls = lambdas
     t = torch.linspace(0, 1, n_steps, dtype=w_a.dtype, device=w_a.device)

@@ -80,7 +80,7 @@ def main() -> None:
     for method in ("linear", "plan"):
         paths = walked[method][:args.pairs]
         with torch.no_grad():
-            rows[f"{method} path, inner points"] = render_path_points(G, paths[:, 1:-1], noise_mode)
+            rows[f"{method} path, inner points"] = render_path_points(G, paths[:, 1:-1], noise_mode, 64)
     for name, images in rows.items():
         kl, top = scores(id_net, images)
         print(f"{name:<28}{len(images):>6}{kl.mean():>20.3f}{kl.median():>10.3f}{top.mean():>15.3f}")

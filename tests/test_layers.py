@@ -20,6 +20,7 @@ FLOORS = (
     ("pipeline",),
     ("stages",),
     ("sweep", "release"),
+    ("replicate",),  # replicates of any experiment, the sweep included
     ("cli",),
     ("__main__",),
 )

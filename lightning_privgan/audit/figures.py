@@ -10,14 +10,35 @@ from .real_image_guard import check_publishable
 
 
 def save_figure(fig, path: str | Path) -> Path:
-    """Write a matplotlib figure as PNG atomically and close it."""
+    """Write a matplotlib figure as PNG atomically and close it.
+
+    The figures lay themselves out to fit (tests/audit/test_figures_fit.py checks every one); should
+    some text still stick out (a long class or distance name), the PNG grows to hold it rather
+    than cut it off at the edge."""
     import matplotlib.pyplot as plt
 
     path = Path(path)
+    fit = {} if fits_canvas(fig) else {"bbox_inches": "tight", "pad_inches": 0.05}
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
+        fig.savefig(tmp, dpi=120, format="png", **fit)
     plt.close(fig)
     return path
+
+
+def fits_canvas(fig) -> bool:
+    """Whether everything `fig` draws lies on its canvas (a pixel of rounding allowed)."""
+    box = fig.get_tightbbox(fig.canvas.get_renderer())  # inches, of every drawn artist
+    w, h = fig.get_size_inches()
+    slack = 1 / fig.dpi
+    return box.x0 >= -slack and box.y0 >= -slack and box.x1 <= w + slack and box.y1 <= h + slack
+
+
+def widen_for(fig, text, margin_in: float = 0.2) -> None:
+    """Widen `fig` (keeping its height) until `text` (e.g. a title) fits across it."""
+    needed = text.get_window_extent(fig.canvas.get_renderer()).width / fig.dpi + 2 * margin_in
+    width, height = fig.get_size_inches()
+    if needed > width:
+        fig.set_size_inches(needed, height)
 
 
 def image_grid(images: torch.Tensor, nrow: int = 8, pad: int = 1) -> torch.Tensor:
@@ -52,6 +73,6 @@ def save_image_grid(
     ax.imshow(grid.squeeze(-1).numpy(), cmap="gray" if grid.shape[-1] == 1 else None, vmin=0, vmax=255)
     ax.set_axis_off()
     if title:
-        ax.set_title(title, fontsize=9)
+        widen_for(fig, ax.set_title(title, fontsize=9))  # a few small images under a long title
     fig.tight_layout()
     return save_figure(fig, path)

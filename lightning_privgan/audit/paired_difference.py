@@ -57,6 +57,28 @@ def endpoint_closest_share(step_distances: torch.Tensor) -> float:
     return float(((closest == 0) | (closest == step_distances.shape[1] - 1)).double().mean())
 
 
+# Which way each paired figure favours PLAN: a path that stays farther from the real images
+# is the more private one; a smaller share of near-duplicate points too.
+PLAN_BETTER_IF = {"closest_distance": "higher", "near_duplicate_share": "lower",
+                  "inner_closest_distance": "higher", "inner_near_duplicate_share": "lower"}
+
+
+def paired_values(linear: torch.Tensor, plan: torch.Tensor, threshold: float) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """{figure: (linear per pair [P], PLAN per pair [P])} from the step distances [P, n] of each
+    method: the closest distance and the near-duplicate share of each path, and the same two over
+    the inner points only. The report across replicates recomputes these from path_distances.csv,
+    so a figure added here reaches it too (give its direction in PLAN_BETTER_IF)."""
+    linear, plan = linear.double(), plan.double()
+    out = {"closest_distance": (linear.min(1).values, plan.min(1).values),
+           "near_duplicate_share": (near_duplicate_share(linear, threshold), near_duplicate_share(plan, threshold))}
+    if linear.shape[1] > 2:
+        inner_linear, inner_plan = linear[:, 1:-1], plan[:, 1:-1]
+        out["inner_closest_distance"] = (inner_linear.min(1).values, inner_plan.min(1).values)
+        out["inner_near_duplicate_share"] = (near_duplicate_share(inner_linear, threshold),
+                                             near_duplicate_share(inner_plan, threshold))
+    return out
+
+
 def compare_paths(linear: torch.Tensor | None, plan: torch.Tensor | None, threshold: float, seed: int) -> dict:
     """PLAN − linear per shared pair from the step distances [P, n] of each method: the closest
     distance and the near-duplicate share of each path, with bootstrap CIs ({} without both methods).
@@ -66,19 +88,11 @@ def compare_paths(linear: torch.Tensor | None, plan: torch.Tensor | None, thresh
     paths' closest point is an anchor, i.e. how often the whole-path figure cannot differ."""
     if linear is None or plan is None or plan.shape[0] < 2:
         return {}
-    linear, plan = linear.double(), plan.double()
-    out = {"closest_distance": paired_bootstrap(linear.min(1).values, plan.min(1).values, seed=seed).to_dict(),
-           "near_duplicate_share": paired_bootstrap(near_duplicate_share(linear, threshold),
-                                                    near_duplicate_share(plan, threshold), seed=seed).to_dict(),
-           "threshold": threshold,
-           "endpoint_closest": {"linear": endpoint_closest_share(linear), "plan": endpoint_closest_share(plan)}}
-    if linear.shape[1] > 2:
-        inner_linear, inner_plan = linear[:, 1:-1], plan[:, 1:-1]
-        out["inner_closest_distance"] = paired_bootstrap(inner_linear.min(1).values, inner_plan.min(1).values,
-                                                         seed=seed).to_dict()
-        out["inner_near_duplicate_share"] = paired_bootstrap(near_duplicate_share(inner_linear, threshold),
-                                                             near_duplicate_share(inner_plan, threshold),
-                                                             seed=seed).to_dict()
+    values = paired_values(linear, plan, threshold)
+    out: dict = {name: paired_bootstrap(lin, pl, seed=seed).to_dict() for name, (lin, pl) in values.items()}
+    out["threshold"] = threshold
+    out["endpoint_closest"] = {"linear": endpoint_closest_share(linear.double()),
+                               "plan": endpoint_closest_share(plan.double())}
     return out
 
 

@@ -30,7 +30,7 @@ class PathCurve:
 
 
 @torch.no_grad()
-def render_path_points(G: LatentGenerator, paths: torch.Tensor, noise_mode: str = "const", batch_size: int = 64) -> torch.Tensor:
+def render_path_points(G: LatentGenerator, paths: torch.Tensor, noise_mode: str, batch_size: int) -> torch.Tensor:
     """Images of all path points -> [P * n, C, H, W] (row-major over pairs, then steps)."""
     if paths.dim() not in (3, 4):
         raise ValueError(f"paths must be [P, n, w_dim] (W) or [P, n, num_ws, w_dim] (W+), got {tuple(paths.shape)}")
@@ -74,7 +74,8 @@ def plot_path_curves(curves: dict[str, PathCurve], out_png: str | Path, distance
         ax.fill_between(x, c.low, c.high, alpha=0.25)
     ax.set_xlabel("position along the path (anchor a -> anchor b)")
     ax.set_ylabel(f"distance to nearest real ({distance_name})")
-    ax.set_title("Distance to the training set along the path (mean, 95% CI)")
+    # Two short lines: one long line ran off the right edge once wide tick labels pushed the axes over.
+    ax.set_title("Distance to the nearest real image along the path\n(mean over pairs, 95% CI)", fontsize=11)
     ax.legend()
     fig.tight_layout()
     return save_figure(fig, out_png)

@@ -32,16 +32,17 @@ def build_reference(
     quantile: float,
     auditor: Optional[nn.Module] = None,
     lpips: Optional[nn.Module] = None,
-    batch_size: int = 128,
+    *,
+    batch_size: int,
     device: Optional[torch.device] = None,
 ) -> RealReference:
-    kinds, feats = featurise_reference(train_images, names, auditor, lpips, batch_size)
+    kinds, feats = featurise_reference(train_images, names, auditor, lpips, batch_size=batch_size)
     thresholds = {n: near_duplicate_threshold(feats[n], patient_ids, kinds[n], quantile, device) for n in names}
     return RealReference(kinds, feats, thresholds, device)
 
 
 def featurise_reference(train_images: torch.Tensor, names: Sequence[str], auditor: Optional[nn.Module] = None,
-                        lpips: Optional[nn.Module] = None, batch_size: int = 128
+                        lpips: Optional[nn.Module] = None, *, batch_size: int
                         ) -> tuple[dict[str, DistanceKind], dict[str, torch.Tensor]]:
     """The distance kinds `names` and the features of the real train images under each: the part of
     a reference that a release re-measures against, with the thresholds its audit calibrated."""

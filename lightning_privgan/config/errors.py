@@ -5,6 +5,11 @@ class ConfigError(Exception):
     """A configuration mistake; the CLI prints it as one paragraph and exits with status 2."""
 
 
+class RefusedError(ValueError):
+    """A command refused as asked (a release of a stale run, a report poorer than the one it would
+    replace): the CLI prints it in one line and exits with status 2; nothing was changed."""
+
+
 COMMAND_LINE = "the command line"
 
 

@@ -117,6 +117,22 @@ def _extends_chain(path: Path) -> list[Path]:
         chain.insert(0, parent_path)
 
 
+def _parse_overrides(overrides: Sequence[str]) -> DictConfig:
+    """The command line's dot-list as one layer; a malformed override is named on its own."""
+    for override in overrides:
+        if "=" not in override:
+            raise ConfigError(f"Configuration error on the command line: '{override}' is not of the form key.sub=value.")
+        try:
+            OmegaConf.from_dotlist([override])
+        except yaml.YAMLError as err:  # an unclosed list or quote: the value is parsed as YAML
+            problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+            raise ConfigError(f"Configuration error on the command line: '{override}': the value is not valid YAML "
+                              f"({problem}); a list is written key=[a,b].") from None
+        except OmegaConfBaseException as err:
+            raise ConfigError(f"Configuration error on the command line: '{override}': {err}") from None
+    return OmegaConf.from_dotlist(list(overrides))
+
+
 def find_base(path: Path) -> Path:
     """base.yaml beside the experiment or in a folder above it (sweeps live in subfolders)."""
     for folder in [path.parent, *path.parent.resolve().parents]:
@@ -136,16 +152,13 @@ def load_experiment(path: str | Path, overrides: Sequence[str] = (), base: str |
         layers.append((str(base_path), _read_yaml(base_path)))
     for layer_path in _extends_chain(path):
         layer = _read_yaml(layer_path)
+        if layer_path == path and not layer:
+            raise ConfigError(f"Configuration error in {path}: the file sets no keys (it is empty or only comments), "
+                              f"so it would run {base_path.name}'s defaults under their name; give at least the "
+                              "run's `name:` and the settings this experiment changes.")
         layer.pop("extends", None)
         layers.append((str(layer_path), layer))
-    bad = [o for o in overrides if "=" not in o]
-    if bad:
-        raise ConfigError(f"Configuration error on the command line: '{bad[0]}' is not of the form key.sub=value.")
-    try:
-        dotlist = OmegaConf.from_dotlist(list(overrides))
-    except OmegaConfBaseException as err:
-        raise ConfigError(f"Configuration error on the command line: {err}") from None
-    layers.append((COMMAND_LINE, dotlist))
+    layers.append((COMMAND_LINE, _parse_overrides(overrides)))
     for source, layer in layers:
         cfg = _merge(cfg, layer, source)
     try:

@@ -26,6 +26,8 @@ def check_pretrained(cfg: DictConfig, fail: Callable[..., None]) -> None:
     if path.suffix != ".pkl":
         fail("gan.pretrained", f"{str(path)!r} is not a network pickle: the file name must end in .pkl "
                                "(an NVIDIA stylegan2-ada-pytorch / stylegan3 snapshot)")
+    if path.is_dir():
+        fail("gan.pretrained", f"{str(path)!r} is a folder, not a network pickle file: give the .pkl file itself")
     if not path.is_file():
         fail("gan.pretrained", f"file {str(path)!r} does not exist (relative paths start at the working folder "
                                f"{Path.cwd()})")

@@ -2,11 +2,12 @@
 
 A value outside its range is refused before any work (exit 2), naming the key and the
 range: a negative kimg or a zero batch size would otherwise pass the type check and fail
-late (or, worse, be cached as a finished stage). tests/test_config_ranges.py checks that
+late (or, worse, be cached as a finished stage). tests/config/test_ranges.py checks that
 every numeric key of the schema has an entry here.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -21,6 +22,8 @@ class Range:
     def contains(self, value) -> bool:
         if value is None:
             return self.optional
+        if not math.isfinite(value):  # NaN compares False with every bound; validate.py names it first
+            return False
         if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
             return False
         if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
@@ -138,4 +141,7 @@ RANGES: dict[str, Range] = {
     "audit.path_pairs": AT_LEAST_0,
     "audit.grid_samples": AT_LEAST_0,
     "audit.batch_size": AT_LEAST_1,
+    "replicate.count": AT_LEAST_1,
+    "replicate.index": Range(0, optional=True),
+    "replicate.data_seed": Range(0, 2**31 - 1, optional=True),
 }

@@ -8,6 +8,7 @@ from .sections.classifier import ClassifierConfig
 from .sections.data import DataConfig
 from .sections.experiment_stages import AuditConfig, DownstreamConfig
 from .sections.gan import GANConfig
+from .sections.replicate import ReplicateConfig
 from .sections.runtime import LoggerConfig, LoggingPolicyConfig, TrainerConfig
 from .sections.walk import AnchorConfig, StreamConfig, WalkConfig
 
@@ -37,3 +38,4 @@ class ExperimentConfig:
     stream: StreamConfig = field(default_factory=StreamConfig)
     downstream: DownstreamConfig = field(default_factory=DownstreamConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
+    replicate: ReplicateConfig = field(default_factory=ReplicateConfig)

@@ -1,7 +1,8 @@
-"""Value checks the type system can't express (choices, ranges, sums)."""
+"""Value checks the type system can't express (finite numbers, choices, ranges, sums, names)."""
 from __future__ import annotations
 
-from typing import Callable, Union
+import math
+from typing import Callable, Iterator, Union
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -58,6 +59,36 @@ _ABSENT = object()
 Source = Union[str, Callable[..., str]]
 
 
+def _numbers(node, key: str = "") -> Iterator[tuple[str, float]]:
+    """(dotted key, value) of every float in the config, list items under their list's key."""
+    if isinstance(node, dict):
+        for name, child in node.items():
+            yield from _numbers(child, f"{key}.{name}" if key else str(name))
+    elif isinstance(node, list):
+        for child in node:
+            yield from _numbers(child, key)
+    elif isinstance(node, float):
+        yield key, node
+
+
+def _check_finite(cfg: DictConfig, fail) -> None:
+    # Every key, not only those with a Range: NaN compares False with everything, so it would
+    # pass any range check (and walk NaN paths, or train a GAN for kimg=nan forever), and inf
+    # passes every open-ended one. No setting means anything by a non-finite number.
+    for key, value in _numbers(OmegaConf.to_container(cfg, resolve=True)):
+        if not math.isfinite(value):
+            fail(key, f"{value!r} is not a finite number (NaN and infinity are refused for every numeric key)")
+
+
+def _check_run_name(cfg: DictConfig, fail) -> None:
+    # The run folder is runs_root/<name>: a separator or '..' would put it (and every file a run
+    # writes or deletes) outside the runs root.
+    name = cfg.name
+    if not name.strip() or name in (".", "..") or any(c in name for c in "/\\\0"):
+        fail("name", f"{name!r} is not a plain folder name: the run is written to runs_root/<name>, so the name must "
+             "be one folder name, without '/', '\\' or '..' (set runs_root to choose where runs go)")
+
+
 def _check_ranges(cfg: DictConfig, fail) -> None:
     for key, allowed in RANGES.items():
         value = OmegaConf.select(cfg, key, default=_ABSENT)
@@ -73,6 +104,8 @@ def validate_values(cfg: DictConfig, source: Source) -> None:
         origin = source(key, *related) if callable(source) else source
         raise ConfigError(f"Configuration error {where(origin)}: key '{key}': {why}.")
 
+    _check_finite(cfg, fail)
+    _check_run_name(cfg, fail)
     _check_ranges(cfg, fail)
     check_pretrained(cfg, fail)
 
@@ -98,6 +131,11 @@ def validate_values(cfg: DictConfig, source: Source) -> None:
     if ds.steps is not None and ds.steps % ds.epochs:
         fail("downstream.steps", f"{ds.steps} is not a multiple of downstream.epochs={ds.epochs} (every source "
              "trains steps / epochs optimiser steps between two validation rounds)", "downstream.epochs")
+    unwalked = [s for s in cfg.downstream.sources if s in LIST_CHOICES["walk.methods"] and s not in cfg.walk.methods]
+    if unwalked:  # the downstream stage could stream them, but privacy_audit reads their saved paths
+        fail("downstream.sources", f"{unwalked[0]!r} is a source, but walk.methods={list(cfg.walk.methods)} does not "
+             f"compute {unwalked[0]!r} paths, which privacy_audit audits; add it to walk.methods or drop it from "
+             "downstream.sources", "walk.methods")
     if cfg.stream.gate_threshold is not None and not cfg.stream.gate:
         fail("stream.gate_threshold", f"{cfg.stream.gate_threshold} is set but stream.gate is false; set stream.gate=true "
              "(or leave gate_threshold null for the audit's calibrated near-duplicate threshold)", "stream.gate")

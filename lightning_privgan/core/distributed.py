@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -29,6 +30,31 @@ def global_rank() -> int:
 
 def is_global_zero() -> bool:
     return global_rank() == 0
+
+
+JOB_ENV = "PRIVGAN_JOB"
+
+
+def _launcher_job() -> str | None:
+    env = os.environ
+    if int(env.get("SLURM_NTASKS", "1")) > 1 and "SLURM_JOB_ID" in env:
+        return f"slurm-{env['SLURM_JOB_ID']}.{env.get('SLURM_STEP_ID', '0')}"
+    if env.get("TORCHELASTIC_RUN_ID", "none") != "none":
+        return f"torchrun-{env['TORCHELASTIC_RUN_ID']}"
+    return None
+
+
+def start_job() -> None:
+    """On rank 0, as a run starts: a new job id, which the children that Lightning's launcher
+    starts later inherit with the environment (srun and torchrun name their jobs themselves)."""
+    if is_global_zero() and _launcher_job() is None:
+        os.environ[JOB_ENV] = uuid.uuid4().hex
+
+
+def job_id() -> str | None:
+    """An id that every rank of this DDP job shares and an earlier job does not; None where the
+    job has none (a non-zero rank then waits as it did before ids)."""
+    return _launcher_job() or os.environ.get(JOB_ENV)
 
 
 def wait_for(condition: Callable[[], T], what: str, timeout_s: float = 7 * 24 * 3600, poll_s: float = 2.0) -> T:

@@ -13,3 +13,10 @@ class BadImageError(DataError):
         super().__init__(f"cannot decode image {path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+def show_some(values, limit: int = 5) -> str:
+    """The first few values, and how many more, for an error message."""
+    values = list(values)
+    more = f" (and {len(values) - limit} more)" if len(values) > limit else ""
+    return ", ".join(map(str, values[:limit])) + more

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..core.atomic import atomic_path, write_json_atomic
+from .errors import DataError
 
 DATA_FILE = "images.u8"
 HEADER_FILE = "images.json"
@@ -91,20 +92,32 @@ class ImageStore:
     """Read side of a store: `read(rows)` -> uint8 [k, C, H, W] for any row indices."""
 
     def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
-        header_path = self.folder / HEADER_FILE
-        header = json.loads(header_path.read_text())
-        if header.get("format") != FORMAT or header.get("version") != VERSION:
-            raise ValueError(f"{header_path}: unsupported image store {header.get('format')!r} "
-                             f"v{header.get('version')} (this version reads {FORMAT!r} v{VERSION})")
-        self.shape = (int(header["count"]), int(header["channels"]), int(header["height"]), int(header["width"]))
-        self.row_bytes = int(np.prod(self.shape[1:]))
-        size = (self.folder / DATA_FILE).stat().st_size
-        if size != self.shape[0] * self.row_bytes:
-            raise ValueError(f"{self.folder / DATA_FILE} holds {size} bytes, the header promises "
-                             f"{self.shape[0]} images of {self.row_bytes} bytes; re-run the data stage")
+        # Set first: __del__ runs even when a damaged store makes __init__ raise.
         self._fd: int | None = None
         self._pid = -1
+        self.folder = Path(folder)
+        header_path, data_path = self.folder / HEADER_FILE, self.folder / DATA_FILE
+        rerun = "re-run the data stage (--force data)"
+        try:
+            header = json.loads(header_path.read_text())
+            if not isinstance(header, dict):
+                raise ValueError(f"a JSON {type(header).__name__}, not an object")
+        except (ValueError, UnicodeDecodeError) as err:  # a truncated or overwritten header
+            raise DataError(f"image store header {header_path} is damaged ({err}); {rerun}") from None
+        if header.get("format") != FORMAT or header.get("version") != VERSION:
+            raise DataError(f"{header_path}: unsupported image store {header.get('format')!r} "
+                            f"v{header.get('version')} (this version reads {FORMAT!r} v{VERSION})")
+        try:
+            self.shape = tuple(int(header[k]) for k in ("count", "channels", "height", "width"))
+        except (KeyError, TypeError, ValueError) as err:
+            raise DataError(f"image store header {header_path} lacks a valid {err}; {rerun}") from None
+        self.row_bytes = int(np.prod(self.shape[1:]))
+        if not data_path.is_file():
+            raise DataError(f"image store {data_path} is missing (its header {header_path} is there); {rerun}")
+        size = data_path.stat().st_size
+        if size != self.shape[0] * self.row_bytes:
+            raise DataError(f"image store {data_path} holds {size} bytes, the header promises "
+                            f"{self.shape[0]} images of {self.row_bytes} bytes (truncated or changed); {rerun}")
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -113,7 +126,7 @@ class ImageStore:
         return {**self.__dict__, "_fd": None, "_pid": -1}  # each process opens its own descriptor
 
     def __del__(self) -> None:
-        if self._fd is not None and self._pid == os.getpid():
+        if getattr(self, "_fd", None) is not None and self._pid == os.getpid():
             try:
                 os.close(self._fd)
             except (OSError, TypeError):  # already closed, or interpreter shutdown

@@ -1,6 +1,7 @@
 """Decoding image files (and resizing image arrays) into uint8 [C, H, W] at the configured size."""
 from __future__ import annotations
 
+import errno
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -74,13 +75,15 @@ def _decode(path: str, channels: int, resolution: int, min_side: int) -> tuple[n
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as err:
         if isinstance(err, BadImageError):
             raise
+        if getattr(err, "errno", None) == errno.ELOOP:
+            raise BadImageError(str(path), "symbolic link loop (following the link leads back to it)") from None
         raise BadImageError(str(path), f"{type(err).__name__}: {err}") from None
     if arr.ndim == 2 and channels == 3:  # a deep grey image read for a colour data set
         arr = np.repeat(arr[..., None], 3, axis=2)
     return (arr[None] if channels == 1 else arr.transpose(2, 0, 1)), notes
 
 
-def decode_image(path: str, channels: int, resolution: int, min_side: int = 1) -> np.ndarray:
+def decode_image(path: str, channels: int, resolution: int, min_side: int) -> np.ndarray:
     """One file -> uint8 [C, resolution, resolution]: center-crop to square, antialiased resize."""
     return _decode(path, channels, resolution, min_side)[0]
 
@@ -97,10 +100,11 @@ def decode_files(
     paths: Sequence[str],
     channels: int,
     resolution: int,
-    on_bad_image: str = "error",
+    *,
+    on_bad_image: str,
+    min_side: int,
     num_threads: int = 1,
     progress: Callable[[int], None] | None = None,
-    min_side: int = 1,
 ) -> DecodedFiles:
     """Decode many files; `on_bad_image='skip'` drops undecodable ones and lists them in `bad`.
 

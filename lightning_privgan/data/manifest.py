@@ -14,6 +14,7 @@ import pandas as pd
 import torch
 
 from .errors import DataError
+from .errors import show_some as _show
 from .image_store import ImageStore, ImageStoreWriter, write_image_store
 from .images import DecodedFiles
 from .real_store import MANIFEST_COLUMNS
@@ -83,14 +84,9 @@ def source_table(paths, labels, patient_ids, official_splits=None) -> pd.DataFra
     )
 
 
-def _show(values, limit: int = 5) -> str:
-    values = list(values)
-    more = f" (and {len(values) - limit} more)" if len(values) > limit else ""
-    return ", ".join(map(str, values[:limit])) + more
-
-
-def validate_source(source: SourceData, num_classes: int, class_names=None) -> None:
-    """Clear errors for the mistakes real data sets contain; raises DataError."""
+def validate_source(source: SourceData, num_classes: int, class_names=None, names_as_labels: bool = False) -> None:
+    """Clear errors for the mistakes real data sets contain; raises DataError. `names_as_labels`:
+    the source takes class names as labels (folder), which the error for a bad label then says."""
     table, images = source.table, source.images
     missing = [c for c in SOURCE_COLUMNS if c not in table]
     if missing:
@@ -107,7 +103,7 @@ def validate_source(source: SourceData, num_classes: int, class_names=None) -> N
     labels = pd.to_numeric(table["label"], errors="coerce")
     not_int = table.loc[labels.isna() | (labels != labels.round()), "path"]
     if len(not_int):
-        names = f" or one of data.class_names ({', '.join(class_names)}) for the folder source" if class_names else ""
+        names = f" or one of data.class_names ({', '.join(class_names)})" if class_names and names_as_labels else ""
         raise DataError(f"labels must be integers{names}; bad label for {_show(not_int)}")
     outside = table.loc[(labels < 0) | (labels >= num_classes), ["path", "label"]]
     if len(outside):
@@ -130,7 +126,8 @@ def validate_source(source: SourceData, num_classes: int, class_names=None) -> N
 
 def build_manifest(source: SourceData, data_cfg, seed: int) -> pd.DataFrame:
     """Validate the source and assign patient-level splits; returns the manifest table."""
-    validate_source(source, data_cfg.num_classes, list(data_cfg.class_names))
+    validate_source(source, data_cfg.num_classes, list(data_cfg.class_names),
+                    names_as_labels=data_cfg.source == "folder")
     table = source.table.reset_index(drop=True).copy()
     table["label"] = pd.to_numeric(table["label"]).astype(int)
     fractions = {name: float(data_cfg.splits[name]) for name in ("train", "holdout", "val", "test")}

@@ -99,13 +99,9 @@ class RealData:
         for name in ("manifest.csv", "classes.json"):
             if not (folder / name).is_file():
                 raise FileNotFoundError(f"data stage output {folder / name} is missing; run the 'data' stage first")
-        if (folder / HEADER_FILE).is_file():
-            images = ImageStore(folder)
-        elif (folder / "images.pt").is_file():
-            # A run folder from before the lazy store: small sets only were ever written this way.
-            images = MemoryImages(torch.load(folder / "images.pt", weights_only=True))
-        else:
+        if not (folder / HEADER_FILE).is_file():
             raise FileNotFoundError(f"data stage output {folder / HEADER_FILE} is missing; run the 'data' stage first")
+        images = ImageStore(folder)
         manifest = pd.read_csv(folder / "manifest.csv", dtype={"patient_id": str, "path": str})
         class_names = json.loads((folder / "classes.json").read_text())["class_names"]
         if len(manifest) != len(images):

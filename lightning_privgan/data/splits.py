@@ -57,7 +57,7 @@ def assign_splits(
     table: pd.DataFrame,
     fractions: Mapping[str, float],
     seed: int,
-    keep_official: bool = True,
+    keep_official: bool,
 ) -> pd.Series:
     """The split of every row of `table` (columns patient_id, label, official_split).
 

@@ -19,6 +19,11 @@ from torchmetrics.classification import (
 
 DIAGNOSTIC_METRICS = ("acc", "macro_acc", "auroc", "f1", "kappa")
 IDENTITY_METRICS = ("acc", "top5")
+# Images per evaluation forward pass when the caller gives none. Peak memory follows the batch,
+# not the split: at 128 px RGB one compact-CNN batch of 256 held ~0.4 GB more than a batch of
+# 64, which a split of 60 images never reaches and one of 300 does (benchmarks/bench_data_memory.py).
+# The stages pass their own training batch size, so evaluation never outgrows training.
+EVAL_BATCH = 64
 
 
 def diagnostic_metrics(num_classes: int, prefix: str = "") -> MetricCollection:
@@ -61,7 +66,7 @@ def inverse_frequency_weights(labels: torch.Tensor, num_classes: int) -> torch.T
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int = EVAL_BATCH) -> torch.Tensor:
     """Logits of `model` (kept in eval mode) over `images` in [-1, 1], batch by batch, on CPU."""
     was_training = model.training
     model.eval()
@@ -72,7 +77,7 @@ def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 256
 
 
 def evaluate_diagnostic(
-    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, num_classes: int, batch_size: int = 256
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, num_classes: int, batch_size: int = EVAL_BATCH
 ) -> dict[str, float]:
     """acc, macro_acc, auroc, f1 (+ quadratic kappa for > 2 classes) and n, e.g. on the real test split."""
     if len(images) != len(labels):
@@ -85,7 +90,7 @@ def evaluate_diagnostic(
     return {**{k: float(v) for k, v in result.items()}, "n": int(len(labels))}
 
 
-def evaluate_identity(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 256) -> dict:
+def evaluate_identity(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = EVAL_BATCH) -> dict:
     """Re-identification top-1 / top-5 of an identity network on labelled images."""
     if len(images) == 0:
         raise ValueError("cannot evaluate re-identification on an empty set of images")

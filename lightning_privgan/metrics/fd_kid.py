@@ -26,7 +26,7 @@ class FeatureNet(nn.Module):
     """An images -> features callable as the nn.Module torchmetrics wants; batches on `device`."""
 
     def __init__(self, extractor: Callable[[torch.Tensor], torch.Tensor], num_features: int,
-                 device: torch.device | str = "cpu", batch_size: int = 128) -> None:
+                 device: torch.device | str, batch_size: int) -> None:
         super().__init__()
         self.extractor, self.num_features, self.device, self.batch_size = extractor, int(num_features), device, batch_size
 
@@ -38,7 +38,7 @@ class FeatureNet(nn.Module):
 
 
 def feature_net(extractor: Callable[[torch.Tensor], torch.Tensor], probe: torch.Tensor, device,
-                batch_size: int = 128) -> FeatureNet:
+                batch_size: int) -> FeatureNet:
     """FeatureNet whose width is read from one real image (torchmetrics would probe 299 px RGB noise)."""
     with torch.no_grad():
         width = extractor(probe[:1].to(device)).shape[-1]
@@ -72,7 +72,7 @@ MIN_SAMPLES = 4  # a covariance and KID subsets of two need a few images; fewer:
 class DistributionMetrics:
     """FD and KID of any number of sources against one real reference, all at n images per source."""
 
-    def __init__(self, features: FeatureNet, real_images: torch.Tensor, n: int, kid_subsets: int = 50, seed: int = 0):
+    def __init__(self, features: FeatureNet, real_images: torch.Tensor, n: int, kid_subsets: int, seed: int):
         from torchmetrics.image.fid import FrechetInceptionDistance
 
         self.n, self.seed, self.features, self.kid_subsets = n, seed, features, int(kid_subsets)

@@ -29,10 +29,11 @@ class _ClassifierModule(pl.LightningModule):
     def __init__(
         self,
         net: nn.Module,
-        lr: float = 1e-3,
-        weight_decay: float = 1e-4,
+        *,
+        lr: float,
+        weight_decay: float,
+        monitor: str,
         class_weights: Sequence[float] | None = None,
-        monitor: str = "val/acc",
     ):
         """`net`: the classifier network (training/classifier_networks.py builds it from a config
         section); a pretrained or foreign network drops in unchanged."""

@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from omegaconf import OmegaConf
 
+from ..core.device_settings import cpu_reduced_precision
 from .ada_augment import AdaptiveAugment
 from .latent_generator import one_hot
 from .stylegan2.networks import Discriminator, Generator
@@ -69,6 +70,8 @@ class GANModule(pl.LightningModule):
     def _autocast(self):
         if not self.cfg.mixed_precision:
             return contextlib.nullcontext()
+        if self.device.type == "cpu" and not cpu_reduced_precision(torch.bfloat16, "gan.mixed_precision=true"):
+            return contextlib.nullcontext()  # emulated bf16 is far slower than float32 (pipeline/device_settings.py)
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
     def _full_precision(self):

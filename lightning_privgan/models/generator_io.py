@@ -54,6 +54,8 @@ def _save_pickle_record(G: NvidiaGenerator, path: Path) -> None:
 def load_generator(path: str | Path, device: str | torch.device = "cpu") -> LatentGenerator:
     """The generator in eval mode with gradients off (the walker differentiates w.r.t. w only)."""
     path = Path(path)
+    if path.is_dir():
+        raise FileNotFoundError(f"generator file {path} is a folder, not a file")
     if not path.is_file():
         raise FileNotFoundError(f"generator file {path} does not exist")
     if path.suffix == ".pkl":
@@ -65,7 +67,8 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> Late
             G = Generator(**blob["kwargs"])
             G.load_state_dict(blob["state_dict"])
         elif fmt == PICKLE_FORMAT:
-            G = NvidiaGenerator.from_pickle(path.parent / blob["pickle"], expect_sha256=blob["sha256"])
+            G = NvidiaGenerator.from_pickle(path.parent / blob["pickle"], expect_sha256=blob["sha256"],
+                                              recorded=True)
         else:
             raise ValueError(f"{path} is not a generator saved by save_generator (format {FORMAT} or {PICKLE_FORMAT})")
     return G.to(device).eval().requires_grad_(False)

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import pickle
+import sys
 from pathlib import Path
 
 import torch
@@ -23,6 +25,7 @@ from torch import nn
 
 from .latent_generator import LatentGenerator
 
+log = logging.getLogger(__name__)
 SIZES = ("z_dim", "c_dim", "w_dim", "num_ws", "img_resolution", "img_channels")
 REPOSITORIES = "NVIDIA stylegan2-ada-pytorch or stylegan3"
 
@@ -36,6 +39,15 @@ class _NetworkUnpickler(pickle.Unpickler):
         if module.startswith("dnnlib.tflib"):  # TensorFlow StyleGAN(2) networks
             raise _TensorFlowPickle()
         return super().find_class(module, name)
+
+
+def announce_unpickling(path: Path, digest: str) -> None:
+    """One line on the console (and in the run's log) before a pickle the run has not recorded is
+    loaded: unpickling runs whatever code the file names, so the user should know which file it is."""
+    line = (f"loading network pickle {path} (SHA-256 {digest}): unpickling runs code from the file; "
+            "load only pickles you trust")
+    log.warning(line)
+    print(f"warning: {line}", file=sys.stderr, flush=True)
 
 
 def read_network_pickle(raw: bytes, path: Path) -> nn.Module:
@@ -78,8 +90,13 @@ class NvidiaGenerator(LatentGenerator):
         self.source, self.sha256 = source, sha256
 
     @classmethod
-    def from_pickle(cls, path: str | Path, expect_sha256: str | None = None) -> "NvidiaGenerator":
+    def from_pickle(cls, path: str | Path, expect_sha256: str | None = None,
+                    recorded: bool = False) -> "NvidiaGenerator":
+        """`recorded`: the file is a run's own copy, checked against the digest its record holds;
+        any other pickle (one a user gives) is announced before it is unpickled."""
         path = Path(path)
+        if path.is_dir():
+            raise FileNotFoundError(f"network pickle {path} is a folder, not a file: give the .pkl file itself")
         if not path.is_file():
             raise FileNotFoundError(f"network pickle {path} does not exist")
         raw = path.read_bytes()  # hashed and unpickled from one read: the hash is of what was loaded
@@ -87,6 +104,8 @@ class NvidiaGenerator(LatentGenerator):
         if expect_sha256 is not None and digest != expect_sha256:
             raise ValueError(f"{path} has SHA-256 {digest}, not the expected {expect_sha256}: the file changed "
                              "since it was recorded")
+        if not recorded:
+            announce_unpickling(path, digest)
         return cls(read_network_pickle(raw, path), source=path, sha256=digest)
 
     def train(self, mode: bool = True) -> "NvidiaGenerator":

@@ -61,8 +61,27 @@ class RunLock:
         self.release()
 
 
+def lock_holder(run_dir: Path) -> dict | None:
+    """Who holds the run's lock ({pid, host, started}; {} when unrecorded), or None when no process
+    does. Reads only: a read-only run folder, or one no run ever locked, answers None."""
+    try:
+        fd = os.open(Path(run_dir) / LOCK_NAME, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # held for microseconds: a run starting now still gets it
+        except BlockingIOError:
+            return _read_holder(fd)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
 def _read_holder(fd: int) -> dict:
     try:
         return json.loads(os.pread(fd, 4096, 0).decode() or "{}")
     except ValueError:
         return {}
+

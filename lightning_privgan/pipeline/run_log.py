@@ -21,6 +21,27 @@ LIGHTNING_PATHS = tuple(f"{os.sep}{name}{os.sep}" for name in LIGHTNING_LOGGERS)
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class LogFile(logging.FileHandler):
+    """The run's log file. A record it cannot write (a full disk, a vanished folder) is noted, not
+    printed as logging's "--- Logging error ---" traceback once per record: RunLog says it in one
+    line at the end, unless the run itself stopped on the same full disk and says so."""
+
+    failed: OSError | None = None
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        err = sys.exc_info()[1]
+        if not isinstance(err, OSError):
+            super().handleError(record)
+        elif self.failed is None:
+            self.failed = err
+
+    def close(self) -> None:
+        try:
+            super().close()  # flushes what the disk would not take, once more
+        except OSError as err:
+            self.failed = self.failed or err
+
+
 def from_lightning(category: type, filename: str) -> bool:
     """A warning raised by Lightning itself (its own category, or raised from its source)."""
     return category.__module__.split(".")[0] in LIGHTNING_LOGGERS or any(p in filename for p in LIGHTNING_PATHS)
@@ -42,7 +63,7 @@ class RunLog:
         import pytorch_lightning  # noqa: F401
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.file = logging.FileHandler(self.path, encoding="utf-8")
+        self.file = LogFile(self.path, encoding="utf-8")
         self.file.setFormatter(logging.Formatter(FORMAT))
         self.file.setLevel(logging.INFO)
         # Other libraries still warn on the console, as Python's last-resort handler would; the
@@ -93,3 +114,9 @@ class RunLog:
             lg.propagate = propagate
         self.logger.setLevel(self._saved["own_level"])
         self.file.close()
+        from ..core.atomic import disk_full_error
+
+        failed = self.file.failed
+        if failed is not None and not (disk_full_error(failed) and disk_full_error(exc)):
+            print(f"warning: the run log {self.path} is incomplete: it could not be written "
+                  f"({failed.strerror or failed})", file=sys.stderr)

@@ -112,10 +112,6 @@ class Stage:
     # config_keys slice (the gan stage: not the anchors' projection settings, and only the
     # import's settings for a pretrained network). None: the slice of config_keys.
     settings: Optional[Callable[[DictConfig], dict]] = None
-    # The wider slice earlier versions hashed, where the settings were narrowed since: a record
-    # hashed over it is still current (an equal wider slice implies equal narrower settings),
-    # so upgrading does not re-run finished stages.
-    legacy_config_keys: tuple[str, ...] = ()
     description: str = ""
     # True for stages that train with Lightning: every rank runs them (DDP) and their
     # code must write outputs only where ctx.is_global_zero. Other stages run on rank 0

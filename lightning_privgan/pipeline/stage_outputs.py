@@ -10,10 +10,18 @@ class MissingArtifactError(FileNotFoundError):
     """A stage's output file is absent: the stage has not run (or was interrupted)."""
 
 
+class UnreadableArtifactError(ValueError):
+    """A stage's output file exists but does not load (truncated, overwritten)."""
+
+
 class StageOutputs:
     stage: ClassVar[str] = ""
     # Files a finished stage always leaves; the runner checks them before recording the stage.
     REQUIRED: ClassVar[tuple[str, ...]] = ()
+    # Further files (glob patterns) that later stages or commands read. The runner records a
+    # digest of these and of REQUIRED when the stage finishes, and re-runs a stage whose files
+    # changed since (pipeline/output_digests.py): what a later stage reads is what was recorded.
+    CHECKED: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
@@ -33,6 +41,18 @@ class StageOutputs:
                                        f"(privgan run <experiment> --from {self.stage})")
         return path
 
+    def load_torch(self, name: str, *, weights_only: bool) -> Any:
+        """torch.load of `name` on the CPU; a file that does not load is named, with the stage to re-run."""
+        import torch
+
+        path = self.existing(name)
+        try:
+            return torch.load(path, map_location="cpu", weights_only=weights_only)
+        except Exception as err:  # a truncated zip, a pickle error, an empty file: all mean "unusable"
+            raise UnreadableArtifactError(
+                f"{path} does not load ({type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}); "
+                f"re-run the '{self.stage}' stage (privgan run <experiment> --force {self.stage})") from None
+
     def read_json(self, name: str) -> Any:
         return json.loads(self.existing(name).read_text())
 
@@ -40,6 +60,13 @@ class StageOutputs:
         """`name`'s JSON, or None when the stage has not written it (a report of a partial run)."""
         path = self.path(name)
         return json.loads(path.read_text()) if path.is_file() else None
+
+    def checked_files(self) -> list[str]:
+        """Names (relative to the folder, sorted) of the existing REQUIRED and CHECKED files."""
+        names = {name for name in self.REQUIRED if self.path(name).is_file()}
+        for pattern in self.CHECKED:
+            names.update(p.relative_to(self.folder).as_posix() for p in self.folder.glob(pattern) if p.is_file())
+        return sorted(names)
 
     def missing(self) -> list[str]:
         """REQUIRED files that do not exist (empty for a finished stage)."""

@@ -15,15 +15,21 @@ from pathlib import Path
 
 import pandas as pd
 import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .image_audit import GATE_CRITERIA, ImageAudit, audit_images, set_quality
 from .limits import known_limits
+from .memory import check_export_fits
 from .provenance import method_settings, provenance
-from .run_inputs import RunInputs, check_finished_run, load_run_inputs
+from .run_inputs import RunInputs, check_finished_run, check_run_current, check_run_folder, load_run_inputs
 from .target import check_release_target
 from .writer import image_name, write_release
 
 FORMAT = "lightning_privgan.release/1"
+# Images made and measured at a time: a multiple of synthesize's batch (64), so the batches are
+# those of one call over the whole set and the images are the same.
+CHUNK = 1024
 
 
 @dataclass
@@ -86,33 +92,63 @@ def _manifest(labels: torch.Tensor, class_names: list[str], source: str, pair_id
     return pd.concat([head, audit.columns().iloc[rows.numpy()].reset_index(drop=True)], axis=1)
 
 
+def _progress(console: Console) -> Progress:
+    return Progress(TextColumn("[export] {task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=console)
+
+
+def _draw_and_measure(G, paths: torch.Tensor, path_labels: torch.Tensor, num: int, seed: int, cfg,
+                      inputs: RunInputs, console: Console):
+    """(pixels uint8, labels, pair_idx, step_pos, audit) of `num` images drawn along `paths`: the draw
+    of walk/sampling.synthetic_samples, made and measured CHUNK images at a time (float images of
+    the whole set would not fit; the PNGs' pixels do)."""
+    from ..data.real_store import to_model_range, to_uint8
+    from ..walk.sampling import sample_latents, synthesize
+
+    w, pair_idx, step_pos = sample_latents(paths, num, torch.Generator().manual_seed(seed), bool(cfg.stream.interpolate))
+    pixels, audits = [], []
+    with _progress(console) as bar:
+        task = bar.add_task(f"drawing and measuring {num:,} images", total=num)
+        for start in range(0, num, CHUNK):
+            chunk = to_uint8(synthesize(G, w[start:start + CHUNK], noise_mode=cfg.walk.noise_mode).cpu())
+            audits.append(audit_images(to_model_range(chunk), inputs))  # audited exactly as written to PNG
+            pixels.append(chunk)
+            bar.advance(task, len(chunk))
+    return torch.cat(pixels), path_labels.cpu()[pair_idx], pair_idx, step_pos, ImageAudit.concat(audits)
+
+
 def export_release(run_dir: Path, out: Path, source: str = "plan", num: int = 1000, seed: int = 0,
-                   allow_failing: bool = False, overwrite: bool = False, device: str = "cpu") -> ExportResult:
+                   allow_failing: bool = False, overwrite: bool = False, device: str = "cpu",
+                   console: Console | None = None) -> ExportResult:
+    """`console` shows the progress of each step (none by default)."""
     from ..stages.outputs import RunFolder
     from ..stages.outputs import load_walk_artifacts
-    from ..data.real_store import to_model_range, to_uint8
-    from ..walk.sampling import synthetic_samples
+    from ..data.real_store import to_model_range
+
+    console = console or Console(quiet=True)
 
     if source not in ("plan", "linear"):
         raise ValueError(f"export --source must be plan or linear, not {source!r}")
     if num < 1:
         raise ValueError(f"export --num must be at least 1, not {num}")
     run_dir = Path(run_dir)
-    check_finished_run(run_dir)
+    check_run_folder(run_dir)
     target = check_release_target(out, run_dir, overwrite)  # before any work: a refusal costs nothing
+    check_run_current(run_dir, "export a release of it")  # a run in progress first, before reading its files
+    check_finished_run(run_dir)
     run = RunFolder(run_dir)
     art = load_walk_artifacts(run.stage("gan"), run.stage("anchors"), run.stage("walk"), device)
     if source not in art.paths:
         raise ValueError(f"{run_dir}/walk/paths.pt holds no {source!r} paths; add it to walk.methods and re-run the walk stage")
+    paths = art.paths[source]
+    check_export_fits(num, (art.G.img_channels, art.G.img_resolution, art.G.img_resolution), paths[0, 0].numel())
+    console.print(f"[export] reading {run_dir}: the audit's reference features of the real training images")
     inputs = load_run_inputs(run_dir, device)  # the train set featurised: only once the request is known good
     cfg = inputs.cfg
     with torch.no_grad():
-        images, labels, pair_idx, step_pos = synthetic_samples(
-            art.G, art.paths[source].to(device), art.paths["labels"], num, seed,
-            interpolate=bool(cfg.stream.interpolate), noise_mode=cfg.walk.noise_mode)
-    pixels = to_uint8(images.cpu())
-    stored = to_model_range(pixels)  # audited exactly as written to PNG
-    audit = audit_images(stored, inputs)
+        pixels, labels, pair_idx, step_pos, audit = _draw_and_measure(
+            art.G, paths.to(device), art.paths["labels"], num, seed, cfg, inputs, console)
+    console.print("[export] checking for exact copies of real images")
     copies = exact_real_copies(pixels, inputs.real_uint8)
     passed = audit.passed & ~copies
     keep = (~copies if allow_failing else passed)
@@ -127,7 +163,8 @@ def export_release(run_dir: Path, out: Path, source: str = "plan", num: int = 10
             "allow_failing": bool(allow_failing), "failing_included": int((keep & ~passed).sum()),
             # The gate may drop one class far more than another (its images look alike): say so.
             "drawn_class_counts": {name: int((labels.long() == i).sum()) for i, name in enumerate(inputs.class_names)}}
-    released = {**audit.summary(keep), "quality": set_quality(stored[keep], inputs)}
+    console.print(f"[export] FD/KID of the {int(keep.sum()):,} images kept")
+    released = {**audit.summary(keep), "quality": set_quality(to_model_range(pixels[keep]), inputs)}
     run_audit = _run_audit_context(inputs, source)
     kept_labels = labels[keep].long()
     release = {
@@ -146,7 +183,9 @@ def export_release(run_dir: Path, out: Path, source: str = "plan", num: int = 10
     }
     release["limits"] = known_limits(method, gate, released, run_audit, release["what"]["class_counts"])
     manifest = _manifest(labels, inputs.class_names, source, pair_idx, step_pos, audit, keep)
-    folder = write_release(target, pixels[keep], manifest, release)
+    with _progress(console) as bar:
+        task = bar.add_task(f"writing {len(manifest):,} PNGs to {target}", total=len(manifest))
+        folder = write_release(target, pixels[keep], manifest, release, on_image=lambda: bar.advance(task))
     return ExportResult(folder, num, int(keep.sum()), gate["failed"], release)
 
 

@@ -29,6 +29,13 @@ class ImageAudit:
     reid_confidence: torch.Tensor  # [N] the auditor's largest softmax probability
     reid_threshold: float
 
+    @classmethod
+    def concat(cls, parts: list["ImageAudit"]) -> "ImageAudit":
+        """One audit of the images of `parts`, in order (each measured against the same reference)."""
+        first = parts[0]
+        return cls({k: torch.cat([p.distances[k] for p in parts]) for k in first.distances}, first.thresholds,
+                   torch.cat([p.reid_confidence for p in parts]), first.reid_threshold)
+
     @property
     def near_duplicate(self) -> dict[str, torch.Tensor]:
         return {k: d < self.thresholds[k] for k, d in self.distances.items()}

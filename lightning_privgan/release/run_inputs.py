@@ -41,17 +41,32 @@ class RunInputs:
         return float(self.audit["reid_confidence"])
 
 
+def check_run_folder(run_dir: Path) -> None:
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run folder {run_dir} does not exist")
+    if not (run_dir / "config.yaml").is_file():
+        raise FileNotFoundError(f"{run_dir} is not a run folder (no config.yaml)")
+
+
 def check_finished_run(run_dir: Path) -> None:
+    """The run holds the files a release reads (cheap: names the stage to run when one is missing)."""
     from ..stages.outputs import RunFolder
 
+    check_run_folder(run_dir)
     run = RunFolder(run_dir)
-    if not run.exists():
-        raise FileNotFoundError(f"run folder {run_dir} does not exist")
-    if run.config() is None:
-        raise FileNotFoundError(f"{run_dir} is not a run folder (no config.yaml)")
     for name, files in NEEDED.items():
         for file in files:
             run.stage(name).existing(file)  # names the stage to run when the file is missing
+
+
+def check_run_current(run_dir: Path, purpose: str) -> None:
+    """Refuse a run in progress, or one whose audit (or any stage it read) is not current for the run's
+    config.yaml: the card would quote figures of other settings (pipeline/run_state.py)."""
+    from ..pipeline.run_state import check_run_current as check
+    from ..stages import load_stages
+
+    check(run_dir, load_stages(), ("privacy_audit",), purpose)
 
 
 def load_run_inputs(run_dir: Path, device: str | torch.device = "cpu") -> RunInputs:
@@ -78,7 +93,7 @@ def load_run_inputs(run_dir: Path, device: str | torch.device = "cpu") -> RunInp
         lpips = lpips.to(device)
     batch = int(cfg.audit.batch_size)
     # The audit's own featurisation, with the thresholds it calibrated (not recalibrated here).
-    kinds, features = featurise_reference(train_images, list(thresholds), auditor, lpips, batch)
+    kinds, features = featurise_reference(train_images, list(thresholds), auditor, lpips, batch_size=batch)
     reference = RealReference(kinds, features, thresholds, device)
     fd_extractor, fd_features = choose_fd_features(cfg.gan.fd_features, cfg.audit.inception_weights,
                                                    run.stage("gan").fd_encoder(), auditor)

@@ -54,6 +54,10 @@ def _check_manifest(folder: Path, release: dict, manifest: pd.DataFrame, report:
     ok &= report.add("labels and class names agree with release.json", names_ok)
     ok &= report.add("image count agrees with release.json", len(manifest) == release["what"]["images"],
                      f"manifest {len(manifest)}, release.json {release['what']['images']}")
+    stated = {name: int(n) for name, n in release["what"].get("class_counts", {}).items()}
+    counted = {name: int((manifest["class_name"] == name).sum()) for name in classes}
+    ok &= report.add("class counts agree with release.json", counted == stated,
+                     f"manifest {counted}, release.json {stated}")
     if not release["gate"]["allow_failing"]:
         ok &= report.add("every image passed the gate", (manifest["gate"] == "pass").all())
     return ok
@@ -79,9 +83,13 @@ def _check_against_run(folder: Path, release: dict, manifest: pd.DataFrame, run_
     from .export import exact_real_copies
     from .image_audit import audit_images, set_quality
     from ..core.hashing import file_sha256
+    from .run_inputs import check_finished_run, check_run_current, check_run_folder, load_run_inputs
+    from ..core.hashing import file_sha256
     from .run_inputs import check_finished_run, load_run_inputs
 
     # The cheap checks first: they need only the run's config and audit.json.
+    check_run_folder(run_dir)
+    check_run_current(run_dir, "verify the release against it")  # a stale audit would certify nothing
     check_finished_run(run_dir)
     prov = release["provenance"]
     run_config = file_sha256(run_dir / "config.yaml")

@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import torch
@@ -31,7 +32,9 @@ def _write_png(pixels: torch.Tensor, path: Path) -> None:
     Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array).save(path)
 
 
-def write_release(target: Path, images_uint8: torch.Tensor, manifest: pd.DataFrame, release: dict) -> Path:
+def write_release(target: Path, images_uint8: torch.Tensor, manifest: pd.DataFrame, release: dict,
+                  on_image: Callable[[], None] | None = None) -> Path:
+    """`on_image` is called after each PNG (a progress bar)."""
     if images_uint8.dtype != torch.uint8 or len(images_uint8) != len(manifest):
         raise ValueError(f"a release needs one uint8 image per manifest row, got {len(images_uint8)} "
                          f"{images_uint8.dtype} images and {len(manifest)} rows")
@@ -46,6 +49,8 @@ def write_release(target: Path, images_uint8: torch.Tensor, manifest: pd.DataFra
         (tmp / IMAGES).mkdir()
         for pixels, rel in zip(images_uint8, manifest["path"]):
             _write_png(pixels, tmp / rel)
+            if on_image is not None:
+                on_image()
         manifest.to_csv(tmp / MANIFEST, index=False)
         (tmp / RELEASE_JSON).write_text(json.dumps(release, indent=2, sort_keys=False) + "\n")
         (tmp / CARD).write_text(render_card(release))

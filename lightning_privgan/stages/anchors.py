@@ -77,7 +77,6 @@ STAGE = Stage(
     run=run,
     needs=("data", "gan"),
     config_keys=("data", "gan.projection", "anchors"),  # G itself comes in through the gan stage's token
-    legacy_config_keys=("data", "gan", "anchors"),
     outputs=AnchorsOutputs,
     description="walk endpoints (random | inverted | k-same projections) and same-class pairs (anchors.pt, pairs.pt, anchors.png)",
 )

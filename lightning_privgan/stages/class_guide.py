@@ -17,8 +17,9 @@ def run(ctx: StageContext) -> None:
         return
     net = net.to(ctx.device)
     val, test = data.split("val"), data.split("test")
-    metrics = {"val": evaluate_diagnostic(net, val.images, val.labels, data.num_classes),
-               "test": evaluate_diagnostic(net, test.images, test.labels, data.num_classes) if len(test) else None,
+    batch = ctx.cfg.classifier.batch_size  # read and forward in training-sized batches: memory independent of the split
+    metrics = {"val": evaluate_diagnostic(net, val.images, val.labels, data.num_classes, batch),
+               "test": evaluate_diagnostic(net, test.images, test.labels, data.num_classes, batch) if len(test) else None,
                "best_checkpoint": best.name}
     out = ctx.outputs
     export_classifier(net.cpu(), out.path(out.MODEL), meta={"kind": "diagnostic", "class_names": data.class_names})

@@ -51,14 +51,13 @@ def stream_for_source(ctx: StageContext, art, source: str, seed: int, stream_cfg
     `gate` (walk/gate.build_gate) rejects samples too close to a real train image.
     """
     from ..walk.datamodule import WalkerDataModule
-    from ..walk.paths import walk_kwargs
 
     saved, anchors = art.paths, art.anchors
     paths = saved.get(source) if stream_cfg.refresh == "cache" else None
     id_net = class_net = None
     if paths is None and source == "plan":
         id_net, class_net = ctx.input("identity").model(), ctx.input("class_guide").model()
-    return WalkerDataModule(art.G, anchors["w"], anchors["labels"], saved["pairs"], stream_cfg, walk_kwargs(ctx.cfg.walk),
+    return WalkerDataModule(art.G, anchors["w"], anchors["labels"], saved["pairs"], stream_cfg, ctx.cfg.walk,
                             seed=seed, method=source, id_net=id_net, class_net=class_net, paths=paths, gate=gate,
                             val_dataset=val_dataset)
 
@@ -154,7 +153,8 @@ def run(ctx: StageContext) -> None:
                 net, _ = train_diagnostic(ctx, train_loader, val_loader, clf_cfg, data.num_classes, data.channels,
                                           data.resolution, subdir=f"runs/{tag}")
                 distinct = len(labels)
-            metrics = evaluate_diagnostic(net.to(device), test.images, test.labels, data.num_classes)
+            metrics = evaluate_diagnostic(net.to(device), test.images, test.labels, data.num_classes,
+                                          clf_cfg.batch_size)
             weights = "inverse frequency" if clf_cfg.class_weighting else "none"
             row = {"source": source, "seed": seed_idx, **metrics, "steps": budget.steps, "batch_size": budget.batch_size,
                    "images_seen": budget.images_seen, "distinct_images": int(distinct), "augment": clf_cfg.augment,
@@ -183,8 +183,6 @@ STAGE = Stage(
     # identity: a fresh PLAN stream walks with φ_id; auditor: a gated source is screened with it.
     needs=("data", "gan", "identity", "auditor", "class_guide", "anchors", "walk"),
     config_keys=("downstream", "classifier", "stream", "walk", "anchors", "data", "audit.near_duplicate_quantile"),
-    legacy_config_keys=("downstream", "classifier", "stream", "walk", "anchors", "data", "gan",
-                        "audit.near_duplicate_quantile"),
     description="train a diagnostic classifier per source and seed on real/linear/plan/k-same, test on real (runs.csv, summary.csv)",
     distributed=True,  # Lightning training: every rank runs the stage, rank 0 writes
     outputs=DownstreamOutputs,

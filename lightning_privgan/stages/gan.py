@@ -149,7 +149,6 @@ STAGE = Stage(
     needs=("data",),
     config_keys=GAN_CONFIG_KEYS,
     settings=gan_settings,
-    legacy_config_keys=GAN_CONFIG_KEYS,
     description="StyleGAN2-ADA generator on the real train split (G_ema -> generator.pt)",
     distributed=True,  # Lightning training: every rank runs the stage, rank 0 writes
     outputs=GanOutputs,

@@ -19,6 +19,7 @@ from ..data.real_store import RealData
 from ..metrics.fd_encoder import load_offline_encoder
 from ..models.classifier_io import load_classifier
 from ..models.generator_io import load_generator
+from ..pipeline.run_format import check_run_format
 from ..pipeline.stage_outputs import StageOutputs
 from ..pipeline.stage_table import STAGE_ORDER, load_stages
 from ..walk.synthetic_sources import WalkArtifacts
@@ -28,6 +29,7 @@ from ..walk.synthetic_sources import WalkArtifacts
 class DataOutputs(StageOutputs):
     stage = "data"
     REQUIRED = ("manifest.csv", "summary.json")
+    CHECKED = ("classes.json", "images.u8", "images.json", "images.pt")  # the image store (data/image_store.py)
     BAD_IMAGES = "bad_images.csv"
 
     def real(self):
@@ -43,6 +45,7 @@ class DataOutputs(StageOutputs):
 class GanOutputs(StageOutputs):
     stage = "gan"
     REQUIRED = ("generator.pt", "summary.json")
+    CHECKED = ("generator.pkl", "fd_encoder.pt", "fd_curve.csv")  # not checkpoints/: only a resume reads them
     GENERATOR = "generator.pt"
     FD_CURVE = "fd_curve.csv"
     # Written while training when no Inception weights exist (models/gan_monitor.py): the
@@ -110,10 +113,10 @@ class AnchorsOutputs(StageOutputs):
 
     def anchors(self) -> dict:
         # Our own file (it holds manifest rows as Python lists): full unpickling is safe.
-        return torch.load(self.existing(self.ANCHORS), map_location="cpu", weights_only=False)
+        return self.load_torch(self.ANCHORS, weights_only=False)
 
     def pairs(self) -> dict:
-        return torch.load(self.existing(self.PAIRS), map_location="cpu", weights_only=True)
+        return self.load_torch(self.PAIRS, weights_only=True)
 
 
 # Outputs of the `walk` stage: linear and PLAN paths between the same anchor pairs.
@@ -125,7 +128,7 @@ class WalkOutputs(StageOutputs):
     PARTIAL = "partial"  # finished chunks of an unfinished walk, one file per method and chunk
 
     def paths(self) -> dict:
-        return torch.load(self.existing(self.PATHS), map_location="cpu", weights_only=False)
+        return self.load_torch(self.PATHS, weights_only=False)
 
     def chunk_file(self, method: str, start: int) -> Path:
         return self.folder / self.PARTIAL / f"{method}_{start:06d}.pt"
@@ -142,6 +145,7 @@ def load_walk_artifacts(gan: GanOutputs, anchors: AnchorsOutputs, walk: WalkOutp
 class DownstreamOutputs(StageOutputs):
     stage = "downstream"
     REQUIRED = ("runs.csv", "summary.csv")
+    CHECKED = ("budget.json", "model_*_*.pt")  # the audit attacks the models
     RUNS = "runs.csv"  # one row per (source, seed)
     SUMMARY = "summary.csv"  # mean and std over seeds per source
     BUDGET = "budget.json"  # the training budget every source got (steps, batch size, augmentation, weighting)
@@ -179,6 +183,7 @@ class DownstreamOutputs(StageOutputs):
 class AuditOutputs(StageOutputs):
     stage = "privacy_audit"
     REQUIRED = ("audit.json", "privacy.csv", "path_curve.json")
+    CHECKED = ("nearest_*.csv", "mia_runs.csv", "path_distances.csv", "grid_*.pt")  # the report and a release read them
     AUDIT = "audit.json"
     PATH_CURVE = "path_curve.json"
 
@@ -213,6 +218,8 @@ CONFIG = "config.yaml"  # the resolved config the runner wrote when the run star
 
 
 class RunFolder:
+    """Refuses, on first use, a run folder of another format version (pipeline/run_format.py)."""
+
     def __init__(self, run_dir: str | Path):
         self.run_dir = Path(run_dir)
 
@@ -222,11 +229,13 @@ class RunFolder:
     def stage(self, name: str) -> StageOutputs:
         if name not in STAGE_ORDER:
             raise ValueError(f"unknown stage {name!r}; stages are: {', '.join(STAGE_ORDER)}")
+        check_run_format(self.run_dir)
         stage = next(s for s in load_stages((name,)))
         return stage.outputs(self.run_dir / name)
 
     def config(self) -> DictConfig | None:
         path = self.run_dir / CONFIG
+        check_run_format(self.run_dir)
         return OmegaConf.load(path) if path.is_file() else None
 
 

@@ -51,7 +51,7 @@ def run(ctx: StageContext) -> None:
     skipped, names = [], list(acfg.distances)
     lpips = _lpips_if_asked(ctx, names, skipped)
     ref = build_reference(train.images, train.patient_ids, names, acfg.near_duplicate_quantile, auditor, lpips,
-                          acfg.batch_size, device)
+                          batch_size=acfg.batch_size, device=device)
     art = load_walk_artifacts(ctx.input("gan"), ctx.input("anchors"), ctx.input("walk"), device)
     fd_extractor, fd_features = choose_fd_features(cfg.gan.fd_features, acfg.inception_weights,
                                                    ctx.input("gan").fd_encoder(), auditor)
@@ -66,7 +66,8 @@ def run(ctx: StageContext) -> None:
     fd_n, metrics = _distribution_metrics(ctx, sources, source_images, train, fd_extractor, skipped)
 
     if "ksame" not in sources:  # the report shows the k-same anchors even when they are not a compared source
-        anchors, _, _ = synthetic_source("ksame", art, 0, 0, noise_mode=cfg.walk.noise_mode)
+        anchors, _, _ = synthetic_source("ksame", art, 0, 0, interpolate=cfg.stream.interpolate,
+                                         noise_mode=cfg.walk.noise_mode)
         grids["grid_ksame.pt"] = {"images": to_uint8(anchors[: acfg.grid_samples]), "origin": "synthetic"}
     curves, csvs["path_distances.csv"], paired = compare_path_curves(
         art, ref, acfg.path_distance, acfg.path_pairs, cfg.walk.noise_mode, acfg.batch_size, ctx.seed("paired"))
@@ -228,8 +229,6 @@ STAGE = Stage(
     needs=("data", "gan", "auditor", "walk", "anchors", "downstream"),
     config_keys=("audit", "downstream", "classifier", "stream", "walk", "anchors", "data", "gan.fd_features", "auditor",
                  "logging"),
-    legacy_config_keys=("audit", "downstream", "classifier", "stream", "walk", "anchors", "data", "gan", "auditor",
-                        "logging"),
     description="privacy audit per source: nearest-real distances, near-duplicates, re-identification, FD, "
                 "distance along the paths, membership inference (audit.json, CSVs, PNG)",
     distributed=True,  # shadow models train with Lightning: every rank runs the stage, rank 0 writes

@@ -20,6 +20,7 @@ from ..audit.wandb_report import log_report
 from ..core.atomic import atomic_path, write_text_atomic
 from ..pipeline.stage import Stage, StageContext
 from .outputs import AuditOutputs, ReportOutputs, RunFolder, sweep_folder
+from .report_check import partial_lines
 
 
 def _policy(run: RunFolder):
@@ -79,7 +80,9 @@ def _setup_lines(audit: dict) -> list[str]:
     return lines
 
 
-def build_report(run_dir: str | Path) -> Path:
+def build_report(run_dir: str | Path, partial: bool = False) -> Path:
+    """`partial`: asked for by `privgan report --partial`; report.md then opens by naming the stages
+    whose results are missing or outdated (report_check.py; without it the CLI refuses such a run)."""
     run = RunFolder(run_dir)
     run_dir = run.run_dir
     if not run.exists():
@@ -96,7 +99,8 @@ def build_report(run_dir: str | Path) -> Path:
         table.to_csv(tmp, index=False)
     anchor_method = (audit or {}).get("anchor_method")
     figures: list[tuple[str, Path, str]] = []
-    md = [f"# Report: {run_dir.name}", "", "## Utility and privacy per training source", "",
+    md = [f"# Report: {run_dir.name}", "", *(partial_lines(run_dir) if partial else []),
+          "## Utility and privacy per training source", "",
           markdown_table(table, anchor_method), ""]
     md += budget_lines(run.stage("downstream").budget())
     md += ["Table as CSV: [report/table.csv](report/table.csv)", ""]

@@ -18,7 +18,7 @@ from torchvision.utils import save_image
 from ..core.atomic import atomic_path, torch_save_atomic
 from ..core.world import World
 from ..pipeline.stage import Stage, StageContext
-from ..walk.paths import walk, walk_kwargs
+from ..walk.paths import walk
 from ..walk.sampling import synthesize
 from .outputs import WalkOutputs
 
@@ -40,8 +40,8 @@ def _walk_chunk(ctx: StageContext, nets, device: torch.device, method: str, w, p
         return
     log: list[dict] = []
     paths = walk(G, w[chunk[:, 0]].to(device), w[chunk[:, 1]].to(device), labels[start:start + len(chunk)].to(device),
-                 id_net, class_net, method=method, progress=ctx.cfg.trainer.progress_bar,
-                 log_fn=lambda step, terms: log.append({"step": step, **terms}), **walk_kwargs(ctx.cfg.walk))
+                 ctx.cfg.walk, id_net, class_net, method=method, progress=ctx.cfg.trainer.progress_bar,
+                 log_fn=lambda step, terms: log.append({"step": step, **terms}))
     torch_save_atomic({"pairs": chunk, "paths": paths.cpu(), "losses": log}, saved)
 
 
@@ -100,7 +100,6 @@ STAGE = Stage(
     needs=("anchors", "gan", "identity", "class_guide"),
     # G, φ_id and φ_class come in through their stages' tokens; the walk reads no gan setting.
     config_keys=("walk", "anchors", "identity", "classifier", "data"),
-    legacy_config_keys=("walk", "anchors", "gan", "identity", "classifier", "data"),
     description="linear and PLAN latent paths between the anchor pairs (paths.pt, strips.png)",
     distributed=True,
     outputs=WalkOutputs,

@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+from ..pipeline.run_format import write_run_format
 from ..stages.outputs import sweep_folder  # noqa: F401  (where a finished run's sweep lives)
 
 RECORD = "stage.json"  # the runner's completion record (pipeline/runner.py)
@@ -49,6 +50,7 @@ def link_upstream(finished_run: Path, cell_dir: Path, stages: list[str]) -> list
     A folder already linked with the same completion record is kept (a re-run sweep does
     no work here); one whose record differs (the finished run was re-run since) is replaced."""
     cell_dir.mkdir(parents=True, exist_ok=True)
+    write_run_format(cell_dir)  # the finished run's format (the sweep checked it when it read its records)
     linked = []
     for stage in stages:
         src, dst = finished_run / stage, cell_dir / stage

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import pandas as pd
 from omegaconf import DictConfig
 from rich.console import Console
 from rich.table import Table
 
+from ..config.errors import RefusedError
 from ..config.load import load_experiment
 from ..pipeline.runner import Pipeline
 from ..pipeline.stage import Stage
@@ -158,9 +160,31 @@ def run_sweep(setup: SweepSetup, console: Console) -> Path:
     """Run every cell not yet done, then write sweep.csv/png/md; the path of sweep.md."""
     for cell in setup.cells:
         run_cell(setup, cell, console)
-    return write_report(setup)
+    return write_report(setup, console)
 
 
-def write_report(setup: SweepSetup) -> Path:
+def write_report(setup: SweepSetup, console: Console | None = None) -> Path:
+    """sweep.csv/png/md of the cells done; refused (RefusedError) while none is, since a report of no
+    cell would replace one that had some. Cells an earlier sweep.csv held and this grid leaves out are
+    named on `console`."""
+    if not any(cell_status(setup, cell) == "done" for cell in setup.cells):  # before reading anything
+        missing = [cell.name for cell in setup.cells]
+        listing = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+        raise RefusedError(f"none of the {len(setup.cells)} cells of this grid has finished ({listing}): sweep.csv "
+                           f"and sweep.md in {setup.out} were left as they were; run privgan sweep without "
+                           f"--report-only to run the cells")
     rows, missing = collect(setup)
+    dropped = sorted(set(previous_cells(setup.out)) - {r["cell"] for r in rows})
+    if dropped and console is not None:
+        console.print(f"[yellow]warning:[/] {setup.out / 'sweep.csv'} held the cells {', '.join(dropped)}, which this "
+                      "grid does not have finished; the new sweep.csv leaves them out (their folders are kept)")
     return write_sweep_outputs(sweep_table(rows), setup.out, setup.finished_run, missing)
+
+
+def previous_cells(out: Path) -> list[str]:
+    """The PLAN cells of the sweep.csv already in `out` (none when there is none, or it is unreadable)."""
+    try:
+        table = pd.read_csv(out / "sweep.csv")
+        return [str(c) for c in table.loc[table["source"] == "plan", "cell"]]
+    except (OSError, ValueError, KeyError):
+        return []

@@ -8,7 +8,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint, RichProgressBar
 
 from ..core.checkpoint_files import AtomicCheckpointIO, loadable_or_moved_aside
-from ..core.device_settings import ChannelsLast, apply_matmul_precision, use_cudnn_benchmark
+from ..core.device_settings import ChannelsLast, apply_matmul_precision, trainer_precision, use_cudnn_benchmark
 from .context import TrainingContext
 from .loggers import stage_loggers
 
@@ -50,7 +50,7 @@ def make_trainer(
         devices=t.devices,
         num_nodes=t.num_nodes,
         strategy=t.strategy,
-        precision=t.precision,
+        precision=trainer_precision(t),  # 32-true on a CPU without native bf16 (with a warning)
         deterministic=t.deterministic,
         benchmark=use_cudnn_benchmark(t),
         log_every_n_steps=t.log_every_n_steps,

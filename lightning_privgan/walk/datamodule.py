@@ -31,7 +31,7 @@ MAX_GATE_ROUNDS = 20
 
 class WalkerDataModule(pl.LightningDataModule):
     def __init__(self, G: LatentGenerator, anchor_w: torch.Tensor, anchor_labels: torch.Tensor, pairs: torch.Tensor,
-                 stream_cfg, walk_kwargs: dict, seed: int, method: str = "plan", id_net: nn.Module | None = None,
+                 stream_cfg, walk_cfg, seed: int, method: str = "plan", id_net: nn.Module | None = None,
                  class_net: nn.Module | None = None, paths: torch.Tensor | None = None,
                  gate: PrivacyGate | None = None, val_dataset: Dataset | None = None,
                  train_transform=None) -> None:
@@ -43,7 +43,7 @@ class WalkerDataModule(pl.LightningDataModule):
         self.G, self.id_net, self.class_net = G, id_net, class_net
         self.anchor_w, self.pairs = anchor_w.detach().cpu(), pairs.long().cpu()
         self.pair_labels = anchor_labels.long().cpu()[self.pairs[:, 0]]
-        self.cfg, self.walk_kwargs, self.seed, self.method = stream_cfg, dict(walk_kwargs), seed, method
+        self.cfg, self.walk_cfg, self.seed, self.method = stream_cfg, walk_cfg, seed, method
         self.gate, self.val_dataset = gate, val_dataset
         # Training augmentation (data/transforms.build_train_transform), applied to training
         # batches only, after the gate: the gate screens what is released, augmentation is jitter.
@@ -90,13 +90,12 @@ class WalkerDataModule(pl.LightningDataModule):
         if todo:
             ids = torch.tensor(todo)
             w = self.anchor_w.to(device)
-            kwargs = {**self.walk_kwargs, "progress": False}
             id_net, class_net = self.id_net, self.class_net
-            if self.method == "plan" and kwargs.pop("fold_batchnorm", True):
+            if self.method == "plan":
                 id_net, class_net = self._folded_nets(w[self.pairs[ids[:2], 0]], device)
             with torch.enable_grad():
                 found = walk(self.G, w[self.pairs[ids, 0]], w[self.pairs[ids, 1]], self.pair_labels[ids].to(device),
-                             id_net, class_net, method=self.method, fold_batchnorm=False, **kwargs)
+                             self.walk_cfg, id_net, class_net, method=self.method, fold_batchnorm=False, progress=False)
             fresh = dict(zip(todo, found.detach()))
             if self.cfg.refresh == "cache":
                 self._cache.update({i: p.cpu() for i, p in fresh.items()})
@@ -125,7 +124,7 @@ class WalkerDataModule(pl.LightningDataModule):
         kept_images, kept_labels = [], []
         for _ in range(MAX_GATE_ROUNDS):
             w, local, _ = sample_latents(paths, want, generator, self.cfg.interpolate)
-            images = synthesize(self.G, w, noise_mode=self.walk_kwargs.get("noise_mode", "const"), batch=want)
+            images = synthesize(self.G, w, noise_mode=self.walk_cfg.noise_mode, batch=want)
             if self.gate is not None:
                 keep = self.gate.keep(images)
                 self._count_rejected(int((~keep).sum()))

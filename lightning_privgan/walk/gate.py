@@ -54,7 +54,7 @@ class GateSetting:
 
 
 def calibrated_gate_threshold(auditor: nn.Module, train_images: torch.Tensor, patient_ids: Sequence,
-                              quantile: float, batch_size: int = 128, device=None) -> float:
+                              quantile: float, batch_size: int, device=None) -> float:
     """The audit's near-duplicate threshold of the auditor distance (metrics/thresholds.py), computed
     by the very functions the audit uses, on the same real train split."""
     from ..metrics.distances import distance_kind
@@ -65,7 +65,7 @@ def calibrated_gate_threshold(auditor: nn.Module, train_images: torch.Tensor, pa
 
 
 def gate_setting(stream_cfg, quantile: float, auditor: nn.Module, train_images: torch.Tensor,
-                 patient_ids: Sequence, batch_size: int = 128, device=None) -> Optional[GateSetting]:
+                 patient_ids: Sequence, batch_size: int, device=None) -> Optional[GateSetting]:
     """None when stream.gate is off; else the explicit stream.gate_threshold or the calibrated one."""
     if not stream_cfg.gate:
         if stream_cfg.gate_threshold is not None:

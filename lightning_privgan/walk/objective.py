@@ -16,23 +16,31 @@ from typing import Iterator
 import torch
 from torch import nn
 
+from ..config.sections.walk import WalkConfig
 from ..models.components.channel_adapter import expected_channels, match_channels
 from ..models.latent_generator import LatentGenerator
-from .chunk_budget import chunk_size_for_budget, device_budget_mb, saved_bytes_per_image
-from .chunk_parallel import default_workers, map_chunks
+from ..core.device_settings import cpu_reduced_precision
 from .losses import cross_entropy_per_image, equal_spacing, inner_point_weights, kl_uniform_per_image
+from .chunk_parallel import default_workers, map_chunks
+from .chunk_budget import chunk_size_for_budget, device_budget_mb, saved_bytes_per_image
 
 
 # bf16 autocast roughly doubled the image throughput on an AVX512-bf16 CPU
-# (measured 60-78 -> 126 img/s, tiny preset, 1 thread); the losses stay in float32.
+# (measured 60-78 -> 126 img/s, tiny preset, 1 thread); the losses stay in float32. Where torch
+# emulates bf16 (AVX2, no AVX512-BF16/AMX) it was 17x slower, so such a CPU walks in float32.
 AUTOCAST = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
-@dataclass
+@dataclass(frozen=True)
 class PlanWeights:
-    priv: float = 0.1
-    eq: float = 1.0
-    cls: float = 1.0
+    """λ_priv, λ_eq, λ_cls; no defaults here: they live in the `walk` config section."""
+    priv: float
+    eq: float
+    cls: float
+
+    @classmethod
+    def from_config(cls, walk_cfg: WalkConfig) -> "PlanWeights":
+        return cls(float(walk_cfg.lambda_priv), float(walk_cfg.lambda_eq), float(walk_cfg.lambda_cls))
 
 
 @contextlib.contextmanager
@@ -56,13 +64,24 @@ def channels_last_weights(*modules: nn.Module, enabled: bool = True) -> Iterator
             p.data = data
 
 
+def cpu_autocast(autocast: str, device: torch.device) -> str:
+    """`autocast`, or 'none' on a CPU that would emulate it (with a warning that says why:
+    emulated bf16 made the walk 17x slower than float32 on an AVX2 CPU)."""
+    if device.type != "cpu" or autocast not in AUTOCAST or AUTOCAST[autocast] is None:
+        return autocast
+    return autocast if cpu_reduced_precision(AUTOCAST[autocast], f"walk.autocast={autocast}") else "none"
+
+
 class PlanObjective:
-    """The paper's PLAN loss for P paths of n points; only the n − 2 inner points are rendered."""
+    """The paper's PLAN loss for P paths of n points; only the n − 2 inner points are rendered.
+
+    cfg: the `walk` config section (n_steps, the lambdas, space, noise_mode, clamp,
+    memory_budget_mb, autocast); loss_chunk and workers cannot change a path, so they are not settings.
+    """
 
     def __init__(self, G: LatentGenerator, id_net: nn.Module, class_net: nn.Module, labels: torch.Tensor,
-                 n_steps: int, weights: PlanWeights, space: str, noise_mode: str, clamp: bool,
-                 memory_budget_mb: float | None, loss_chunk: int, autocast: str = "none",
-                 workers: int | None = None) -> None:
+                 cfg: WalkConfig, loss_chunk: int, workers: int | None) -> None:
+        space, autocast, memory_budget_mb = cfg.space, cfg.autocast, cfg.memory_budget_mb
         if space not in ("w", "w+"):
             raise ValueError(f"space must be 'w' or 'w+', got {space!r}")
         if autocast not in AUTOCAST:
@@ -71,14 +90,14 @@ class PlanObjective:
             raise ValueError(f"memory_budget_mb must be positive or null (sized from the device), got {memory_budget_mb}")
         self.G, self.id_net, self.class_net = G, id_net, class_net
         self.labels = labels
-        self.weights = weights
-        self.space, self.noise_mode, self.clamp = space, noise_mode, clamp
+        self.weights = PlanWeights.from_config(cfg)
+        self.space, self.noise_mode, self.clamp = space, cfg.noise_mode, cfg.clamp
         self.id_channels = expected_channels(id_net)
         self.class_channels = expected_channels(class_net)
-        self.point_weight = inner_point_weights(n_steps, loss_chunk)
+        self.point_weight = inner_point_weights(cfg.n_steps, loss_chunk)
         self.memory_budget_mb = memory_budget_mb
         self.chunk: int | None = None
-        self.autocast_dtype = AUTOCAST[autocast]
+        self.autocast_dtype = AUTOCAST[cpu_autocast(autocast, labels.device)]
         self.workers = workers if workers is not None else default_workers(labels.device)
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1, got {self.workers}")

@@ -15,7 +15,7 @@ def _class_candidates(members: torch.Tensor, w: torch.Tensor | None, pairing: st
     return cand
 
 
-def select_pairs(labels: torch.Tensor, num_pairs: int, pairing: str = "random", max_uses: int = 4,
+def select_pairs(labels: torch.Tensor, num_pairs: int, pairing: str, max_uses: int,
                  seed: int = 0, w: torch.Tensor | None = None) -> torch.Tensor:
     """Pairs [M <= num_pairs, 2] of anchor indices with equal labels.
 

@@ -2,7 +2,7 @@
 
 All pairs are optimised together as one tensor with one Adam. The total loss is a sum over
 pairs and Adam is element-wise, so each pair follows exactly the trajectory it would follow
-alone, which is the paper's get_privacy_path (tests/test_walk_exactness.py checks both to
+alone, which is the paper's get_privacy_path (tests/walk/test_exactness.py checks both to
 float64 round-off); batching, chunking and channels_last only buy speed.
 """
 from __future__ import annotations
@@ -14,11 +14,13 @@ import torch
 from rich.progress import Progress
 from torch import nn
 
+from ..config.sections.walk import WalkConfig
 from ..models.components.channel_adapter import expected_channels, match_channels
 from ..models.latent_generator import LatentGenerator
 from .batchnorm_folding import with_batchnorm_folded
 from .heap_reuse import reused_heap
-from .objective import PlanObjective, PlanWeights, channels_last_weights
+from .losses import REFERENCE_CHUNK
+from .objective import PlanObjective, channels_last_weights
 
 LogFn = Callable[[int, dict], None]
 
@@ -57,26 +59,29 @@ def _check_inputs(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labe
         raise ValueError(f"labels must be [P={w_a.shape[0]}], got {tuple(labels.shape)}")
 
 
-def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch.Tensor,
-         id_net: nn.Module | None = None, class_net: nn.Module | None = None, method: str = "plan",
-         n_steps: int = 16, optim_steps: int = 500, lr: float = 0.1, lambda_priv: float = 0.1,
-         lambda_eq: float = 1.0, lambda_cls: float = 1.0, space: str = "w", noise_mode: str = "const",
-         clamp: bool = True, memory_budget_mb: float | None = None, early_stop_patience: int = 0,
-         early_stop_rel_tol: float = 1e-4, loss_chunk: int = 4, autocast: str = "none", channels_last: bool = True,
-         workers: int | None = None, heap_reuse: bool = True, fold_batchnorm: bool = True,
-         progress: bool = True, log_fn: LogFn | None = None) -> torch.Tensor:
+def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch.Tensor, cfg: WalkConfig,
+         id_net: nn.Module | None = None, class_net: nn.Module | None = None, *, method: str = "plan",
+         loss_chunk: int = REFERENCE_CHUNK, workers: int | None = None, heap_reuse: bool = True,
+         fold_batchnorm: bool = True, progress: bool = True, log_fn: LogFn | None = None) -> torch.Tensor:
     """Paths [P, n_steps, w_dim] (W) or [P, n_steps, num_ws, w_dim] (W+) from w_a to w_b.
 
+    cfg: the `walk` config section (a WalkConfig, or the loaded config's `walk` node), the one
+    place the walk's settings and their defaults live; walk() reads n_steps, optim_steps, lr, the
+    three lambdas, space, noise_mode, clamp, memory_budget_mb, early stopping, autocast and
+    channels_last from it and ignores the walk stage's own keys (methods, pairs_per_chunk, strip_paths).
     In W+ space, latents [P, w_dim] are broadcast to every layer first. Early stopping is
     per pair: a pair whose loss has not improved by `early_stop_rel_tol` (relative) for
     `early_stop_patience` steps is frozen where it is and no longer rendered; the walk ends
     when every pair is frozen. Per-pair freezing keeps pairs independent of each other.
     `log_fn(step, terms)` receives the mean over pairs of the paper's loss and of its three
     unweighted terms (priv: Σ chunk KL, eq: Σ squared distances, cls: Σ chunk CE).
-    memory_budget_mb=None sizes the image chunks from the device (walk/chunk_budget.py).
-    autocast='bf16' | 'fp16' renders G and the classifiers in reduced precision (faster,
-    not bit-exact); the latents, the losses and Adam stay in the latents' dtype.
-    channels_last=True runs the networks' convolutions in NHWC (same result, faster).
+    cfg.memory_budget_mb=None sizes the image chunks from the device (walk/chunk_budget.py).
+    cfg.autocast='bf16' | 'fp16' renders G and the classifiers in reduced precision (faster,
+    not bit-exact); the latents, the losses and Adam stay in the latents' dtype. A CPU that would
+    emulate the reduced type walks in float32 instead, with a warning (objective.cpu_autocast).
+    cfg.channels_last runs the networks' convolutions in NHWC (same result, faster).
+    The keyword arguments below are not config settings: none of them can change a path
+    (loss_chunk is the paper's fixed group of 4 images, not a knob).
     workers: image chunks rendered at once, one thread each (None: one per CPU thread, 1 on a GPU).
     heap_reuse: on a CPU, keep freed activation memory in the heap while walking (glibc;
     walk/heap_reuse.py): the same arithmetic without a page fault per fresh 4 KB. Not a config
@@ -86,6 +91,7 @@ def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch
     """
     if method not in ("plan", "linear"):
         raise ValueError(f"method must be 'plan' or 'linear', got {method!r}")
+    n_steps, space = cfg.n_steps, cfg.space
     if n_steps < 2:
         raise ValueError(f"n_steps must be >= 2 (the two endpoints), got {n_steps}")
     if space == "w+" and w_a.dim() == 2:
@@ -94,7 +100,7 @@ def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch
     _check_inputs(G, w_a, w_b, labels, space)
     w_a, w_b, labels = w_a.detach(), w_b.detach(), labels.to(w_a.device).long()
     start = linear_paths(w_a, w_b, n_steps)
-    if method == "linear" or n_steps == 2 or optim_steps == 0:
+    if method == "linear" or n_steps == 2 or cfg.optim_steps == 0:
         return start
     if id_net is None or class_net is None:
         raise ValueError("method='plan' needs id_net and class_net")
@@ -102,12 +108,10 @@ def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch
     with _frozen(G, id_net, class_net):
         if fold_batchnorm:
             id_net, class_net = folded_classifiers(G, id_net, class_net, w_a[:2])
-        objective = PlanObjective(G, id_net, class_net, labels, n_steps, PlanWeights(lambda_priv, lambda_eq, lambda_cls),
-                                  space, noise_mode, clamp, memory_budget_mb, loss_chunk, autocast, workers)
-        with channels_last_weights(G, id_net, class_net, enabled=channels_last), \
+        objective = PlanObjective(G, id_net, class_net, labels, cfg, loss_chunk, workers)
+        with channels_last_weights(G, id_net, class_net, enabled=cfg.channels_last), \
                 reused_heap(enabled=heap_reuse and w_a.device.type == "cpu"):
-            inner = _optimise(objective, w_a, inner, w_b, optim_steps, lr, early_stop_patience,
-                              early_stop_rel_tol, progress, log_fn)
+            inner = _optimise(objective, w_a, inner, w_b, cfg, progress, log_fn)
     return torch.cat([w_a.unsqueeze(1), inner, w_b.unsqueeze(1)], dim=1)
 
 
@@ -122,10 +126,10 @@ def folded_classifiers(G: LatentGenerator, id_net: nn.Module, class_net: nn.Modu
 
 
 def _optimise(objective: PlanObjective, w_a: torch.Tensor, inner: torch.Tensor, w_b: torch.Tensor,
-              optim_steps: int, lr: float, patience: int, rel_tol: float, progress: bool,
-              log_fn: LogFn | None) -> torch.Tensor:
+              cfg: WalkConfig, progress: bool, log_fn: LogFn | None) -> torch.Tensor:
     P = inner.shape[0]
-    optimizer = torch.optim.Adam([inner], lr=lr)
+    optim_steps, patience, rel_tol = cfg.optim_steps, cfg.early_stop_patience, cfg.early_stop_rel_tol
+    optimizer = torch.optim.Adam([inner], lr=cfg.lr)
     active = torch.ones(P, dtype=torch.bool, device=inner.device)
     best = torch.full((P,), float("inf"), dtype=inner.dtype, device=inner.device)
     stale = torch.zeros(P, dtype=torch.long, device=inner.device)
@@ -155,16 +159,3 @@ def _optimise(objective: PlanObjective, w_a: torch.Tensor, inner: torch.Tensor, 
                 if not active.any():
                     break
     return inner.detach()
-
-
-# WalkConfig fields that configure the walk stage, not a walk: everything else is a walk() keyword.
-STAGE_ONLY_WALK_KEYS = ("methods", "pairs_per_chunk", "strip_paths")
-
-
-def walk_kwargs(walk_cfg) -> dict:
-    """walk()'s keyword arguments from the `walk` config section: every WalkConfig field but the stage's own."""
-    from dataclasses import fields
-
-    from ..config.sections.walk import WalkConfig
-
-    return {f.name: walk_cfg[f.name] for f in fields(WalkConfig) if f.name not in STAGE_ONLY_WALK_KEYS}

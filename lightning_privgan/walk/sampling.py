@@ -11,7 +11,7 @@ import torch
 from ..models.latent_generator import LatentGenerator
 
 
-def sample_latents(paths: torch.Tensor, num: int, generator: torch.Generator, interpolate: bool = True,
+def sample_latents(paths: torch.Tensor, num: int, generator: torch.Generator, interpolate: bool,
                    include_endpoints: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(w [num, ...], pair_idx [num], step_pos [num] float) drawn uniformly over pairs and steps.
 
@@ -38,7 +38,7 @@ def sample_latents(paths: torch.Tensor, num: int, generator: torch.Generator, in
 
 
 @torch.no_grad()
-def synthesize(G: LatentGenerator, w: torch.Tensor, noise_mode: str = "const", batch: int = 64) -> torch.Tensor:
+def synthesize(G: LatentGenerator, w: torch.Tensor, noise_mode: str, batch: int = 64) -> torch.Tensor:
     """Images [N, C, H, W] in [-1, 1] from W latents [N, w_dim] or W+ latents [N, num_ws, w_dim].
 
     StyleGAN's synthesis takes no class label: the class lives in w (the mapping saw c).
@@ -50,7 +50,7 @@ def synthesize(G: LatentGenerator, w: torch.Tensor, noise_mode: str = "const", b
 
 
 def synthetic_samples(G: LatentGenerator, paths: torch.Tensor, labels: torch.Tensor, num: int, seed: int,
-                      interpolate: bool = True, noise_mode: str = "const", batch: int = 64,
+                      interpolate: bool, noise_mode: str, batch: int = 64,
                       include_endpoints: bool = False):
     """A finite synthetic set for the audit: (images, labels, pair_idx, step_pos), reproducible from `seed`."""
     generator = torch.Generator().manual_seed(seed)

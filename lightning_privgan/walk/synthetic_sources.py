@@ -29,11 +29,14 @@ def synthetic_source(
     art: WalkArtifacts,
     num: int,
     seed: int,
-    interpolate: bool = True,
-    noise_mode: str = "const",
-    batch_size: int = 64,
+    interpolate: bool,
+    noise_mode: str,
+    batch: int = 64,
 ) -> tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
-    """(images [N, C, H, W] on CPU, labels [N], pair index [N] or None) of a synthetic source."""
+    """(images [N, C, H, W] on CPU, labels [N], pair index [N] or None) of a synthetic source.
+
+    interpolate and noise_mode are stream.interpolate and walk.noise_mode; `batch` is only the
+    number of images G renders at once."""
     from .sampling import synthesize, synthetic_samples
 
     if source in ("linear", "plan"):
@@ -42,12 +45,12 @@ def synthetic_source(
                            f"add {source!r} to walk.methods")
         paths = art.paths[source].to(art.G.device)
         images, labels, pair_idx, _ = synthetic_samples(
-            art.G, paths, art.paths["labels"], num, seed, interpolate=interpolate, noise_mode=noise_mode, batch=batch_size
+            art.G, paths, art.paths["labels"], num, seed, interpolate=interpolate, noise_mode=noise_mode, batch=batch
         )
         return images.cpu(), labels.cpu().long(), pair_idx.cpu()
     if source == "ksame":
         w = art.anchors["w"].to(art.G.device)
-        images = synthesize(art.G, w, noise_mode=noise_mode, batch=batch_size)
+        images = synthesize(art.G, w, noise_mode=noise_mode, batch=batch)
         return images.cpu(), art.anchors["labels"].cpu().long(), None
     raise ValueError(f"unknown synthetic source {source!r}; synthetic sources are {SYNTHETIC_SOURCES}")
 
@@ -61,10 +64,10 @@ def gated_synthetic_source(
     art: WalkArtifacts,
     num: int,
     seed: int,
-    gate=None,
-    interpolate: bool = True,
-    noise_mode: str = "const",
-    batch_size: int = 64,
+    gate,
+    interpolate: bool,
+    noise_mode: str,
+    batch: int = 64,
 ) -> tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor], Optional[dict]]:
     """`synthetic_source` through the stream's privacy gate (walk/gate.py): the set a gated stream
     releases, i.e. what a downstream classifier trained on. Draws rounds of `num` candidates until
@@ -73,14 +76,14 @@ def gated_synthetic_source(
     The k-same source is the anchors themselves: it is never gated (it has no candidates to draw).
     """
     if gate is None or source not in ("linear", "plan"):
-        return (*synthetic_source(source, art, num, seed, interpolate, noise_mode, batch_size), None)
+        return (*synthetic_source(source, art, num, seed, interpolate, noise_mode, batch), None)
     from ..core.seeds import derive_seed
 
     kept: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
     drawn = have = 0
     for round_ in range(MAX_GATE_ROUNDS):
         images, labels, pair_idx = synthetic_source(source, art, num, seed if round_ == 0 else derive_seed(seed, "gate", round_),
-                                                    interpolate, noise_mode, batch_size)
+                                                    interpolate, noise_mode, batch)
         keep = gate.keep(images.to(next(art.G.parameters()).device)).cpu()
         drawn += len(images)
         kept.append((images[keep], labels[keep], pair_idx[keep]))

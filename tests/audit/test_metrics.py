@@ -63,7 +63,7 @@ def test_path_curve_of_a_path_through_a_real_image(tmp_path):
     real = torch.zeros(1, 1, 8, 8)  # the training set: one image of value 0
     line = torch.linspace(-1, 1, 5)[:, None].expand(5, 4)  # w1 runs -1 .. 1, through 0 at step 2
     paths = torch.stack([line, line * 0.5])  # second path: -0.5 .. 0.5
-    images = render_path_points(LinearG(), paths)
+    images = render_path_points(LinearG(), paths, "const", 64)
     assert images.shape == (10, 1, 8, 8)
     kind = distance_kind("l2")
     d = path_step_distances(images, 2, kind, kind.features(real))

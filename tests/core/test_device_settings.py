@@ -41,7 +41,7 @@ def test_cudnn_benchmark_off_when_deterministic(cpu_cfg, tmp_path, benchmark, de
 def test_channels_last_converts_conv_weights_before_training(cpu_cfg, tmp_path, channels_last):
     ctx = _ctx(cpu_cfg({"trainer": {"channels_last": channels_last}}), tmp_path)
     module = DiagnosticClassifierModule(ImageClassifier(backbone="compact", in_channels=1, resolution=16, num_classes=2,
-                                                       width=8))
+                                                       width=8), lr=1e-3, weight_decay=1e-4, monitor="val/acc")
     data = TensorDataset(torch.rand(8, 1, 16, 16) * 2 - 1, torch.arange(8) % 2)
     make_trainer(ctx, max_steps=1, limit_val_batches=0).fit(module, train_dataloaders=DataLoader(data, batch_size=8))
     convs = [p for p in module.parameters() if p.ndim == 4 and p.shape[1] > 1 and p.shape[-1] > 1]

@@ -24,21 +24,21 @@ def test_16_bit_gradient_is_scaled_by_its_bit_depth_not_clipped(tmp_path):
     ramp = np.linspace(0, 65535, 64 * 64).reshape(64, 64).astype(np.uint16)
     Image.fromarray(ramp).save(tmp_path / "xray16.png")
     assert Image.open(tmp_path / "xray16.png").mode == "I;16"
-    grey = decode_image(str(tmp_path / "xray16.png"), channels=1, resolution=64)[0].astype(float)
+    grey = decode_image(str(tmp_path / "xray16.png"), channels=1, resolution=64, min_side=1)[0].astype(float)
     assert (grey == 255).mean() < 0.01  # convert("L") made 99.6 % of it white
     expected = np.rint(ramp / 257.0)
     assert np.abs(grey - expected).max() <= 1  # 65535 -> 255, linear
-    colour = decode_image(str(tmp_path / "xray16.png"), channels=3, resolution=16)
+    colour = decode_image(str(tmp_path / "xray16.png"), channels=3, resolution=16, min_side=1)
     assert colour.shape == (3, 16, 16) and 100 < colour.mean() < 155
 
 
 def test_float_images_must_lie_in_the_unit_interval(tmp_path):
     Image.fromarray(np.linspace(0, 1, 32 * 32, dtype=np.float32).reshape(32, 32)).save(tmp_path / "unit.tiff")
-    grey = decode_image(str(tmp_path / "unit.tiff"), channels=1, resolution=32)
+    grey = decode_image(str(tmp_path / "unit.tiff"), channels=1, resolution=32, min_side=1)
     assert grey.min() == 0 and grey.max() == 255
     Image.fromarray(np.full((32, 32), 4095.0, dtype=np.float32)).save(tmp_path / "raw.tiff")
     with pytest.raises(BadImageError, match=r"raw\.tiff.*float images must lie in \[0, 1\]"):
-        decode_image(str(tmp_path / "raw.tiff"), channels=1, resolution=32)
+        decode_image(str(tmp_path / "raw.tiff"), channels=1, resolution=32, min_side=1)
 
 
 def test_decompression_bomb_is_a_bad_image_named_or_skipped(tmp_path, monkeypatch):
@@ -46,8 +46,8 @@ def test_decompression_bomb_is_a_bad_image_named_or_skipped(tmp_path, monkeypatc
     write_image(tmp_path / "fine.png", seed=1, size=(16, 16))
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 64x64 = 4096 > 2 x 1000: PIL refuses it
     with pytest.raises(BadImageError, match=r"huge\.png: DecompressionBombError"):
-        decode_files([str(tmp_path / "huge.png")], 1, 16)
-    skipped = decode_files([str(tmp_path / "huge.png"), str(tmp_path / "fine.png")], 1, 16, on_bad_image="skip")
+        decode_files([str(tmp_path / "huge.png")], 1, 16, on_bad_image="error", min_side=1)
+    skipped = decode_files([str(tmp_path / "huge.png"), str(tmp_path / "fine.png")], 1, 16, on_bad_image="skip", min_side=1)
     assert skipped.kept.tolist() == [False, True] and "DecompressionBombError" in skipped.bad[0][1]
 
 

@@ -22,14 +22,14 @@ def _table(num_patients=80, scans=3, official=None, seed=0):
 
 def test_no_patient_in_two_splits_and_every_split_used():
     table = _table()
-    split = assign_splits(table, FRACTIONS, seed=1)
+    split = assign_splits(table, FRACTIONS, seed=1, keep_official=True)
     assert (table.assign(split=split).groupby("patient_id")["split"].nunique() == 1).all()
     assert set(split) == set(FRACTIONS)
 
 
 def test_fractions_and_stratification_per_label():
     table = _table(num_patients=300, scans=1)
-    split = assign_splits(table, FRACTIONS, seed=2)
+    split = assign_splits(table, FRACTIONS, seed=2, keep_official=True)
     for label, part in table.assign(split=split).groupby("label"):
         share = part["split"].value_counts(normalize=True)
         for name, frac in FRACTIONS.items():
@@ -38,12 +38,12 @@ def test_fractions_and_stratification_per_label():
 
 def test_deterministic_from_seed_and_independent_of_row_order():
     table = _table()
-    a = assign_splits(table, FRACTIONS, seed=5)
+    a = assign_splits(table, FRACTIONS, seed=5, keep_official=True)
     shuffled = table.sample(frac=1, random_state=9)
-    b = assign_splits(shuffled, FRACTIONS, seed=5)
+    b = assign_splits(shuffled, FRACTIONS, seed=5, keep_official=True)
     per_patient = lambda t, s: t.assign(s=s).groupby("patient_id")["s"].first()  # noqa: E731
     assert (per_patient(table, a) == per_patient(shuffled, b)).all()
-    c = assign_splits(table, FRACTIONS, seed=6)
+    c = assign_splits(table, FRACTIONS, seed=6, keep_official=True)
     assert not (a == c).all()
 
 
@@ -63,13 +63,13 @@ def test_official_test_split_kept_and_rest_renormalised():
 def test_patient_in_two_official_splits_is_an_error():
     table = pd.DataFrame({"patient_id": ["a", "a", "b"], "label": [0, 0, 1], "official_split": ["test", "val", ""]})
     with pytest.raises(DataError, match="'a'.*several official splits"):
-        assign_splits(table, FRACTIONS, seed=0)
+        assign_splits(table, FRACTIONS, seed=0, keep_official=True)
 
 
 def test_empty_split_is_an_error():
     table = _table(num_patients=3, scans=2)
     with pytest.raises(DataError, match="split '.*' is empty"):
-        assign_splits(table, FRACTIONS, seed=0)
+        assign_splits(table, FRACTIONS, seed=0, keep_official=True)
 
 
 def test_interleaving_keeps_every_prefix_near_its_quota():
@@ -82,4 +82,4 @@ def test_interleaving_keeps_every_prefix_near_its_quota():
 
 def test_small_data_set_still_fills_every_split():
     table = _table(num_patients=12, scans=1)
-    assert set(assign_splits(table, FRACTIONS, seed=0)) == set(FRACTIONS)
+    assert set(assign_splits(table, FRACTIONS, seed=0, keep_official=True)) == set(FRACTIONS)

@@ -15,6 +15,7 @@ from lightning_privgan.data.real_store import RealData
 from lightning_privgan.models.classifier_io import export_classifier
 from lightning_privgan.models.components.image_classifier import ImageClassifier
 from lightning_privgan.models.generator_io import save_generator
+from lightning_privgan.pipeline.run_format import FORMAT_KEY, RUN_FORMAT_VERSION, write_run_format
 from lightning_privgan.models.stylegan2.networks import Generator
 
 RES = 16
@@ -22,6 +23,7 @@ RES = 16
 
 def fabricate_upstream(run_dir: Path, holdout_until: int = 16, anchors_extra: dict | None = None) -> None:
     """24 phantom patients: 12 train, then holdout up to `holdout_until`, then val to 20, then test."""
+    write_run_format(run_dir)  # the runner's stamp: readers of run folders check it
     ph = make_cxr_phantoms(24, 3, prevalence=0.5, resolution=RES, seed=0)
     patients = sorted(set(ph.patient_ids))
     split_of = {p: ("train" if i < 12 else "holdout" if i < holdout_until else "val" if i < 20 else "test") for i, p in enumerate(patients)}
@@ -50,3 +52,28 @@ def fabricate_upstream(run_dir: Path, holdout_until: int = 16, anchors_extra: di
     (run_dir / "walk").mkdir()
     torch.save({"linear": linear, "plan": plan, "labels": torch.tensor([0, 0, 1, 1]),
                 "pairs": torch.tensor([[0, 1], [1, 2], [3, 4], [4, 5]])}, run_dir / "walk" / "paths.pt")
+
+
+def record_stages(run_dir: Path, cfg, names: tuple[str, ...]) -> None:
+    """stage.json for each of `names` (in stage order) as the runner writes it when a stage
+    finishes: the hash of its settings and of the tokens of the stages it read, and the digests
+    of its output files, so that the planner (and run_state) find these stages current for `cfg`."""
+    from rich.console import Console
+
+    from lightning_privgan.core.atomic import write_json_atomic
+    from lightning_privgan.pipeline.output_digests import DIGESTS, output_digests
+    from lightning_privgan.pipeline.runner import RECORD, Pipeline
+    from lightning_privgan.stages import load_stages
+
+    pipeline = Pipeline(cfg, load_stages(), console=Console(quiet=True))
+    pipeline.run_dir = Path(run_dir)
+    tokens: dict[str, str] = {}
+    for stage in pipeline.stages:
+        if stage.name in names:
+            want = pipeline.expected_hash(stage, tokens)
+            tokens[stage.name] = f"{want}:0"
+            folder = Path(run_dir) / stage.name
+            folder.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(folder / RECORD, {"hash": want, "token": tokens[stage.name], "seconds": 0.0,
+                                                DIGESTS: output_digests(stage.outputs(folder)),
+                                                FORMAT_KEY: RUN_FORMAT_VERSION})

@@ -7,11 +7,13 @@ import pandas as pd
 import torch
 
 from lightning_privgan.audit.path_curve import summarize_path_distances
+from lightning_privgan.pipeline.run_format import write_run_format
 from lightning_privgan.stages.downstream import summarize_runs
 
 
 def fabricate_report_inputs(run_dir, allow_real: bool | None = None):
     (run_dir / "downstream").mkdir(parents=True)
+    write_run_format(run_dir)
     (run_dir / "privacy_audit").mkdir()
     runs = pd.DataFrame([
         {"source": s, "seed": k, "acc": acc + 0.01 * k, "auroc": acc + 0.05, "macro_acc": acc, "f1": acc, "kappa": 0.1,

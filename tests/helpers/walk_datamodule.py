@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 from omegaconf import OmegaConf
 
+from lightning_privgan.config.sections.walk import WalkConfig
 from lightning_privgan.walk.datamodule import WalkerDataModule
 from tests.helpers.fake_networks import fake_trio
 
@@ -18,8 +19,7 @@ def make_dm(seed=0, gate=None, paths=None, method="plan", **cfg):
                             class_net=class_net, paths=paths, gate=gate)
 
 
-WALK = dict(n_steps=5, optim_steps=2, lr=0.05, lambda_priv=0.1, lambda_eq=1.0, lambda_cls=1.0, space="w",
-            noise_mode="const", clamp=True, memory_budget_mb=64, early_stop_patience=0, early_stop_rel_tol=1e-4, autocast="none")
+WALK = WalkConfig(n_steps=5, optim_steps=2, lr=0.05, lambda_priv=0.1, memory_budget_mb=64)
 
 
 def stream_cfg(**kw):

@@ -7,6 +7,8 @@ import torch
 from lightning_privgan.metrics.fd_kid import DistributionMetrics, equal_sample_size, feature_net, subsample
 from lightning_privgan.metrics.frechet import fd_of_features
 
+SAMPLING = dict(interpolate=True, noise_mode="const")  # stream.interpolate, walk.noise_mode
+
 
 def _flat(x):
     return x.flatten(1)[:, :6]
@@ -15,7 +17,7 @@ def _flat(x):
 def test_fd_matches_the_projects_frechet_distance_on_the_subsample():
     g = torch.Generator().manual_seed(0)
     real, fake = torch.randn(120, 1, 4, 4, generator=g), torch.randn(200, 1, 4, 4, generator=g) + 0.4
-    metrics = DistributionMetrics(feature_net(_flat, real, "cpu"), real, n=50, kid_subsets=10)
+    metrics = DistributionMetrics(feature_net(_flat, real, "cpu", 64), real, n=50, kid_subsets=10, seed=0)
     out = metrics.measure(fake, seed=3)
     expected = fd_of_features(_flat(real).double(), _flat(subsample(fake, 50, 3)).double())
     assert out["fd"] == pytest.approx(expected, rel=1e-6)
@@ -43,7 +45,7 @@ def test_fd_of_a_small_source_is_no_longer_inflated_against_a_large_one():
                fd_of_features(_flat(real).double(), _flat(large).double()))
     assert unequal[0] > 3 * unequal[1]  # the bias the equal n removes
     n = equal_sample_size({"small": len(small), "large": len(large)})
-    metrics = DistributionMetrics(feature_net(_flat, real, "cpu"), real, n=n, kid_subsets=20)
+    metrics = DistributionMetrics(feature_net(_flat, real, "cpu", 64), real, n=n, kid_subsets=20, seed=0)
     fd_small, fd_large = metrics.measure(small, 0)["fd"], metrics.measure(large, 0)["fd"]
     assert fd_small == pytest.approx(fd_large, rel=0.6)
 
@@ -63,11 +65,11 @@ def test_gated_source_releases_only_samples_the_gate_keeps():
         def keep(self, images):
             return images.mean((1, 2, 3)) > self.threshold
 
-    plain, _, _, record = gated_synthetic_source("plan", art, 16, seed=0)
+    plain, _, _, record = gated_synthetic_source("plan", art, 16, seed=0, gate=None, **SAMPLING)
     assert record is None
     HalfGate.threshold = float(plain.mean((1, 2, 3)).median())
-    images, labels, pair_idx, record = gated_synthetic_source("plan", art, 16, seed=0, gate=HalfGate())
+    images, labels, pair_idx, record = gated_synthetic_source("plan", art, 16, seed=0, gate=HalfGate(), **SAMPLING)
     assert len(images) == 16 and (images.mean((1, 2, 3)) > HalfGate.threshold).all()
     assert record["released"] == 16 and record["candidates"] >= 32 and record["rejected"] > 0
-    anchors, _, _, untouched = gated_synthetic_source("ksame", art, 0, seed=0, gate=HalfGate())
+    anchors, _, _, untouched = gated_synthetic_source("ksame", art, 0, seed=0, gate=HalfGate(), **SAMPLING)
     assert untouched is None and len(anchors) == 4  # the anchors are what they are

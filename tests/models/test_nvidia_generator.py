@@ -120,3 +120,47 @@ def test_generator_record_copies_the_pickle_and_checks_its_bytes(pkl, tmp_path):
         save_generator(G, tmp_path / "elsewhere" / "generator.pt")
     with pytest.raises(TypeError, match="Linear"):
         save_generator(torch.nn.Linear(2, 2), tmp_path / "x.pt")
+
+
+class _RunsCodeWhenUnpickled:
+    """A pickle payload as an attacker would write one (here it only writes a line to stderr)."""
+
+    def __reduce__(self):
+        import os
+
+        return os.write, (2, b"PAYLOAD RAN\n")
+
+
+def test_a_users_pickle_is_announced_with_its_sha256_before_it_runs_code(tmp_path, capfd):
+    import hashlib
+
+    path = tmp_path / "net.pkl"
+    path.write_bytes(pickle.dumps({"G_ema": _RunsCodeWhenUnpickled()}))
+    with pytest.raises(ValueError, match="'G_ema' is a int"):
+        NvidiaGenerator.from_pickle(path)
+    err = capfd.readouterr().err
+    notice = f"loading network pickle {path} (SHA-256 {hashlib.sha256(path.read_bytes()).hexdigest()}): unpickling runs code"
+    assert notice in err and err.index(notice) < err.index("PAYLOAD RAN")
+    assert len([line for line in err.splitlines() if "unpickling runs code" in line]) == 1
+
+
+def test_the_runs_own_recorded_copy_loads_without_the_notice(pkl, tmp_path, capfd):
+    path, _ = pkl
+    out = tmp_path / "run" / "gan" / "generator.pt"
+    save_generator(load_generator(path), out)
+    assert "unpickling runs code" in capfd.readouterr().err  # the user's file: announced
+    load_generator(out)  # the run's copy, checked against the SHA-256 its record holds
+    assert "unpickling runs code" not in capfd.readouterr().err
+
+
+def test_a_folder_named_like_a_pickle_is_called_a_folder(tmp_path):
+    from lightning_privgan.config.errors import ConfigError
+    from lightning_privgan.config.load import config_from_dict
+
+    folder = tmp_path / "x.pkl"
+    folder.mkdir()
+    for load in (NvidiaGenerator.from_pickle, load_generator):
+        with pytest.raises(FileNotFoundError, match="x.pkl is a folder, not a file"):
+            load(folder)
+    with pytest.raises(ConfigError, match="gan.pretrained.*x.pkl' is a folder, not a network pickle file"):
+        config_from_dict({"gan": {"pretrained": str(folder)}})

@@ -65,3 +65,18 @@ def test_global_rank_from_launchers(monkeypatch):
     monkeypatch.setenv("NODE_RANK", "1")
     monkeypatch.setenv("PRIVGAN_DEVICES", "2")
     assert global_rank() == 3
+
+
+def test_replicates_render_as_an_array_job_one_replicate_a_task(monkeypatch):
+    monkeypatch.chdir(REPO)
+    text = load_render()("experiments/demo.yaml", nodes=1, gpus=2, overrides="walk.lambda_priv=0.1", replicates=5)
+    assert "${" not in text and "$$" not in text
+    assert re.search(r"^#SBATCH --array=0-4$", text, re.M)
+    assert re.search(r"^#SBATCH --job-name=privgan-demo-replicates$", text, re.M)
+    assert re.search(r"^#SBATCH --output=runs/slurm-%x-%A_%a.out$", text, re.M)
+    assert "srun .venv/bin/privgan replicate --replicates 5 --index $SLURM_ARRAY_TASK_ID experiments/demo.yaml" in text
+    assert "trainer.devices=2 trainer.num_nodes=1 walk.lambda_priv=0.1" in text
+    single = load_render()("experiments/demo.yaml", nodes=1, gpus=1)
+    assert "--array" not in single and "srun .venv/bin/privgan run experiments/demo.yaml" in single
+    with pytest.raises(ValueError, match="replicates"):
+        load_render()("experiments/demo.yaml", nodes=1, gpus=1, replicates=0)

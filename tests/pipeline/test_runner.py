@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from lightning_privgan.config.errors import ConfigError
 from lightning_privgan.core.atomic import atomic_path, write_text_atomic
 from lightning_privgan.pipeline.runner import Pipeline
 from lightning_privgan.core.seeds import derive_seed
@@ -54,7 +55,7 @@ def test_only_and_from(cpu_cfg):
     calls.clear()
     Pipeline(cfg, make_stages(calls)).run(start="gan", force=["gan"])
     assert calls == ["gan", "walk"]
-    with pytest.raises(ValueError, match="unknown stage 'gann'"):
+    with pytest.raises(ConfigError, match="--only gann: unknown stage"):
         Pipeline(cfg, make_stages(calls)).plan(only=["gann"])
 
 

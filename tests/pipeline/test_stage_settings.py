@@ -1,7 +1,6 @@
 """What re-runs when a setting changes, with the real stages' declared settings (stand-in
 bodies that write each stage's REQUIRED files): the anchors' projection settings and a
-pretrained network's unused training settings do not retrain the GAN, and records written
-by earlier versions (hashed over the wider legacy slices) stay current."""
+pretrained network's unused training settings do not retrain the GAN."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,7 +10,7 @@ from rich.console import Console
 from lightning_privgan.core.atomic import write_json_atomic
 from lightning_privgan.core.hashing import config_slice, stage_hash
 from lightning_privgan.pipeline.runner import Pipeline
-from lightning_privgan.stages import STAGE_ORDER, load_stages
+from lightning_privgan.stages import load_stages
 
 
 def stand_ins(calls: list[str]):
@@ -54,28 +53,3 @@ def test_a_pretrained_network_ignores_training_settings_but_not_its_file(cpu_cfg
     before = cpu_cfg(pretrained)
     pkl.write_bytes(b"another network")  # pretrained_sha256 follows the file's content
     assert reruns(before, cpu_cfg(pretrained))[0] == "gan"
-
-
-def test_records_hashed_over_the_legacy_slices_stay_current(cpu_cfg):
-    """Rewrite every record as an earlier version hashed it (whole config_keys slice, the gan
-    section included): nothing re-runs; a changed setting still re-runs its stage."""
-    cfg = cpu_cfg()
-    calls: list[str] = []
-    pipeline = Pipeline(cfg, stand_ins(calls), console=Console(quiet=True))
-    pipeline.run()
-    tokens = {}
-    for stage in pipeline.stages:
-        rec = pipeline.record(stage.name)
-        keys = stage.legacy_config_keys or stage.config_keys
-        inputs = {n: tokens[n] for n in stage.needs}
-        legacy = stage_hash(stage.name, config_slice(cfg, keys), inputs)
-        if stage.legacy_config_keys:
-            assert legacy != rec["hash"], f"{stage.name}: the narrowed settings should hash differently"
-        write_json_atomic(pipeline.run_dir / stage.name / "stage.json", {**rec, "hash": legacy})
-        tokens[stage.name] = rec["token"]
-    calls.clear()
-    assert [p.action for p in Pipeline(cfg, stand_ins(calls), console=Console(quiet=True)).run()] == ["cached"] * len(STAGE_ORDER)
-    assert calls == []
-    changed = cpu_cfg({"walk": {"optim_steps": 3}})
-    Pipeline(changed, stand_ins(calls), console=Console(quiet=True)).run()
-    assert calls[0] == "walk" and "gan" not in calls

@@ -15,9 +15,10 @@ import torch
 from lightning_privgan.data.real_store import RealData
 from PIL import Image
 
+from lightning_privgan.pipeline.run_state import RunNotCurrentError
 from lightning_privgan.release.export import exact_real_copies, export_release
 from lightning_privgan.release.verify import verify_release
-from tests.helpers.release_run import RES, build_release_run
+from tests.helpers.release_run import RES, build_release_run, record_stages
 
 CARD_FILES = {"RELEASE.md", "release.json", "manifest.csv", "checksums.sha256"}
 
@@ -91,6 +92,7 @@ def test_images_failing_the_gate_are_left_out_or_kept_marked(run_dir, tmp_path):
     audit = json.loads(audit_json.read_text())
     audit["thresholds"]["l2"] = float(l2.median())  # a stricter audit: about half the images are now too close
     audit_json.write_text(json.dumps(audit))
+    record_stages(run)  # as if the audit had written these thresholds: the edited file is its result
     expected_fail = int((l2 < l2.median()).sum())
     assert 0 < expected_fail < 30
 
@@ -149,6 +151,9 @@ def test_verify_says_when_the_run_changed_since_export(run_dir, tmp_path):
     audit = json.loads((run / "privacy_audit" / "audit.json").read_text())
     audit["thresholds"]["ssim"] *= 2
     (run / "privacy_audit" / "audit.json").write_text(json.dumps(audit))
+    with pytest.raises(RunNotCurrentError, match="audit.json changed"):  # an edited result is refused...
+        verify_release(folder, against=run)
+    record_stages(run)  # ...a re-run that wrote these results is checked against the card
     failed = _failed(verify_release(folder, against=run))
     assert "run config is the one the release was made from" in failed
     assert "the run's audit thresholds are the card's" in failed

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lightning_privgan.pipeline.run_format import write_run_format
 from lightning_privgan.release.target import ReleaseTargetError, check_release_target
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,6 +20,7 @@ def _fake_run(folder: Path) -> Path:
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         (folder / rel).write_text("x")
     (folder / "privacy_audit" / "stage.json").write_text("{}")
+    write_run_format(folder)
     return folder
 
 
@@ -38,7 +40,7 @@ def test_export_refuses_a_non_empty_folder_and_keeps_its_files(tmp_path):
     out.mkdir()
     (out / "a.txt").write_text("keep")
     result = _export(run, out)
-    assert result.returncode == 1 and "is not empty" in result.stderr and "--overwrite" in result.stderr
+    assert result.returncode == 2 and "is not empty" in result.stderr and "--overwrite" in result.stderr
     assert "Traceback" not in result.stderr and (out / "a.txt").read_text() == "keep"
 
 
@@ -48,7 +50,7 @@ def test_export_never_writes_over_a_run_even_with_overwrite(tmp_path, where):
     out = {"the run": run, "inside the run": run / "gan" / "release", "above the run": tmp_path / "runs"}[where]
     before = _tree(tmp_path)
     result = _export(run, out, "--overwrite")
-    assert result.returncode == 1 and "run folder" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "run folder" in result.stderr and "Traceback" not in result.stderr
     assert _tree(tmp_path) == before
 
 
@@ -58,7 +60,7 @@ def test_export_to_a_file_is_a_clear_error(tmp_path):
     for out, message in ((tmp_path / "notes.txt", "is a file, not a folder"),
                          (tmp_path / "notes.txt" / "release", "notes.txt is a file")):
         result = _export(run, out)
-        assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
     assert (tmp_path / "notes.txt").read_text() == "keep"
 
 

@@ -123,7 +123,7 @@ def test_random_pair_long_paths_get_a_distance_at_every_step(cpu_cfg, tmp_path):
     cfg = cpu_cfg({"data": {"resolution": RES}, "audit": {"path_pairs": 8, "batch_size": 64}})
     train = RealData.load(run_dir / "data").split("train").read_all()
     ref = build_reference(train.images, train.patient_ids, ["auditor"], 0.01,
-                          load_classifier(run_dir / "auditor" / "model.pt"))
+                          load_classifier(run_dir / "auditor" / "model.pt"), batch_size=cfg.audit.batch_size)
     run = RunFolder(run_dir)
     art = load_walk_artifacts(run.stage("gan"), run.stage("anchors"), run.stage("walk"))
     curves, table, paired = compare_path_curves(art, ref, "auditor", cfg.audit.path_pairs, cfg.walk.noise_mode,

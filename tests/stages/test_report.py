@@ -9,6 +9,7 @@ import torch
 
 from lightning_privgan.audit.path_curve import summarize_path_distances
 from lightning_privgan.audit.report_table import report_table
+from lightning_privgan.pipeline.run_format import write_run_format
 from lightning_privgan.stages.downstream import summarize_runs
 from lightning_privgan.stages.outputs import AuditOutputs, DownstreamOutputs
 from lightning_privgan.stages.report import build_report
@@ -89,3 +90,97 @@ def test_wandb_report_logs_offline_and_refuses_real_figures(tmp_path, monkeypatc
     with pytest.raises(RealImagePolicyError):
         log_report(cfg, report_table(DownstreamOutputs(run_dir / "downstream").summary(), AuditOutputs(run_dir / "privacy_audit").audit()), [("real", real_png, "real")], False, run_dir / "report2")
     assert not (run_dir / "report2").exists()
+
+
+# -- a report never silently replaced by a poorer one (issue 25, item 12) ---------------------------
+
+@pytest.fixture
+def privgan(capsys, monkeypatch):
+    """`privgan ARGS` in this process: (exit status, stderr)."""
+    from lightning_privgan.cli import main
+
+    monkeypatch.delenv("PRIVGAN_DEBUG", raising=False)
+
+    def call(*args):
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        return code, capsys.readouterr().err
+    return call
+
+
+def _recorded_run(tmp_path, extra_stages: tuple[str, ...] = ()):
+    """Saved results (as fabricate_report_inputs) in a run folder whose config.yaml and stage records are those
+    the runner writes: every stage the report reads is current."""
+    from omegaconf import OmegaConf
+
+    from tests.helpers.release_run import RECORDED, record_stages, release_run_config
+
+    cfg = release_run_config(tmp_path / "runs")
+    run_dir = tmp_path / "runs" / cfg.name
+    fabricate_report_inputs(run_dir)
+    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    record_stages(run_dir, RECORDED + extra_stages)
+    return run_dir
+
+
+def test_report_refuses_missing_outdated_or_in_progress_results_and_keeps_the_good_one(tmp_path, privgan):
+    import shutil
+
+    from omegaconf import OmegaConf
+
+    from lightning_privgan.pipeline.run_lock import RunLock
+    from tests.helpers.release_run import record_stages
+
+    run_dir = _recorded_run(tmp_path)
+    assert privgan("report", run_dir)[0] == 0
+    good = (run_dir / "report.md").read_text()
+    assert "12.50" in good and "Partial report" not in good
+
+    interrupted = tmp_path / "runs" / "interrupted"
+    shutil.copytree(run_dir, interrupted)
+    (interrupted / "privacy_audit" / "stage.json").unlink()  # the audit was re-started and killed
+    (interrupted / "privacy_audit" / "audit.json").unlink()
+    code, err = privgan("report", interrupted)
+    assert code == 2 and "stage 'privacy_audit' has no current results" in err and "report.md was left as it is" in err
+    assert (interrupted / "report.md").read_text() == good
+
+    rewalked = tmp_path / "runs" / "rewalked"
+    shutil.copytree(run_dir, rewalked)
+    cfg = OmegaConf.load(rewalked / "config.yaml")
+    cfg.walk.optim_steps = 3  # as `privgan run X --only walk walk.optim_steps=3` leaves it
+    (rewalked / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
+    record_stages(rewalked, ("walk",))
+    code, err = privgan("report", rewalked)
+    assert code == 2 and "stage 'downstream' has no current results" in err and "privacy_audit (" in err
+    assert (rewalked / "report.md").read_text() == good
+
+    with RunLock(run_dir):
+        code, err = privgan("report", run_dir)
+    assert code == 2 and "is in progress" in err and (run_dir / "report.md").read_text() == good
+
+    # Asked for, a partial report is written, and says first what it lacks.
+    assert privgan("report", interrupted, "--partial")[0] == 0
+    text = (interrupted / "report.md").read_text()
+    assert text.index("> **Partial report**") < text.index("## Utility") and "privacy_audit (" in text
+
+
+def test_report_of_saved_results_without_a_config_refuses_a_missing_audit(tmp_path, privgan):
+    run_dir = tmp_path / "fab"
+    fabricate_report_inputs(run_dir)
+    assert privgan("report", run_dir)[0] == 0
+    good = (run_dir / "report.md").read_text()
+    (run_dir / "privacy_audit" / "audit.json").unlink()
+    code, err = privgan("report", run_dir)
+    assert code == 2 and "privacy_audit (no results yet)" in err and (run_dir / "report.md").read_text() == good
+
+
+def test_sweep_report_only_refuses_a_grid_with_no_finished_cell(tmp_path, privgan):
+    run_dir = _recorded_run(tmp_path, extra_stages=("report",))
+    out = tmp_path / "sweep"
+    out.mkdir()
+    for name in ("sweep.csv", "sweep.md"):
+        (out / name).write_text(f"an earlier {name}\n")
+    code, err = privgan("sweep", run_dir, "--report-only", "--lambda-priv", "0,1", "--optim-steps", "2", "--out", out)
+    assert code == 2, err
+    assert "none of the 2 cells of this grid has finished" in err and "left as they were" in err
+    assert [(out / n).read_text() for n in ("sweep.csv", "sweep.md")] == ["an earlier sweep.csv\n", "an earlier sweep.md\n"]

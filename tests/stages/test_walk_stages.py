@@ -108,7 +108,7 @@ def test_the_gate_defaults_to_the_audits_near_duplicate_threshold(cpu_cfg, run_d
     dm = _stream(cfg, run_dir)
     train = RealData.load(run_dir / "data").split("train").read_all()
     auditor = AuditorOutputs(run_dir / "auditor").model()
-    ref = build_reference(train.images, train.patient_ids, ["auditor"], 0.2, auditor)
+    ref = build_reference(train.images, train.patient_ids, ["auditor"], 0.2, auditor, batch_size=cfg.audit.batch_size)
     assert dm.gate.threshold == pytest.approx(ref.thresholds["auditor"], rel=1e-6)
     assert dm.gate.setting.source.startswith("calibrated")
     fixed = _stream(cpu_cfg({"stream": {"gate": True, "gate_threshold": 0.25}}), run_dir)

@@ -83,20 +83,20 @@ def _net(num_classes: int, channels: int = 1, **extra) -> ImageClassifier:
 
 
 def test_module_loss_uses_class_weights_and_rejects_unknown_monitor():
-    module = DiagnosticClassifierModule(_net(2), class_weights=[0.25, 4.0])
+    module = DiagnosticClassifierModule(_net(2), lr=1e-3, weight_decay=1e-4, monitor="val/acc", class_weights=[0.25, 4.0])
     img, label = torch.rand(6, 1, RES, RES) * 2 - 1, torch.tensor([0, 0, 0, 1, 1, 0])
     module.log = lambda *a, **k: None  # no trainer attached
     loss = module.training_step((img, label), 0)
     expected = F.cross_entropy(module(img), label, weight=torch.tensor([0.25, 4.0]))
     torch.testing.assert_close(loss, expected)
     with pytest.raises(ValueError, match="monitor 'val/kappa' is not a metric of IdentityClassifierModule"):
-        IdentityClassifierModule(_net(4), monitor="val/kappa")
+        IdentityClassifierModule(_net(4), lr=1e-3, weight_decay=1e-4, monitor="val/kappa")
 
 
 @pytest.mark.parametrize("module_cls,head", [(DiagnosticClassifierModule, "linear"), (IdentityClassifierModule, "cosine")])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_gradient_flows_to_input_through_modules(module_cls, head, channels):
-    module = module_cls(_net(5, channels, head=head)).eval()
+    module = module_cls(_net(5, channels, head=head), lr=1e-3, weight_decay=1e-4, monitor="val/acc").eval()
     img = (torch.rand(2, channels, RES, RES) * 2 - 1).requires_grad_()
     F.cross_entropy(module(img), torch.tensor([1, 3])).backward()
     assert img.grad.abs().sum() > 0
@@ -177,3 +177,24 @@ def test_train_diagnostic_accepts_a_synthetic_stream(stage_ctx):
     assert best.exists() and best.parent == ctx.out / "plan" / "checkpoints"
     figures = evaluate_diagnostic(net, val.images, val.labels, num_classes=2)
     assert set(figures) == {"acc", "macro_acc", "auroc", "f1", "n"}
+
+
+def test_classifier_stage_reads_and_forwards_no_more_than_one_batch_at_a_time(stage_ctx, monkeypatch):
+    """Peak memory of φ_class's stage must not follow the data set: every read of the image
+    store and every forward pass (training, validation, the val/test figures) holds at most
+    classifier.batch_size images, here with val and test splits 2.5x that size."""
+    from lightning_privgan.data.image_store import LazyImages
+
+    data = tiny_real_data(num_patients=30, scans=2, num_classes=2)
+    data.manifest["split"] = ["train"] * 20 + ["val"] * 20 + ["test"] * 20
+    data.manifest["label"] = [0, 1] * 30
+    read_rows, forward_rows = [], []
+    uint8, forward = LazyImages.uint8, ImageClassifier.forward
+    monkeypatch.setattr(LazyImages, "uint8", lambda self, index: read_rows.append(len(np.atleast_1d(
+        self.rows[index]))) or uint8(self, index))
+    monkeypatch.setattr(ImageClassifier, "forward", lambda self, x: forward_rows.append(len(x)) or forward(self, x))
+    ctx = stage_ctx("class_guide", data, {"batch_size": 8, "epochs": 1})
+    classifier.STAGE.run(ctx)
+    assert json.loads((ctx.out / "metrics.json").read_text())["test"]["n"] == 20
+    assert read_rows and forward_rows  # the hooks saw the stage's data path
+    assert max(read_rows) <= 8 and max(forward_rows) <= 8, (max(read_rows), max(forward_rows))

@@ -90,7 +90,7 @@ def test_classifier_step_bf16_mixed(cpu_cfg, tmp_path):
     cfg = cpu_cfg({"trainer": {"precision": "bf16-mixed"}})
     ctx = StageContext(cfg=cfg, run_dir=tmp_path / "run", name="class_guide")
     net = ImageClassifier(backbone="compact", in_channels=1, resolution=16, num_classes=2, width=8)
-    module = DiagnosticClassifierModule(net)
+    module = DiagnosticClassifierModule(net, lr=1e-3, weight_decay=1e-4, monitor="val/acc")
     before = {k: v.clone() for k, v in module.net.state_dict().items()}
     dtypes: list[torch.dtype] = []
     module.net.register_forward_hook(lambda m, a, out: dtypes.append(out.dtype))

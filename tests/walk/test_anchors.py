@@ -79,9 +79,9 @@ def test_nearest_pairing_takes_the_closest_pair_first():
 
 def test_pairs_run_out_gracefully_and_fail_clearly():
     labels = torch.tensor([0, 0, 1, 1])
-    assert len(select_pairs(labels, 10, max_uses=1)) == 2
+    assert len(select_pairs(labels, 10, pairing="random", max_uses=1)) == 2
     with pytest.raises(ValueError, match="no same-class pair"):
-        select_pairs(torch.tensor([0, 1, 2]), 5)
+        select_pairs(torch.tensor([0, 1, 2]), 5, pairing="random", max_uses=4)
 
 
 def test_stratified_subset_keeps_class_shares_and_rows():

@@ -7,6 +7,7 @@ from torch import nn
 
 from lightning_privgan.models.components.image_classifier import ImageClassifier
 from lightning_privgan.walk.batchnorm_folding import with_batchnorm_folded
+from lightning_privgan.config.sections.walk import WalkConfig
 from lightning_privgan.walk.paths import walk
 from tests.helpers.fake_networks import single_thread  # noqa: F401
 
@@ -91,11 +92,11 @@ def test_walk_with_and_without_folding_agree_in_float64(monkeypatch):
     g = torch.Generator().manual_seed(1)
     a, b = torch.randn(2, 8, generator=g, dtype=torch.float64), torch.randn(2, 8, generator=g, dtype=torch.float64)
     y = torch.tensor([0, 1])
-    kwargs = dict(n_steps=6, optim_steps=6, progress=False)
-    folded = walk(G, a, b, y, id_net, class_net, fold_batchnorm=True, **kwargs)
+    cfg = WalkConfig(n_steps=6, optim_steps=6, lambda_priv=0.1)
+    folded = walk(G, a, b, y, cfg, id_net, class_net, fold_batchnorm=True, progress=False)
     assert len(used) == 2 and all(_count_bn(net) == 0 for net in used)  # the walk ran folded copies
-    plain = walk(G, a, b, y, id_net, class_net, fold_batchnorm=False, **kwargs)
-    line = walk(G, a, b, y, method="linear", n_steps=6)
+    plain = walk(G, a, b, y, cfg, id_net, class_net, fold_batchnorm=False, progress=False)
+    line = walk(G, a, b, y, cfg, method="linear")
     assert (plain - line).abs().max() > 1e-3  # the paths moved
     assert (folded - plain).abs().max() <= 1e-9
     assert _count_bn(id_net) > 0 and _count_bn(class_net) > 0  # the caller's networks keep their BNs

@@ -7,13 +7,12 @@ import torch
 from omegaconf import OmegaConf
 from torch.utils.data import TensorDataset
 
+from lightning_privgan.config.sections.walk import WalkConfig
 from lightning_privgan.walk.datamodule import WalkerDataModule
 from lightning_privgan.walk.gate import PrivacyGate
 from lightning_privgan.walk.stream_sharding import BatchTickets, pair_shard
 from tests.helpers.fake_networks import TinyDiagnosticModule, fake_trio, single_thread  # noqa: F401
-from tests.helpers.walk_datamodule import make_dm
-from tests.helpers.walk_datamodule import WALK, stream_cfg
-
+from tests.helpers.walk_datamodule import WALK, make_dm, stream_cfg
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from benchmarks.paper_reference import paper_walk
+from benchmarks.paper_reference import paper_walk, paper_walk_config
 from lightning_privgan.models.stylegan2.networks import Generator
 from lightning_privgan.models.components.image_classifier import ImageClassifier
 from lightning_privgan.walk.losses import inner_point_weights
@@ -57,11 +57,11 @@ def test_batched_walk_reproduces_the_paper_pair_for_pair(nets, n_steps):
     log: list[dict] = []
     # A tiny memory budget forces a few images per chunk, so the chunks cut across the paper's
     # groups of 4 and across paths: the per-image weights must put them back together.
-    ours = walk(G, w_a, w_b, y, id_net, class_net, n_steps=n_steps, optim_steps=OPTIM_STEPS, lr=0.1,
-                memory_budget_mb=0.02, progress=False, log_fn=lambda step, terms: log.append(terms))
+    ours = walk(G, w_a, w_b, y, paper_walk_config(n_steps, OPTIM_STEPS, memory_budget_mb=0.02), id_net, class_net,
+                progress=False, log_fn=lambda step, terms: log.append(terms))
     refs = [paper_walk(G, w_a[p], w_b[p], int(y[p]), id_net, class_net, n_steps, OPTIM_STEPS) for p in range(P)]
     for p, (ref_path, _) in enumerate(refs):
-        moved = (ref_path - walk(G, w_a, w_b, y, method="linear", n_steps=n_steps)[p]).abs().max().item()
+        moved = (ref_path - walk(G, w_a, w_b, y, paper_walk_config(n_steps, 0), method="linear")[p]).abs().max().item()
         assert moved > 1e-3, "the paths must move for the comparison to mean anything"
         assert (ours[p] - ref_path).abs().max().item() <= TOL
     # The logged terms are the paper's loss and its parts, averaged over the pairs.
@@ -75,10 +75,11 @@ def test_batched_walk_reproduces_the_paper_pair_for_pair(nets, n_steps):
 def test_pairs_together_equal_each_pair_alone(nets):
     G, id_net, class_net = nets
     w_a, w_b, y = _pairs(G, 4, seed=5)
-    kwargs = dict(n_steps=7, optim_steps=OPTIM_STEPS, lr=0.1, progress=False)
-    together = walk(G, w_a, w_b, y, id_net, class_net, memory_budget_mb=0.05, **kwargs)
+    together = walk(G, w_a, w_b, y, paper_walk_config(7, OPTIM_STEPS, memory_budget_mb=0.05), id_net, class_net,
+                    progress=False)
+    alone_cfg = paper_walk_config(7, OPTIM_STEPS, channels_last=False)
     for p in range(4):
-        alone = walk(G, w_a[p:p + 1], w_b[p:p + 1], y[p:p + 1], id_net, class_net, channels_last=False, **kwargs)
+        alone = walk(G, w_a[p:p + 1], w_b[p:p + 1], y[p:p + 1], alone_cfg, id_net, class_net, progress=False)
         assert (together[p] - alone[0]).abs().max().item() <= TOL
 
 
@@ -86,11 +87,11 @@ def test_parallel_chunks_give_the_same_paths_as_one_worker(nets):
     """CPU chunks run side by side on threads; each writes only its own gradient rows."""
     G, id_net, class_net = nets
     w_a, w_b, y = _pairs(G, 3, seed=7)
-    kwargs = dict(n_steps=9, optim_steps=4, lr=0.1, progress=False, memory_budget_mb=4)  # 3 images a chunk, 7 chunks
-    one = walk(G, w_a, w_b, y, id_net, class_net, workers=1, **kwargs)
+    cfg = paper_walk_config(9, 4, memory_budget_mb=4)  # 3 images a chunk, 7 chunks
+    one = walk(G, w_a, w_b, y, cfg, id_net, class_net, workers=1, progress=False)
     torch.set_num_threads(2)  # the fixture pinned one thread; the workers each take one again
-    three = walk(G, w_a, w_b, y, id_net, class_net, workers=3, **kwargs)
+    three = walk(G, w_a, w_b, y, cfg, id_net, class_net, workers=3, progress=False)
     assert torch.get_num_threads() == 2  # restored after the walk
     assert torch.equal(one, three)
     with pytest.raises(ValueError, match="workers must be at least 1"):
-        walk(G, w_a, w_b, y, id_net, class_net, workers=0, **kwargs)
+        walk(G, w_a, w_b, y, cfg, id_net, class_net, workers=0, progress=False)

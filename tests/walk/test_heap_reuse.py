@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from lightning_privgan.walk.heap_reuse import heap_reuse_available, reused_heap
+from lightning_privgan.config.sections.walk import WalkConfig
 from lightning_privgan.walk.paths import walk
 from tests.helpers.fake_networks import fake_trio, single_thread  # noqa: F401
 
@@ -78,7 +79,7 @@ def test_paths_are_bit_identical_with_and_without_heap_reuse():
     G, id_net, class_net = fake_trio()
     g = torch.Generator().manual_seed(0)
     a, b, y = torch.randn(2, G.w_dim, generator=g), torch.randn(2, G.w_dim, generator=g), torch.tensor([0, 1])
-    kwargs = dict(n_steps=6, optim_steps=4, progress=False)
-    reused = walk(G, a, b, y, id_net, class_net, heap_reuse=True, **kwargs)
-    plain = walk(G, a, b, y, id_net, class_net, heap_reuse=False, **kwargs)
+    cfg = WalkConfig(n_steps=6, optim_steps=4)
+    reused = walk(G, a, b, y, cfg, id_net, class_net, heap_reuse=True, progress=False)
+    plain = walk(G, a, b, y, cfg, id_net, class_net, heap_reuse=False, progress=False)
     assert torch.equal(reused, plain)

@@ -50,6 +50,7 @@ class DataConfig:
     phantom: PhantomConfig = field(default_factory=PhantomConfig)
     min_side: int = field(default=16, metadata={"help": "an image file whose shorter side is below this many pixels is a bad image (see on_bad_image); smaller than data.resolution but not below this: upscaled, with a warning"})
     allow_outside_root: bool = field(default=False, metadata={"help": "folder: allow CSV paths that lie outside the CSV's folder (../ or absolute)"})
+    allow_missing_patient_ids: bool = field(default=False, metadata={"help": "folder: accept CSV rows with an empty patient_id, each such image its own patient (with a warning and the count); two images of one patient may then land in different splits"})
     on_bad_image: str = field(default="error", metadata={"help": "error | skip (skipped files are listed in bad_images.csv)"})
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     batch_size: int = field(default=64, metadata={"help": "real-data batch size"})

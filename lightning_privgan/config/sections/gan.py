@@ -44,7 +44,7 @@ class GANConfig:
     checkpoint_every_kimg: float = field(default=1.0, metadata={"help": "write checkpoints/last.ckpt every N kimg, so that a killed run resumes from there (0 = only at the end)"})
     fd_num_images: int = field(default=512, metadata={"help": "generated images per Fréchet distance"})
     fd_features: str = field(default="auto", metadata={"help": "auto | inception | offline (encoder trained on the real data)"})
-    mixed_precision: bool = field(default=False, metadata={"help": "bf16 autocast of G and D main passes (regularisers stay fp32)"})
+    mixed_precision: bool = field(default=False, metadata={"help": "bf16 autocast of G and D main passes (regularisers stay fp32); on a CPU without native bf16: float32, with a warning (emulated bf16 is an order of magnitude slower)"})
     fd_encoder_epochs: int = field(default=3, metadata={"help": "epochs of the offline FD encoder (label + patient classifier on the real train split)"})
     sample_grid: int = field(default=16, metadata={"help": "images in the fixed-latent sample grid"})
     projection: ProjectionConfig = field(default_factory=ProjectionConfig)

@@ -11,7 +11,7 @@ class TrainerConfig:
     devices: int = field(default=1, metadata={"help": "processes (GPUs) per node; >1 uses DDP"})
     num_nodes: int = field(default=1, metadata={"help": "nodes; must match SLURM's layout"})
     strategy: str = field(default="auto", metadata={"help": "auto | ddp | ddp_find_unused_parameters_true"})
-    precision: str = field(default="32-true", metadata={"help": "32-true | 16-mixed | bf16-mixed"})
+    precision: str = field(default="32-true", metadata={"help": "32-true | 16-mixed | bf16-mixed (on a CPU both mixed ones autocast in bf16; a CPU without native bf16 trains in 32-true instead, with a warning: emulated bf16 is an order of magnitude slower)"})
     deterministic: bool = field(default=False, metadata={"help": "torch deterministic algorithms"})
     log_every_n_steps: int = field(default=10, metadata={"help": "logger cadence in optimiser steps"})
     progress_bar: bool = field(default=True, metadata={"help": "rich progress bars"})

@@ -34,7 +34,7 @@ class WalkConfig:
     memory_budget_mb: Optional[float] = field(default=None, metadata={"help": "MB for the image chunks pushed through G and the nets; null = sized from the device (GPU: 60% of free memory; CPU: a cache-sized working set)"})
     early_stop_patience: int = field(default=0, metadata={"help": "stop when the loss has not improved for N steps (0 = off)"})
     early_stop_rel_tol: float = field(default=1e-4, metadata={"help": "relative improvement that counts"})
-    autocast: str = field(default="none", metadata={"help": "none | bf16 | fp16: render G and the classifiers in reduced precision during the walk (measured ~2x faster on this AVX512-bf16 CPU, untested on GPU; not bit-exact)"})
+    autocast: str = field(default="none", metadata={"help": "none | bf16 | fp16: render G and the classifiers in reduced precision during the walk (not bit-exact; untested on GPU). bf16 measured ~2x faster on an AVX512-bf16/AMX CPU but 17x slower on an AVX2 one, which emulates it: on a CPU without native support (torch.ops.mkldnn._is_mkldnn_bf16_supported / _fp16_) the walk runs in float32, with a warning"})
     channels_last: bool = field(default=True, metadata={"help": "run G and the classifiers in NHWC while walking (same paths, faster on oneDNN/cuDNN)"})
     pairs_per_chunk: int = field(default=64, metadata={"help": "pairs optimised together by the walk stage; each finished chunk is saved, so an interrupted walk resumes"})
     strip_paths: int = field(default=4, metadata={"help": "paths drawn per method in the walk stage's strips.png"})

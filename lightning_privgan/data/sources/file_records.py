@@ -30,6 +30,28 @@ def require_file(path: Path, what: str) -> Path:
     return path
 
 
+def refuse_other_extensions(paths: list[Path], what: str, listing: Path) -> None:
+    """A source that builds file names from the ids in its CSV (`<id>.jpeg`) would report every
+    image as undecodable when the set was saved as .jpg: name the extension found and the one
+    expected instead. Files missing with no namesake are left to decoding (error or skip)."""
+    missing = [p for p in paths if not p.exists() and not p.is_symlink()]
+    if not missing:
+        return
+    namesakes: dict[Path, dict[str, str]] = {}
+    for folder in {p.parent for p in missing}:
+        names = [f.name for f in folder.iterdir()] if folder.is_dir() else []
+        namesakes[folder] = {Path(n).stem.lower(): n for n in names}
+    found = [(p, namesakes[p.parent].get(p.stem.lower())) for p in missing]
+    found = [(p, other) for p, other in found if other and other != p.name]
+    if not found:
+        return
+    extensions = sorted({Path(other).suffix or "(none)" for _, other in found})
+    expected = missing[0].suffix
+    raise DataError(f"{what}: {len(found)} image(s) listed in {listing} exist with the extension "
+                    f"{', '.join(extensions)} where {expected} is expected (e.g. {found[0][1]} for "
+                    f"{found[0][0]}): this source reads <id>{expected}; rename or convert the files")
+
+
 DECODE_CHUNK = 256  # files decoded per chunk: ~50 MB of 256-px RGB images in memory at a time
 
 

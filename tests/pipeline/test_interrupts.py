@@ -1,0 +1,180 @@
+"""Ctrl-C and SIGTERM end `privgan run` with one line, on the console and in the run log, that
+says the run was interrupted, in which stage, and that the same command resumes it; exit 130
+(SIGINT) or 143 (SIGTERM), no traceback, and nothing finished is lost. A read-only run folder
+and a full disk are one line each too."""
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+linux_proc = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the run's process under /proc (Linux)")
+BASE = REPO / "experiments" / "base.yaml"
+ENV = {**os.environ, "PYTHONPATH": str(REPO), "NO_ALBUMENTATIONS_UPDATE": "1", "WANDB_MODE": "offline",
+       "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+SAID = {signal.SIGINT: "SIGINT (Ctrl-C)", signal.SIGTERM: "SIGTERM"}
+
+
+def _experiment(tmp_path: Path, epochs: int = 500) -> Path:
+    exp = tmp_path / "tiny.yaml"
+    exp.write_text(f"name: tiny\nruns_root: {tmp_path / 'runs'}\n"
+                   "data:\n  source: phantom_cxr\n  resolution: 16\n  phantom:\n    num_patients: 12\n    scans_per_patient: 3\n"
+                   f"identity:\n  epochs: {epochs}\n  width: 4\ntrainer:\n  accelerator: cpu\n  progress_bar: false\n")
+    return exp
+
+
+def _interrupt_when(cmd: list[str], ready: Path, signum: int) -> subprocess.CompletedProcess:
+    """Start `cmd`, send `signum` once `ready` exists; its exit status and output."""
+    proc = subprocess.Popen(["timeout", "-k", "5", "300", *cmd], cwd=REPO, env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    while not ready.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert ready.exists(), f"{ready} never appeared: {proc.poll()}"
+    # To the run itself, not to `timeout` (which would pass it on a second time, then SIGKILL after 5 s).
+    (child,) = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    os.kill(int(child), signum)
+    out, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _check_one_line(result: subprocess.CompletedProcess, run_dir: Path, signum: int, stage: str) -> None:
+    assert result.returncode == EXIT[signum], (result.returncode, result.stderr[-3000:])
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr[-3000:]
+    line = (f"interrupted: the run stopped by {SAID[signum]} during stage '{stage}'; finished stages and saved "
+            f"checkpoints are kept, so running the same command again resumes it")
+    assert [entry for entry in result.stderr.splitlines() if entry.startswith("interrupted")] == [line]
+    (log,) = (run_dir / "logs").glob("*.log")
+    assert line in log.read_text()
+
+
+@linux_proc
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_a_lightning_fit_says_so_and_the_run_resumes(tmp_path, signum):
+    exp, run_dir = _experiment(tmp_path), tmp_path / "runs" / "tiny"
+    cmd = [sys.executable, "-m", "lightning_privgan", "run", str(exp), "--base", str(BASE),
+           "--only", "data", "--only", "identity"]
+    # last.ckpt is written after the first epoch: the fit is under way
+    result = _interrupt_when(cmd, run_dir / "identity" / "checkpoints" / "last.ckpt", signum)
+    _check_one_line(result, run_dir, signum, "identity")
+    assert (run_dir / "data" / "stage.json").is_file()  # the finished stage is kept
+    plan = subprocess.run([*cmd, "--dry-run"], cwd=REPO, env=ENV, capture_output=True, text=True, timeout=120)
+    assert plan.returncode == 0, plan.stderr
+    assert "resume interrupted run" in plan.stdout and "results current" in plan.stdout
+
+
+WALK_FOREVER = textwrap.dedent("""
+    import sys
+    import torch
+    sys.path.insert(0, {repo!r})
+    import lightning_privgan.stages as stages
+    from lightning_privgan import cli
+    from lightning_privgan.pipeline.stage import Stage
+    from lightning_privgan.config.sections.walk import WalkConfig
+    from lightning_privgan.walk.paths import walk
+    from tests.helpers.fake_networks import fake_trio
+
+    def endless_walk(ctx):
+        G, id_net, class_net = fake_trio()
+        a, b = torch.randn(4, G.w_dim), torch.randn(4, G.w_dim)
+        ctx.out.mkdir(parents=True, exist_ok=True)
+        (ctx.out / "walking").write_text("")
+        walk(G, a, b, torch.tensor([0, 1, 0, 1]), WalkConfig(n_steps=6, optim_steps=10**7), id_net, class_net,
+             progress=True)
+
+    stages.load_stages = lambda: [Stage(name="walk", run=endless_walk)]
+    sys.exit(cli.main(["run", {exp!r}, "--base", {base!r}]))
+""")
+
+
+@linux_proc
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_the_walk_is_one_line_not_a_traceback(tmp_path, signum):
+    script = tmp_path / "walk_forever.py"
+    script.write_text(WALK_FOREVER.format(repo=str(REPO), exp=str(_experiment(tmp_path)), base=str(BASE)))
+    run_dir = tmp_path / "runs" / "tiny"
+    result = _interrupt_when([sys.executable, str(script)], run_dir / "walk" / "walking", signum)
+    _check_one_line(result, run_dir, signum, "walk")
+    assert not (run_dir / "walk" / "stage.json").exists() and (run_dir / "walk" / "attempt.json").is_file()
+
+
+def test_a_read_only_run_folder_is_one_line_naming_it(tmp_path, monkeypatch, capsys):
+    from lightning_privgan import cli
+
+    run_dir = tmp_path / "fab"
+    (run_dir / "privacy_audit").mkdir(parents=True)
+    real_mkdir = Path.mkdir
+
+    def read_only(self, *args, **kwargs):
+        if str(self).startswith(str(run_dir)) and not self.exists():
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    monkeypatch.delenv("PRIVGAN_DEBUG", raising=False)
+    # --partial: a plain report refuses first, as this folder holds no current audit
+    for argv in (["report", str(run_dir), "--partial"], ["run", str(_experiment(tmp_path)), "--base", str(BASE),
+                                            f"runs_root={tmp_path}", "name=fab", "--only", "data"]):
+        assert cli.main(argv) == 1
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+        assert err.startswith(f"error: {run_dir} is on a read-only file system ("), err
+
+
+@pytest.fixture
+def log_on_full_disk(tmp_path, monkeypatch):
+    """Run logs under tmp_path write to /dev/full, which answers every write with ENOSPC as a
+    disk with 0 bytes free does."""
+    import logging
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    real_open = logging.FileHandler._open
+
+    def full_disk(self):
+        if str(self.baseFilename).startswith(str(tmp_path)):
+            return open("/dev/full", "w", encoding="utf-8")
+        return real_open(self)
+
+    monkeypatch.setattr(logging.FileHandler, "_open", full_disk)
+
+
+@pytest.mark.usefixtures("log_on_full_disk")
+def test_a_full_disk_under_the_run_log_is_one_line(tmp_path, monkeypatch, capsys):
+    from lightning_privgan import cli
+    from lightning_privgan.pipeline.stage import Stage
+
+    def stage_on_full_disk(ctx):
+        with open("/dev/full", "w") as f:
+            f.write("x")
+            f.flush()
+
+    monkeypatch.setattr("lightning_privgan.stages.load_stages", lambda: [Stage(name="data", run=stage_on_full_disk)])
+    monkeypatch.delenv("PRIVGAN_DEBUG", raising=False)
+    assert cli.main(["run", str(_experiment(tmp_path)), "--base", str(BASE)]) == 1
+    err = capsys.readouterr().err
+    assert "Logging error" not in err and "Traceback" not in err, err
+    assert err.strip().splitlines() == ["error: no space left on the device ([Errno 28] No space left on device)"]
+
+
+@pytest.mark.usefixtures("log_on_full_disk")
+def test_a_run_log_that_cannot_be_written_is_said_once_at_the_end(tmp_path, capsys):
+    from lightning_privgan.pipeline.run_log import RunLog
+
+    log = RunLog(tmp_path)
+    with log:
+        for i in range(3):
+            log.logger.info("record %d", i)
+    err = capsys.readouterr().err
+    assert "Logging error" not in err
+    assert err.strip().splitlines() == [f"warning: the run log {log.path} is incomplete: it could not be written "
+                                        "(No space left on device)"]
