@@ -8,7 +8,7 @@ from lightning_privgan import cli
 from lightning_privgan.config.errors import ConfigError
 from lightning_privgan.config.load import load_experiment
 
-from test_config import REPO, write_exp
+from tests.helpers.experiments import REPO, write_exp
 
 DEMO = str(REPO / "experiments" / "demo.yaml")
 

@@ -19,7 +19,7 @@ from lightning_privgan.config.load import config_from_dict, load_experiment
 from lightning_privgan.config.ranges import Range
 from lightning_privgan.config.schema import ExperimentConfig
 
-from test_config import REPO, write_exp
+from tests.helpers.experiments import REPO, write_exp
 
 
 def _float_keys(cls=ExperimentConfig, prefix: str = "") -> list[str]:

@@ -7,7 +7,7 @@ from lightning_privgan import cli
 from lightning_privgan.config.errors import ConfigError
 from lightning_privgan.config.load import config_from_dict
 
-from test_config import REPO
+from tests.helpers.experiments import REPO
 
 
 @pytest.mark.parametrize("name", ["../../somewhere", "..", ".", "/tmp/elsewhere", "a/b", "a\\b", "", "  "])

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from lightning_privgan.models.gan_module import GANModule
-from lightning_privgan.models.stylegan2.presets import build_gan_networks
-from lightning_privgan.pipeline import device_settings
+from lightning_privgan.models.stylegan2.networks import build_gan_networks
+from lightning_privgan.core import device_settings
 from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.training.trainer import make_trainer
 from lightning_privgan.config.sections.walk import WalkConfig

@@ -13,22 +13,21 @@ from lightning_privgan.data.errors import DataError
 from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.stages.data import run_data_stage
 
-from test_data_errors import _build, _csv, _rows
-from test_data_sources import _five_classes, write_image, write_tb_set
+from tests.helpers.data_files import build_manifest_of, csv_rows, five_classes, load, write_csv_tree, write_image, write_tb_set
 
 
 def test_an_empty_path_cell_names_its_csv_row(cpu_cfg, tmp_path):
-    csv = _csv(tmp_path, _rows())
+    csv = write_csv_tree(tmp_path, csv_rows())
     lines = csv.read_text().splitlines()
     lines.insert(4, ",1")  # data row 4 has a label but no file
     csv.write_text("\n".join(lines) + "\n")
     with pytest.raises(DataError, match=r"folder: 1 row\(s\) of .*list\.csv have an empty path \(data row\(s\) 4, "
                                         r"counted from 1 below the header\)"):
-        _build(cpu_cfg, {"source": "folder", "root": str(csv)})
+        build_manifest_of(cpu_cfg, {"source": "folder", "root": str(csv)})
 
 
 def _with_loop(tmp_path):
-    csv = _csv(tmp_path, _rows())
+    csv = write_csv_tree(tmp_path, csv_rows())
     os.symlink(tmp_path / "loop.png", tmp_path / "loop.png")  # points at itself
     csv.write_text(csv.read_text() + "loop.png,1\n")
     return csv
@@ -37,7 +36,7 @@ def _with_loop(tmp_path):
 def test_a_symlink_loop_is_a_bad_image_named_in_the_error(cpu_cfg, tmp_path):
     csv = _with_loop(tmp_path)
     with pytest.raises(DataError, match=r"cannot decode image .*loop\.png: symbolic link loop"):
-        _build(cpu_cfg, {"source": "folder", "root": str(csv)})
+        build_manifest_of(cpu_cfg, {"source": "folder", "root": str(csv)})
 
 
 def test_a_symlink_loop_is_skipped_and_listed_under_skip(cpu_cfg, tmp_path):
@@ -57,7 +56,7 @@ def test_a_symlink_loop_in_a_tb_folder_is_not_dropped_silently(cpu_cfg, tmp_path
     write_tb_set(root, "CHNCXR", 20)
     os.symlink(root / "CHNCXR_0099_1.png", root / "CHNCXR_0099_1.png")
     with pytest.raises(DataError, match=r"CHNCXR_0099_1\.png: symbolic link loop"):
-        _build(cpu_cfg, {"source": "shenzhen", "root": str(root)})
+        build_manifest_of(cpu_cfg, {"source": "shenzhen", "root": str(root)})
 
 
 def _eyepacs(tmp_path, extension: str) -> None:
@@ -71,7 +70,7 @@ def test_eyepacs_jpg_files_are_named_with_the_extension_expected(cpu_cfg, tmp_pa
     _eyepacs(tmp_path, ".jpg")
     with pytest.raises(DataError, match=r"eyepacs: 20 image\(s\) listed in .*trainLabels\.csv exist with the "
                                         r"extension \.jpg where \.jpeg is expected \(e\.g\. 10_left\.jpg"):
-        _build(cpu_cfg, _five_classes({"source": "eyepacs", "root": str(tmp_path)}))
+        build_manifest_of(cpu_cfg, five_classes({"source": "eyepacs", "root": str(tmp_path)}))
 
 
 def _aptos(tmp_path, extension: str = ".png", diagnoses=None):
@@ -87,7 +86,7 @@ def test_aptos_jpeg_files_are_named_with_the_extension_expected(cpu_cfg, tmp_pat
     _aptos(tmp_path, ".jpeg")
     with pytest.raises(DataError, match=r"aptos: 10 image\(s\) listed in .*train\.csv exist with the extension \.jpeg "
                                         r"where \.png is expected"):
-        _build(cpu_cfg, _five_classes({"source": "aptos", "root": str(tmp_path)}))
+        build_manifest_of(cpu_cfg, five_classes({"source": "aptos", "root": str(tmp_path)}))
 
 
 def test_a_missing_aptos_diagnosis_names_the_csv_and_the_image_id(cpu_cfg, tmp_path):
@@ -95,5 +94,5 @@ def test_a_missing_aptos_diagnosis_names_the_csv_and_the_image_id(cpu_cfg, tmp_p
     diagnoses[6] = ""
     ids = _aptos(tmp_path, diagnoses=diagnoses)
     with pytest.raises(DataError, match=rf"aptos: .*train\.csv has no integer diagnosis for 1 id_code\(s\): {ids[6]}") as err:
-        _build(cpu_cfg, _five_classes({"source": "aptos", "root": str(tmp_path)}))
+        build_manifest_of(cpu_cfg, five_classes({"source": "aptos", "root": str(tmp_path)}))
     assert "folder source" not in str(err.value)

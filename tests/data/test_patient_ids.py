@@ -14,8 +14,7 @@ from lightning_privgan.data.errors import DataError
 from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.stages.data import run_data_stage
 
-from test_data_errors import _build
-from test_data_sources import _five_classes, load, write_image, write_tb_set
+from tests.helpers.data_files import build_manifest_of, csv_rows, five_classes, load, write_csv_tree, write_image, write_tb_set
 
 
 def _csv_with_patients(folder: Path, patients: list[str]) -> Path:
@@ -37,7 +36,7 @@ def test_empty_patient_ids_in_a_folder_csv_are_refused_naming_the_rows(cpu_cfg, 
     csv = _csv_with_patients(tmp_path, _patients_with_blanks())
     with pytest.raises(DataError, match=r"folder: 2 row\(s\) of .*list\.csv have an empty patient_id \(data row\(s\) "
                                         r"4, 11.*im3\.png, im10\.png.*data\.allow_missing_patient_ids=true"):
-        _build(cpu_cfg, {"source": "folder", "root": str(csv)})
+        build_manifest_of(cpu_cfg, {"source": "folder", "root": str(csv)})
 
 
 def test_empty_patient_ids_are_accepted_on_request_with_the_count(cpu_cfg, tmp_path):
@@ -71,7 +70,7 @@ def test_a_tb_root_with_images_in_itself_and_in_cxr_png_is_refused_naming_both_c
     write_image(root / "CHNCXR_0001_0.png", seed=0)  # and one copy of a file in CXR_png/
     with pytest.raises(DataError, match=r"ChinaSet holds 4 CHNCXR_####_L\.png file\(s\) and its CXR_png/ subfolder "
                                         r"20 more \(1 name\(s\) in both\)"):
-        _build(cpu_cfg, {"source": "shenzhen", "root": str(root)})
+        build_manifest_of(cpu_cfg, {"source": "shenzhen", "root": str(root)})
 
 
 def test_eyepacs_patient_ids_ignore_case(cpu_cfg, tmp_path):
@@ -83,7 +82,7 @@ def test_eyepacs_patient_ids_ignore_case(cpu_cfg, tmp_path):
     names[0] = "10_LEFT"
     (tmp_path / "train" / "10_left.jpeg").rename(tmp_path / "train" / "10_LEFT.jpeg")
     (tmp_path / "trainLabels.csv").write_text("image,level\n" + "".join(f"{n},{i // 2 % 5}\n" for i, n in enumerate(names)))
-    _, manifest = load(cpu_cfg, _five_classes({"source": "eyepacs", "root": str(tmp_path)}))
+    _, manifest = load(cpu_cfg, five_classes({"source": "eyepacs", "root": str(tmp_path)}))
     assert manifest["patient_id"].nunique() == 25
     first = manifest[manifest["patient_id"] == "10"]
     assert sorted(Path(p).name for p in first["path"]) == ["10_LEFT.jpeg", "10_RIGHT.jpeg"]

@@ -9,7 +9,7 @@ from PIL import Image
 
 from lightning_privgan.data.manifest import build_manifest
 from lightning_privgan.data.sources import load_source
-from tests.helpers.data_files import write_image, load, write_tb_set
+from tests.helpers.data_files import five_classes, load, write_image, write_tb_set
 
 from tests.helpers.data_files import RES
 
@@ -41,16 +41,12 @@ def test_tb_combines_both_sets(cpu_cfg, tmp_path):
     assert manifest["patient_id"].str.startswith("MCUCXR").sum() == 10
 
 
-def _five_classes(cpu_cfg_overrides: dict) -> dict:
-    return {"num_classes": 5, "class_names": ["0", "1", "2", "3", "4"], "channels": 3, **cpu_cfg_overrides}
-
-
 def test_aptos_layout(cpu_cfg, tmp_path):
     ids = [f"{i:04x}ab{i}" for i in range(25)]
     for i, code in enumerate(ids):
         write_image(tmp_path / "train_images" / f"{code}.png", seed=i, mode="RGB", size=(50, 40))
     (tmp_path / "train.csv").write_text("id_code,diagnosis\n" + "".join(f"{c},{i % 5}\n" for i, c in enumerate(ids)))
-    source, manifest = load(cpu_cfg, _five_classes({"source": "aptos", "root": str(tmp_path)}))
+    source, manifest = load(cpu_cfg, five_classes({"source": "aptos", "root": str(tmp_path)}))
     assert tuple(source.images.shape) == (25, 3, RES, RES)
     assert sorted(manifest["label"].unique()) == [0, 1, 2, 3, 4]
     assert set(manifest["patient_id"]) == set(ids)
@@ -65,7 +61,7 @@ def test_eyepacs_layout_pairs_eyes_into_one_patient(cpu_cfg, tmp_path, subfolder
             levels.append(p % 5)
             write_image(tmp_path / subfolder / f"{p + 10}_{eye}.jpeg", seed=len(names), mode="RGB", fmt="JPEG")
     (tmp_path / "trainLabels.csv").write_text("image,level\n" + "".join(f"{n},{l}\n" for n, l in zip(names, levels)))
-    _, manifest = load(cpu_cfg, _five_classes({"source": "eyepacs", "root": str(tmp_path)}))
+    _, manifest = load(cpu_cfg, five_classes({"source": "eyepacs", "root": str(tmp_path)}))
     assert manifest["patient_id"].nunique() == 25
     assert set(manifest.loc[manifest["patient_id"] == "10", "path"].map(lambda p: Path(p).name)) == {
         "10_left.jpeg",

@@ -49,3 +49,8 @@ def write_csv_tree(tmp_path: Path, rows: list[tuple[str, int]], bad: set[int] = 
 
 def csv_rows(n=20):
     return [(f"im{i}.png", i % 2) for i in range(n)]
+
+
+def five_classes(cpu_cfg_overrides: dict) -> dict:
+    """Data settings of a five-grade colour source (DR fundus), with `cpu_cfg_overrides`."""
+    return {"num_classes": 5, "class_names": ["0", "1", "2", "3", "4"], "channels": 3, **cpu_cfg_overrides}

@@ -65,3 +65,9 @@ PAIRED = {"closest_distance": {"mean": 0.012, "low": 0.004, "high": 0.02, "pairs
           "threshold": THRESHOLD,
           "inner_closest_distance": {"mean": 0.03, "low": 0.01, "high": 0.05, "pairs": 6, "resamples": 10000},
           "endpoint_closest": {"linear": 0.5, "plan": 0.25}}
+
+
+# The config sections each stand-in stage reads, as the real stages' config_keys.
+KEYS = {"data": ("data",), "gan": ("gan",), "identity": ("identity",), "auditor": ("auditor",),
+        "class_guide": ("classifier",), "anchors": ("anchors",), "walk": ("walk",),
+        "downstream": ("downstream", "walk"), "privacy_audit": ("audit", "downstream", "walk"), "report": ("logging",)}

@@ -12,7 +12,7 @@ from scipy import stats
 
 from lightning_privgan.replicate.replicate_report import build_replicate_report
 from lightning_privgan.replicate.statistics import hierarchical_bootstrap, t_interval, variance_split, verdict
-from replicate_fixtures import fabricate_replicate, shifted_paths
+from tests.helpers.replicate_fixtures import fabricate_replicate, shifted_paths
 
 SHIFTS = [-0.10, -0.12, -0.08]  # PLAN's closest distance below linear's in every replicate: PLAN worse
 

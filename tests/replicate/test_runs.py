@@ -21,8 +21,8 @@ from lightning_privgan.replicate.run_replicates import ReplicateFailed, run_repl
 from lightning_privgan.replicate.seeds import replicate_seed
 from lightning_privgan.stages import STAGE_ORDER
 from lightning_privgan.stages.data import data_seed, data_settings
-from replicate_fixtures import fabricate_replicate, shifted_paths
-from test_sweep_cells import KEYS
+from tests.helpers.replicate_fixtures import fabricate_replicate, shifted_paths
+from tests.helpers.sweep_cells import KEYS
 
 BASE = os.path.join(os.path.dirname(__file__), "..", "experiments", "base.yaml")
 QUIET = Console(quiet=True)

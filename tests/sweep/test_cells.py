@@ -20,11 +20,8 @@ from lightning_privgan.stages import STAGE_ORDER
 from lightning_privgan.sweep.grid import expand_grid
 from lightning_privgan.sweep.run_sweep import CellFailed, prepare_sweep, run_sweep
 from tests.helpers.sweep_cells import fabricate_audit, fabricate_downstream, fabricate_walk
-from tests.helpers.sweep_cells import UPSTREAM, snapshot
+from tests.helpers.sweep_cells import KEYS, UPSTREAM, snapshot
 
-KEYS = {"data": ("data",), "gan": ("gan",), "identity": ("identity",), "auditor": ("auditor",),
-        "class_guide": ("classifier",), "anchors": ("anchors",), "walk": ("walk",),
-        "downstream": ("downstream", "walk"), "privacy_audit": ("audit", "downstream", "walk"), "report": ("logging",)}
 
 
 def stand_in_stages(calls: list[str], fail: set[str] = frozenset()) -> list[Stage]:
