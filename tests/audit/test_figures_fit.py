@@ -64,7 +64,7 @@ def _assert_all_fit(seen: dict[str, list[str]]) -> None:
 
 def test_every_figure_of_the_report_fits_its_canvas(tmp_path, saved_figures):
     from lightning_privgan.stages.report import build_report
-    from test_report import _fabricate
+    from tests.helpers.report_inputs import fabricate_report_inputs as _fabricate
 
     run_dir = tmp_path / "fab"
     _fabricate(run_dir)  # path curve, a PLAN grid and the k-same anchors' grid (6 small images, a long title)
@@ -79,7 +79,7 @@ def test_every_figure_of_the_sweep_fits_its_canvas(tmp_path, saved_figures):
     from lightning_privgan.sweep.collect import baseline_rows, cell_row, sweep_table
     from lightning_privgan.sweep.grid import SweepCell
     from lightning_privgan.sweep.sweep_report import write_sweep_outputs
-    from test_sweep_collect import PLAN_D, fabricate_outputs
+    from tests.helpers.sweep_cells import PLAN_D, fabricate_outputs
 
     rows = []
     for lam, steps, accs in ((0.0, 100, [0.6, 0.7, 0.8]), (3.0, 100, [0.5, 0.55, 0.6]), (0.3, 300, [0.7, 0.72, 0.9]),

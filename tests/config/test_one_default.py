@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lightning_privgan.config.schema import ExperimentConfig
 
-PACKAGE = Path(__file__).resolve().parents[1] / "lightning_privgan"
+PACKAGE = Path(__file__).resolve().parents[2] / "lightning_privgan"
 
 # Parameter names that mean something else wherever the library uses them.
 GENERIC_NAMES = {

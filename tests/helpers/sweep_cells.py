@@ -71,3 +71,14 @@ PAIRED = {"closest_distance": {"mean": 0.012, "low": 0.004, "high": 0.02, "pairs
 KEYS = {"data": ("data",), "gan": ("gan",), "identity": ("identity",), "auditor": ("auditor",),
         "class_guide": ("classifier",), "anchors": ("anchors",), "walk": ("walk",),
         "downstream": ("downstream", "walk"), "privacy_audit": ("audit", "downstream", "walk"), "report": ("logging",)}
+
+
+def fabricate_outputs(run_dir: Path, accs: dict[str, list[float]], distances: dict[str, list[float]],
+                      reported_rate: dict[str, float] | None = None) -> None:
+    """A sweep cell's downstream, audit and walk results, as collect reads them."""
+    fabricate_downstream(run_dir, accs)
+    fabricate_audit(run_dir, distances, reported_rate)
+    fabricate_walk(run_dir)
+
+
+PLAN_D = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]  # PLAN's per-sample nearest-real distances of a fabricated cell

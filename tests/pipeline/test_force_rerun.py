@@ -108,7 +108,7 @@ def test_other_ranks_of_a_ddp_job_wait_for_this_job_s_record_of_a_forced_stage(c
     import json
     import threading
 
-    from test_pipeline_runner import make_stages
+    from tests.helpers.stand_in_stages import make_stages
 
     cfg = cpu_cfg()
     Pipeline(cfg, make_stages([])).run()  # the previous job

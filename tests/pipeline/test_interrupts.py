@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 linux_proc = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the run's process under /proc (Linux)")
 BASE = REPO / "experiments" / "base.yaml"
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "NO_ALBUMENTATIONS_UPDATE": "1", "WANDB_MODE": "offline",

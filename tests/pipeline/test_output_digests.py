@@ -168,7 +168,7 @@ def test_run_state_reads_the_config_the_run_wrote(finished):
 
 
 def test_the_real_stages_check_the_files_later_stages_read(tmp_path):
-    from fabricated_run import fabricate_upstream
+    from tests.helpers.fabricated_run import fabricate_upstream
 
     from lightning_privgan.stages.outputs import RunFolder
 
@@ -181,7 +181,7 @@ def test_the_real_stages_check_the_files_later_stages_read(tmp_path):
 
 
 def test_cli_dry_run_of_a_run_whose_manifest_was_edited_says_what_reruns(tmp_path, capsys, monkeypatch):
-    from fabricated_run import fabricate_upstream, record_stages
+    from tests.helpers.fabricated_run import fabricate_upstream, record_stages
     from omegaconf import OmegaConf
 
     from lightning_privgan import cli
@@ -237,7 +237,7 @@ def test_a_stage_that_needs_a_changed_unselected_stage_is_refused_naming_the_fil
 
 
 def test_a_truncated_paths_file_that_is_read_anyway_is_named(tmp_path):
-    from fabricated_run import fabricate_upstream
+    from tests.helpers.fabricated_run import fabricate_upstream
 
     from lightning_privgan.stages.outputs import RunFolder
     from lightning_privgan.pipeline.stage_outputs import UnreadableArtifactError

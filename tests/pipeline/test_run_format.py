@@ -13,7 +13,7 @@ from lightning_privgan.pipeline.run_format import FORMAT_FILE, RUN_FORMAT_VERSIO
 from lightning_privgan.pipeline.runner import Pipeline
 from lightning_privgan.pipeline.stage import Stage
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def stages(calls: list[str]):

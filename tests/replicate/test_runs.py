@@ -24,7 +24,7 @@ from lightning_privgan.stages.data import data_seed, data_settings
 from tests.helpers.replicate_fixtures import fabricate_replicate, shifted_paths
 from tests.helpers.sweep_cells import KEYS
 
-BASE = os.path.join(os.path.dirname(__file__), "..", "experiments", "base.yaml")
+BASE = os.path.join(os.path.dirname(__file__), "..", "..", "experiments", "base.yaml")
 QUIET = Console(quiet=True)
 
 

@@ -16,17 +16,7 @@ from lightning_privgan.sweep.grid import SweepCell
 from lightning_privgan.sweep.intervals import bootstrap_means, t_interval
 from lightning_privgan.sweep.sweep_report import write_sweep_outputs
 from tests.helpers.sweep_cells import fabricate_downstream, fabricate_audit, fabricate_walk
-from tests.helpers.sweep_cells import THRESHOLD, PAIRED
-
-
-def fabricate_outputs(run_dir: Path, accs: dict[str, list[float]], distances: dict[str, list[float]],
-                      reported_rate: dict[str, float] | None = None) -> None:
-    fabricate_downstream(run_dir, accs)
-    fabricate_audit(run_dir, distances, reported_rate)
-    fabricate_walk(run_dir)
-
-
-PLAN_D = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
+from tests.helpers.sweep_cells import PAIRED, PLAN_D, THRESHOLD, fabricate_outputs
 
 
 def test_a_cell_row_holds_utility_privacy_and_paired_differences(tmp_path):
