@@ -1,10 +1,12 @@
 """Fréchet distance and kernel inception distance of every source, on the same number of images.
 
-The FD comes from torchmetrics (FrechetInceptionDistance), given our own feature network
-(fd_features.py: Inception-v3 with local weights, else the GAN stage's offline encoder, else the
-auditor's embedding), which torchmetrics accepts as an nn.Module `feature` returning [N, d]
-features. The KID is the project's one estimator (kid.py, which the data card reports too), on
-random subsets drawn as torchmetrics' KernelInceptionDistance draws them.
+The FD is the project's one Fréchet distance (frechet.py, which the GAN's FD curve and the data
+card use too: float64 statistics, both matrix roots from symmetric eigendecompositions), on our
+own feature network (fd_features.py: Inception-v3 with local weights, else the GAN stage's
+offline encoder, else the auditor's embedding). It agrees with torchmetrics'
+FrechetInceptionDistance on the same features to ~1e-8 relative (tests/metrics/test_fd_kid.py).
+The KID is the project's one estimator (kid.py, which the data card reports too), on random
+subsets drawn as torchmetrics' KernelInceptionDistance draws them.
 
 Equal n: FD is biased upward at small n (its covariance estimates are), and the bias depends
 on n, so an FD of 96 k-same anchors and one of 512 PLAN samples are not comparable. Every
@@ -19,6 +21,7 @@ from typing import Callable, Mapping, Optional
 import torch
 from torch import nn
 
+from .frechet import extract_features, fd_of_features
 from .kid import subset_kid
 
 
@@ -32,8 +35,6 @@ class FeatureNet(nn.Module):
 
     @torch.no_grad()
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        from .frechet import extract_features
-
         return extract_features(self.extractor, images, self.batch_size, self.device)  # float64, CPU
 
 
@@ -73,21 +74,14 @@ class DistributionMetrics:
     """FD and KID of any number of sources against one real reference, all at n images per source."""
 
     def __init__(self, features: FeatureNet, real_images: torch.Tensor, n: int, kid_subsets: int, seed: int):
-        from torchmetrics.image.fid import FrechetInceptionDistance
-
         self.n, self.seed, self.features, self.kid_subsets = n, seed, features, int(kid_subsets)
         self.kid_subset_size = max(2, min(n, len(real_images)) // 2)
-        # reset_real_features=False: reset() between sources keeps the reference's features.
-        self.fid = FrechetInceptionDistance(feature=features, reset_real_features=False)
-        self.fid.update(real_images, real=True)
         self.real_features = features(real_images)
 
     def measure(self, images: torch.Tensor, seed: int) -> dict:
         """{'fd', 'kid_mean', 'kid_std', 'n', 'kid_subset_size'} of `images` subsampled to n."""
         fake = subsample(images, self.n, seed)
-        self.fid.reset()
-        self.fid.update(fake, real=False)
-        kid_mean, kid_std = subset_kid(self.real_features, self.features(fake), self.kid_subsets, self.kid_subset_size,
-                                       seed)
-        return {"fd": float(self.fid.compute()), "kid_mean": float(kid_mean), "kid_std": float(kid_std),
+        fake_features = self.features(fake)
+        kid_mean, kid_std = subset_kid(self.real_features, fake_features, self.kid_subsets, self.kid_subset_size, seed)
+        return {"fd": fd_of_features(self.real_features, fake_features), "kid_mean": float(kid_mean), "kid_std": float(kid_std),
                 "n": self.n, "kid_subset_size": self.kid_subset_size}

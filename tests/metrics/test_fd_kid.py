@@ -1,4 +1,4 @@
-"""FD and KID by torchmetrics on our features, at one n for every source; the gated audit sample."""
+"""FD (the project's one Fréchet distance, checked against torchmetrics) and KID on our features, at one n for every source; the gated audit sample."""
 from __future__ import annotations
 
 import pytest
@@ -25,6 +25,19 @@ def test_fd_matches_the_projects_frechet_distance_on_the_subsample():
     assert metrics.measure(fake, seed=3) == out  # seeded: the same subsample and KID subsets
     same = metrics.measure(real[60:], seed=1)  # the reference's own distribution
     assert abs(same["kid_mean"]) < 0.5 * out["kid_mean"]  # 25-image subsets: noisy, but no shift
+
+
+def test_the_audit_fd_agrees_with_torchmetrics_on_the_same_features():
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
+    g = torch.Generator().manual_seed(1)
+    real, fake = torch.randn(150, 1, 4, 4, generator=g), torch.randn(150, 1, 4, 4, generator=g) * 1.3 + 0.2
+    features = feature_net(_flat, real, "cpu", 64)
+    ours = DistributionMetrics(features, real, n=150, kid_subsets=5, seed=0).measure(fake, seed=0)["fd"]
+    reference = FrechetInceptionDistance(feature=features)
+    reference.update(real, real=True)
+    reference.update(subsample(fake, 150, 0), real=False)
+    assert ours == pytest.approx(float(reference.compute()), rel=1e-6)
 
 
 def test_every_source_is_measured_at_the_smallest_n_unless_told():
