@@ -2,7 +2,7 @@
 
     python benchmarks/bench_data_memory.py [--sizes 400 2000] [--resolution 128] [--source phantom_fundus]
 
-The defaults keep `make bench` to a few minutes; the issue's figures (README) come from
+The defaults keep `make bench` to a few minutes; the issue's figures (docs/performance.md) come from
 `--sizes 2000 10000 --resolution 256` (about an hour on 2 cores).
 
 For each size, the data stage (phantom set of `size` RGB images, 2 scans per patient,

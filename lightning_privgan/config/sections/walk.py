@@ -25,7 +25,7 @@ class WalkConfig:
     n_steps: int = field(default=16, metadata={"help": "points per path, endpoints included"})
     optim_steps: int = field(default=500, metadata={"help": "Adam steps (paper: 500)"})
     lr: float = field(default=0.1, metadata={"help": "Adam lr (paper: 0.1)"})
-    lambda_priv: float = field(default=1.0, metadata={"help": "weight of KL(uniform || φ_id); the paper's code uses 0.1, where the class term's gradient is ~10x the privacy term's and PLAN stays with linear (README: Why PLAN does or does not separate)"})
+    lambda_priv: float = field(default=1.0, metadata={"help": "weight of KL(uniform || φ_id); the paper's code uses 0.1, where the class term's gradient is ~10x the privacy term's and PLAN stays with linear (docs/why-plan.md; a single run: see docs/results.md)"})
     lambda_eq: float = field(default=1.0, metadata={"help": "weight of the equal-spacing term"})
     lambda_cls: float = field(default=1.0, metadata={"help": "weight of the class-keeping CE"})
     space: str = field(default="w", metadata={"help": "w (paper) | w+"})
