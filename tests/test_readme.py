@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from lightning_privgan.cli import _parser
+from lightning_privgan.cli.parser import build_parser
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
@@ -47,7 +47,7 @@ def _config_keys() -> set[str]:
 
 
 def _subcommand_options() -> dict[str, set[str]]:
-    sub = next(a for a in _parser()._actions if a.dest == "command")
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
     return {name: {opt for action in p._actions for opt in action.option_strings}
             for name, p in sub.choices.items()}
 

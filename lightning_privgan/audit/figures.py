@@ -15,7 +15,7 @@ def save_figure(fig, path: str | Path) -> Path:
     The figures lay themselves out to fit (tests/audit/test_figures_fit.py checks every one); should
     some text still stick out (a long class or distance name), the PNG grows to hold it rather
     than cut it off at the edge."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # loaded only to draw a figure (its callers chose the Agg backend)
 
     path = Path(path)
     fit = {} if fits_canvas(fig) else {"bbox_inches": "tight", "pad_inches": 0.05}
@@ -62,7 +62,7 @@ def save_image_grid(
 ) -> Path:
     """Save a grid of images as PNG, refusing real images unless they are allowed."""
     check_publishable(origin, allow_real_images, f"image grid {Path(path).name}")
-    import matplotlib
+    import matplotlib  # loaded only to draw a figure, on the file-only Agg backend
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

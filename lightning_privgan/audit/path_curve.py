@@ -62,7 +62,7 @@ def summarize_path_distances(distances: torch.Tensor) -> PathCurve:
 
 
 def plot_path_curves(curves: dict[str, PathCurve], out_png: str | Path, distance_name: str) -> Path:
-    import matplotlib
+    import matplotlib  # loaded only to draw a figure, on the file-only Agg backend
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

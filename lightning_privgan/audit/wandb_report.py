@@ -10,7 +10,7 @@ from .real_image_guard import check_publishable
 
 
 def log_report(cfg, table: pd.DataFrame, figures: list[tuple[str, Path, str]], allow_real_images: bool, save_dir: Path) -> None:
-    import wandb
+    import wandb  # loaded only when a report is logged to W&B (seconds to import)
 
     mode = cfg.logger.wandb.mode
     if mode == "disabled":

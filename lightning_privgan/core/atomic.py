@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import re
@@ -12,26 +11,11 @@ from typing import Any, Iterator
 
 import torch
 
+from .disk_full import DiskFullError, disk_full_error
+
 
 # mkstemp's names: ".<file>.<8 random characters>.tmp" (see atomic_path)
 _TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
-
-
-class DiskFullError(OSError):
-    """No space left while writing an artifact; the message names the file, and the
-    artifact it would have replaced is untouched."""
-
-
-def disk_full_error(err: BaseException | None) -> OSError | None:
-    """The ENOSPC/EDQUOT OSError behind `err`: torch's zip writer, for one, reports a failed
-    write as a RuntimeError raised while handling the OSError."""
-    seen = set()
-    while err is not None and id(err) not in seen:
-        seen.add(id(err))
-        if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
-            return err
-        err = err.__cause__ or err.__context__
-    return None
 
 
 @contextlib.contextmanager

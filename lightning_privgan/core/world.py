@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 
 import torch
+from lightning_fabric import Fabric
 from omegaconf import DictConfig
 
 
@@ -36,7 +37,6 @@ def join_world(trainer_cfg: DictConfig) -> World:
     size = int(trainer_cfg.devices) * int(trainer_cfg.num_nodes)
     if size == 1:
         return World(0, 1, local_device(trainer_cfg))
-    from lightning_fabric import Fabric
 
     # The walk wraps no model: plain DDP process management is all it takes from the strategy.
     fabric = Fabric(accelerator=trainer_cfg.accelerator, devices=int(trainer_cfg.devices), num_nodes=int(trainer_cfg.num_nodes),

@@ -9,12 +9,11 @@ from __future__ import annotations
 from omegaconf import DictConfig
 
 from ..config.errors import ConfigError
+from .stratified_subset import class_quotas
 
 
 def anchor_images_per_class(cfg: DictConfig, train_per_class: dict[str, int]) -> dict[str, int]:
     """Train images per class that the anchors stage projects (anchors.max_images subsets each class)."""
-    from .stratified_subset import class_quotas
-
     return class_quotas(train_per_class, cfg.anchors.max_images)
 
 

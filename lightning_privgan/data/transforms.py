@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import albumentations as A
 import cv2
+import numpy as np
+import torch
+
+from .real_store import to_uint8
 
 STRENGTHS = ("none", "standard", "identity")
 
@@ -95,11 +99,6 @@ def augment_images(images, transform: A.Compose, seed: int):
     `seed` reseeds the pipeline per batch, so a batch's augmentation is a function of its
     position in training (as the stream's samples are), not of what ran before it.
     """
-    import numpy as np
-    import torch
-
-    from .real_store import to_uint8
-
     transform.set_random_seed(int(seed))
     hwc = to_uint8(images).cpu().permute(0, 2, 3, 1).numpy()
     out = []

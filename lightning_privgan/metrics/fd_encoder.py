@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from ..core.atomic import torch_save_atomic
 
 
 class OfflineEncoder(nn.Module):
@@ -64,8 +65,6 @@ def train_offline_encoder(images: torch.Tensor, labels: torch.Tensor, patient_id
 
 
 def save_offline_encoder(net: OfflineEncoder, path: str | Path) -> None:
-    from ..core.atomic import torch_save_atomic
-
     torch_save_atomic({"kwargs": net.init_kwargs, "state_dict": net.state_dict()}, path)
 
 

@@ -15,6 +15,7 @@ from typing import Callable, Optional
 
 import torch
 from torch import nn
+from .frechet import InceptionFeatures, choose_extractor
 
 
 def choose_fd_features(
@@ -23,12 +24,8 @@ def choose_fd_features(
     """(images -> features callable, description of the features), by the same rule as the GAN
     stage's FD curve (metrics/frechet.choose_extractor on gan.fd_features), so the audit's FD
     and the training curve use the same features."""
-    from .frechet import choose_extractor
-
     device = next(auditor.parameters()).device
     if choose_extractor(mode, inception_weights) == "inception":
-        from .frechet import InceptionFeatures
-
         return InceptionFeatures(inception_weights).to(device), "inception-v3 pool features (local weights)"
     if fd_encoder is not None:
         return fd_encoder.eval().to(device), "offline encoder of the gan stage (gan/fd_encoder.pt)"

@@ -50,7 +50,7 @@ class InceptionFeatures(torch.nn.Module):
 
     def __init__(self, weights_path: str | Path):
         super().__init__()
-        from torchvision.models import inception_v3
+        from torchvision.models import inception_v3  # only with local Inception weights
 
         net = inception_v3(weights=None, aux_logits=True, init_weights=False)
         net.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))

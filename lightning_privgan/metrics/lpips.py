@@ -85,7 +85,7 @@ def load_lpips(lin_weights_path: Optional[str], backbone_path: Optional[str] = N
     path = Path(backbone_path) if backbone_path else _default_backbone_path(net)
     if not path.is_file():
         return None, f"LPIPS skipped: the {net} backbone weights {path} are not present locally (set audit.lpips_backbone_weights)"
-    import torchvision
+    import torchvision  # only with local backbone weights
 
     model = torchvision.models.alexnet() if net == "alex" else torchvision.models.vgg16()
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))

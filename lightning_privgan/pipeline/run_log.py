@@ -16,6 +16,13 @@ import time
 import warnings
 from pathlib import Path
 
+# Imported here, before any RunLog is entered, for the handlers Lightning adds to its loggers at
+# import: __enter__ takes them off (imported later, they would print beside our file).
+import lightning_fabric  # noqa: F401
+import pytorch_lightning  # noqa: F401
+
+from ..core.disk_full import disk_full_error
+
 LIGHTNING_LOGGERS = ("pytorch_lightning", "lightning_fabric", "lightning")
 LIGHTNING_PATHS = tuple(f"{os.sep}{name}{os.sep}" for name in LIGHTNING_LOGGERS)
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -57,11 +64,8 @@ class RunLog:
         self.lightning_warnings = 0
 
     def __enter__(self) -> "RunLog":
-        # Lightning gives its loggers a console handler at import unless the root logger has one:
-        # import it now and take those handlers off, so that its messages reach only our file.
-        import lightning_fabric  # noqa: F401
-        import pytorch_lightning  # noqa: F401
-
+        # Lightning gave its loggers a console handler at import (the root logger had none then):
+        # those handlers come off below, so that its messages reach only our file.
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.file = LogFile(self.path, encoding="utf-8")
         self.file.setFormatter(logging.Formatter(FORMAT))
@@ -114,8 +118,6 @@ class RunLog:
             lg.propagate = propagate
         self.logger.setLevel(self._saved["own_level"])
         self.file.close()
-        from ..core.atomic import disk_full_error
-
         failed = self.file.failed
         if failed is not None and not (disk_full_error(failed) and disk_full_error(exc)):
             print(f"warning: the run log {self.path} is incomplete: it could not be written "

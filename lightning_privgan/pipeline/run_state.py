@@ -18,6 +18,7 @@ from omegaconf import DictConfig
 from rich.console import Console
 
 from ..config.errors import ConfigError, RefusedError
+from ..config.load import load_experiment
 from .run_lock import lock_holder
 from .runner import ATTEMPT, Pipeline, _read_json
 from .stage import Stage
@@ -63,8 +64,6 @@ class RunState:
 
 def load_run_config(run_dir: Path) -> DictConfig:
     """The run's resolved config.yaml, loaded as `privgan run` loads an experiment."""
-    from ..config.load import load_experiment  # config.load reads the stage registry: loaded lazily
-
     path = Path(run_dir) / RUN_CONFIG
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir} is not a run folder (no {RUN_CONFIG})")

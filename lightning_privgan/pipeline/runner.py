@@ -12,6 +12,7 @@ its folder, checkpoints included, is cleared first.
 """
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import time
@@ -46,8 +47,6 @@ class PlannedStage:
 
 
 def _read_json(path: Path) -> dict | None:
-    import json
-
     try:
         return json.loads(path.read_text())
     except (FileNotFoundError, ValueError):

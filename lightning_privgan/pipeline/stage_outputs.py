@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any, ClassVar
+import torch
 
 
 class MissingArtifactError(FileNotFoundError):
@@ -43,8 +44,6 @@ class StageOutputs:
 
     def load_torch(self, name: str, *, weights_only: bool) -> Any:
         """torch.load of `name` on the CPU; a file that does not load is named, with the stage to re-run."""
-        import torch
-
         path = self.existing(name)
         try:
             return torch.load(path, map_location="cpu", weights_only=weights_only)

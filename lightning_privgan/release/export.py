@@ -18,6 +18,9 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from ..data.real_store import to_model_range, to_uint8
+from ..stages.outputs import RunFolder, load_walk_artifacts
+from ..walk.sampling import sample_latents, synthesize
 from .image_audit import GATE_CRITERIA, ImageAudit, audit_images, set_quality
 from .limits import known_limits
 from .memory import check_export_fits
@@ -102,9 +105,6 @@ def _draw_and_measure(G, paths: torch.Tensor, path_labels: torch.Tensor, num: in
     """(pixels uint8, labels, pair_idx, step_pos, audit) of `num` images drawn along `paths`: the draw
     of walk/sampling.synthetic_samples, made and measured CHUNK images at a time (float images of
     the whole set would not fit; the PNGs' pixels do)."""
-    from ..data.real_store import to_model_range, to_uint8
-    from ..walk.sampling import sample_latents, synthesize
-
     w, pair_idx, step_pos = sample_latents(paths, num, torch.Generator().manual_seed(seed), bool(cfg.stream.interpolate))
     pixels, audits = [], []
     with _progress(console) as bar:
@@ -121,10 +121,6 @@ def export_release(run_dir: Path, out: Path, source: str = "plan", num: int = 10
                    allow_failing: bool = False, overwrite: bool = False, device: str = "cpu",
                    console: Console | None = None) -> ExportResult:
     """`console` shows the progress of each step (none by default)."""
-    from ..stages.outputs import RunFolder
-    from ..stages.outputs import load_walk_artifacts
-    from ..data.real_store import to_model_range
-
     console = console or Console(quiet=True)
 
     if source not in ("plan", "linear"):

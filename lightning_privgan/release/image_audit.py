@@ -17,6 +17,8 @@ import torch
 
 from ..audit.reid import auditor_probabilities
 from ..audit.source_audit import nearest_by_kind
+from ..metrics.frechet import extract_features, fd_of_features
+from ..metrics.kid import kernel_inception_distance
 from .run_inputs import RunInputs
 
 GATE_CRITERIA = ("near-duplicate under any audit distance", "re-identified by the auditor")
@@ -101,9 +103,6 @@ def audit_images(images: torch.Tensor, inputs: RunInputs) -> ImageAudit:
 @torch.no_grad()
 def set_quality(images: torch.Tensor, inputs: RunInputs) -> dict:
     """FD and KID of the images against the real training images, on the audit's FD features."""
-    from ..metrics.kid import kernel_inception_distance
-    from ..metrics.frechet import extract_features, fd_of_features
-
     out = {"features": inputs.fd_features, "fd": None, "kid": None, "real_images": int(len(inputs.train_images))}
     if len(images) < 2:
         return out

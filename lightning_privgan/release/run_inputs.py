@@ -16,7 +16,12 @@ import torch
 from omegaconf import DictConfig
 from torch import nn
 
-from ..audit.source_audit import RealReference
+from ..audit.source_audit import RealReference, featurise_reference
+from ..metrics.fd_features import choose_fd_features
+from ..metrics.lpips import load_lpips
+from ..pipeline.run_state import check_run_current as check_stages_current
+from ..stages import load_stages
+from ..stages.outputs import RunFolder
 
 # What a release reads besides the data, gan, anchors and walk stages behind the audit.
 NEEDED = {"auditor": ("model.pt", "identities.json"), "privacy_audit": ("audit.json",)}
@@ -51,8 +56,6 @@ def check_run_folder(run_dir: Path) -> None:
 
 def check_finished_run(run_dir: Path) -> None:
     """The run holds the files a release reads (cheap: names the stage to run when one is missing)."""
-    from ..stages.outputs import RunFolder
-
     check_run_folder(run_dir)
     run = RunFolder(run_dir)
     for name, files in NEEDED.items():
@@ -63,18 +66,10 @@ def check_finished_run(run_dir: Path) -> None:
 def check_run_current(run_dir: Path, purpose: str) -> None:
     """Refuse a run in progress, or one whose audit (or any stage it read) is not current for the run's
     config.yaml: the card would quote figures of other settings (pipeline/run_state.py)."""
-    from ..pipeline.run_state import check_run_current as check
-    from ..stages import load_stages
-
-    check(run_dir, load_stages(), ("privacy_audit",), purpose)
+    check_stages_current(run_dir, load_stages(), ("privacy_audit",), purpose)
 
 
 def load_run_inputs(run_dir: Path, device: str | torch.device = "cpu") -> RunInputs:
-    from ..audit.source_audit import featurise_reference
-    from ..metrics.fd_features import choose_fd_features
-    from ..metrics.lpips import load_lpips
-    from ..stages.outputs import RunFolder
-
     run_dir, device = Path(run_dir), torch.device(device)
     check_finished_run(run_dir)
     run = RunFolder(run_dir)

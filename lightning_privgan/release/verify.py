@@ -16,7 +16,13 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from ..core.hashing import file_sha256
+from ..data.real_store import to_model_range
+from ..stages.outputs import AuditOutputs, RunFolder
 from .checksums import check_checksums, inside_folder, release_files
+from .export import exact_real_copies
+from .image_audit import audit_images, set_quality
+from .run_inputs import check_finished_run, check_run_current, check_run_folder, load_run_inputs
 from .writer import CARD, IMAGES, MANIFEST, RELEASE_JSON
 
 # Recomputed figures agree to float round-off on one machine; other BLAS builds differ a little more.
@@ -77,16 +83,6 @@ def _close(a, b) -> bool:
 
 
 def _check_against_run(folder: Path, release: dict, manifest: pd.DataFrame, run_dir: Path, report: VerifyReport) -> None:
-    from ..stages.outputs import AuditOutputs
-    from ..stages.outputs import RunFolder
-    from ..data.real_store import to_model_range
-    from .export import exact_real_copies
-    from .image_audit import audit_images, set_quality
-    from ..core.hashing import file_sha256
-    from .run_inputs import check_finished_run, check_run_current, check_run_folder, load_run_inputs
-    from ..core.hashing import file_sha256
-    from .run_inputs import check_finished_run, load_run_inputs
-
     # The cheap checks first: they need only the run's config and audit.json.
     check_run_folder(run_dir)
     check_run_current(run_dir, "verify the release against it")  # a stale audit would certify nothing

@@ -13,7 +13,7 @@ def forest_plot(paired: pd.DataFrame, pooled: pd.DataFrame, out_png: Path, dista
     """`paired`: replicate, figure, mean, low, high; `pooled`: figure, mean, low, high, verdict."""
     if pooled.empty:
         return None
-    import matplotlib
+    import matplotlib  # loaded only to draw a figure, on the file-only Agg backend
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

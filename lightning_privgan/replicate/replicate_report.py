@@ -21,6 +21,7 @@ import pandas as pd
 from .collect import Collected, better_if, collect
 from .forest import forest_plot
 from .internals import atomic_path, source_label, write_text_atomic
+from .replicate_set import ReplicateSet
 from .statistics import LEVEL, hierarchical_bootstrap, t_interval, variance_split, verdict
 
 SOURCE_ORDER = ("real", "linear", "plan", "ksame")
@@ -165,3 +166,11 @@ def build_replicate_report(set_folder: Path, folders: list[Path], missing: Seque
     report = set_folder / "report.md"
     write_text_atomic(report, "\n".join(md))
     return report
+
+
+def write_set_report(rs: ReplicateSet) -> Path:
+    """The report across the replicates of `rs` finished so far; the unfinished ones are named in it."""
+    done = [i for i in range(rs.count) if rs.status(i) == "done"]
+    missing = [rs.replicate_dir(i).name for i in range(rs.count) if i not in done]
+    return build_replicate_report(rs.folder, [rs.replicate_dir(i) for i in done], missing,
+                                  title=f"{rs.experiment} ({rs.count} replicates)")

@@ -9,6 +9,8 @@ import torch
 from torchvision.utils import save_image
 
 from ..core.atomic import atomic_path, torch_save_atomic
+from ..data.stratified_subset import stratified_subset
+from ..models.inversion import project
 from ..pipeline.stage import Stage, StageContext
 from ..walk.anchors import Anchors, inverted_anchors, ksame_anchors, random_anchors
 from ..walk.pairs import select_pairs
@@ -17,9 +19,6 @@ from .outputs import AnchorsOutputs
 
 
 def _build_anchors(ctx: StageContext, G, device) -> tuple[Anchors, torch.Tensor | None]:
-    from ..data.stratified_subset import stratified_subset
-    from ..models.inversion import project
-
     a = ctx.cfg.anchors
     data = ctx.input("data").real()
     if a.method == "random":

@@ -1,16 +1,15 @@
 """Stage `class_guide`: φ_class, the diagnostic network that keeps a PLAN path in its class."""
 from __future__ import annotations
 
+from ..core.atomic import write_json_atomic
+from ..metrics.classification import evaluate_diagnostic
+from ..models.classifier_io import export_classifier
 from ..pipeline.stage import Stage, StageContext
+from ..training.diagnostic_training import train_on_real_split
 from .outputs import ClassifierOutputs
 
 
 def run(ctx: StageContext) -> None:
-    from ..models.classifier_io import export_classifier
-    from ..metrics.classification import evaluate_diagnostic
-    from ..core.atomic import write_json_atomic
-    from ..training.diagnostic_training import train_on_real_split
-
     data = ctx.input("data").real()
     net, best = train_on_real_split(ctx, data, ctx.cfg.classifier)
     if not ctx.is_global_zero:  # every rank joined the fit (DDP); rank 0 evaluates and writes

@@ -18,8 +18,19 @@ import torch
 from omegaconf import OmegaConf
 
 from ..core.atomic import atomic_path, write_json_atomic
+from ..core.seeds import derive_seed
+from ..data.image_dataset import ImageDataset
+from ..data.training_budget import budget_loader, stream_settings, training_budget
+from ..data.transforms import build_train_transform
+from ..metrics.classification import evaluate_diagnostic, inverse_frequency_weights
+from ..models.classifier_io import export_classifier
 from ..pipeline.stage import Stage, StageContext
-from .outputs import DownstreamOutputs
+from ..training.diagnostic_training import train_diagnostic
+from ..training.loaders import make_loader
+from ..walk.datamodule import WalkerDataModule
+from ..walk.gate import build_gate
+from ..walk.synthetic_sources import gated_synthetic_source
+from .outputs import DownstreamOutputs, load_walk_artifacts
 
 METRICS = ("acc", "macro_acc", "auroc", "f1", "kappa")
 BUDGET_COLUMNS = ("steps", "batch_size", "images_seen", "distinct_images", "augment", "class_weights")
@@ -28,7 +39,6 @@ BUDGET_COLUMNS = ("steps", "batch_size", "images_seen", "distinct_images", "augm
 def _training_set(ctx: StageContext, source: str, seed_idx: int, train, art_loader, gate_loader):
     if source == "real":
         return train.images, train.labels
-    from ..walk.synthetic_sources import gated_synthetic_source
 
     num = ctx.cfg.downstream.synthetic_samples or ctx.cfg.stream.samples_per_epoch
     # The fixed set is screened by the stream's gate like the stream (the k-same anchors are not:
@@ -50,8 +60,6 @@ def stream_for_source(ctx: StageContext, art, source: str, seed: int, stream_cfg
     time); refresh='fresh' re-walks the same pairs in the stream, which needs φ_id and φ_class.
     `gate` (walk/gate.build_gate) rejects samples too close to a real train image.
     """
-    from ..walk.datamodule import WalkerDataModule
-
     saved, anchors = art.paths, art.anchors
     paths = saved.get(source) if stream_cfg.refresh == "cache" else None
     id_net = class_net = None
@@ -64,8 +72,6 @@ def stream_for_source(ctx: StageContext, art, source: str, seed: int, stream_cfg
 
 def stream_gate(ctx: StageContext):
     """The privacy gate that screens the synthetic sources (None when stream.gate is off)."""
-    from ..walk.gate import build_gate
-
     if not ctx.cfg.stream.gate:
         return None
     train = ctx.input("data").real().split("train").read_all()
@@ -85,15 +91,6 @@ def summarize_runs(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def run(ctx: StageContext) -> None:
-    from ..data.image_dataset import ImageDataset
-    from ..data.training_budget import budget_loader, stream_settings, training_budget
-    from ..data.transforms import build_train_transform
-    from ..models.classifier_io import export_classifier
-    from ..metrics.classification import evaluate_diagnostic, inverse_frequency_weights
-    from ..core.seeds import derive_seed
-    from ..training.diagnostic_training import train_diagnostic
-    from ..training.loaders import make_loader
-
     cfg, out = ctx.cfg, ctx.outputs
     data = ctx.input("data").real()
     train, val, test = data.split("train"), data.split("val"), data.split("test")
@@ -107,8 +104,6 @@ def run(ctx: StageContext) -> None:
 
     def artifacts():  # G and the paths are loaded once, and only when a synthetic source needs them
         if "art" not in cache:
-            from .outputs import load_walk_artifacts
-
             cache["art"] = load_walk_artifacts(ctx.input("gan"), ctx.input("anchors"), ctx.input("walk"), device)
         return cache["art"]
 

@@ -2,15 +2,14 @@
 network from the config section named like the stage, measure re-identification, write."""
 from __future__ import annotations
 
+from ..core.atomic import write_json_atomic
+from ..metrics.classification import evaluate_identity
+from ..models.classifier_io import export_classifier
 from ..pipeline.stage import StageContext
+from ..training.identity_training import train_identity_net
 
 
 def run_identity_stage(ctx: StageContext) -> None:
-    from ..models.classifier_io import export_classifier
-    from ..metrics.classification import evaluate_identity
-    from ..core.atomic import write_json_atomic
-    from ..training.identity_training import train_identity_net
-
     trained = train_identity_net(ctx, ctx.input("data").real(), ctx.cfg[ctx.name])
     if not ctx.is_global_zero:  # every rank joined the fit (DDP); rank 0 evaluates and writes
         return

@@ -29,7 +29,7 @@ def _by_optim_steps(cells: pd.DataFrame, cmap) -> list[tuple[int, int, pd.DataFr
 
 
 def plot_sweep(table: pd.DataFrame, out_png: Path) -> Path:
-    import matplotlib
+    import matplotlib  # loaded only to draw a figure, on the file-only Agg backend
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -66,7 +66,7 @@ def plot_why(table: pd.DataFrame, out_png: Path) -> Path:
     """Why PLAN does or does not separate from linear, per λ_priv (issue #12 item 8): the paired
     PLAN − linear closest distance over whole paths and over the inner points only (the anchors
     are shared and often the closest points), and how far the walk moved φ_id's KL to uniform."""
-    import matplotlib
+    import matplotlib  # loaded only to draw a figure, on the file-only Agg backend
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

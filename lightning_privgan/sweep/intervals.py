@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,6 @@ def t_interval(values, level: float = 0.95, bounds: tuple[float, float] = (0.0, 
     """Mean of `values` and its Student-t interval (nan bounds for a single value), clipped to
     `bounds`: the values are accuracies, and an interval reaching past 1 (three seeds of very
     different accuracy) claims values no classifier can have."""
-    from scipy import stats
-
     x = np.asarray(values, dtype=np.float64)
     if x.ndim != 1 or len(x) == 0:
         raise ValueError(f"need a non-empty list of values, got shape {x.shape}")

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from ..config.errors import RefusedError
 from ..config.load import load_experiment
+from ..pipeline.run_log import RunLog
 from ..pipeline.runner import Pipeline
 from ..pipeline.stage import Stage
 from .cell_folder import link_upstream, sweep_folder
@@ -131,8 +132,6 @@ def print_grid(setup: SweepSetup, console: Console) -> None:
 
 
 def run_cell(setup: SweepSetup, cell: SweepCell, console: Console) -> None:
-    from ..pipeline.run_log import RunLog
-
     cell_dir = setup.cell_dir(cell)
     link_upstream(setup.finished_run, cell_dir, setup.upstream)
     pipeline = Pipeline(setup.configs[cell.name], setup.stages, console=console)

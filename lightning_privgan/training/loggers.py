@@ -6,7 +6,7 @@ import uuid
 from pathlib import Path
 
 from omegaconf import OmegaConf
-from pytorch_lightning.loggers import CSVLogger, Logger
+from pytorch_lightning.loggers import CSVLogger, Logger, WandbLogger
 
 from ..core.atomic import write_text_atomic
 from ..core.distributed import is_global_zero
@@ -30,8 +30,7 @@ def stage_loggers(ctx: TrainingContext, suffix: str = "") -> list[Logger]:
     loggers: list[Logger] = [CSVLogger(save_dir=str(ctx.out), name="csv" + suffix, version="")]
     wandb_cfg = ctx.cfg.logger.wandb
     if wandb_cfg.enabled and wandb_cfg.mode != "disabled":
-        import wandb
-        from pytorch_lightning.loggers import WandbLogger
+        import wandb  # loaded only when W&B tracking is on (seconds to import)
 
         if wandb.run is not None:
             # WandbLogger adopts a W&B run that is still open: without this, every later stage

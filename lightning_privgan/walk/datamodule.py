@@ -20,6 +20,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from ..core.seeds import derive_seed
+from ..data.transforms import augment_images
 from ..models.latent_generator import LatentGenerator
 from .gate import PrivacyGate
 from .paths import folded_classifiers, walk
@@ -76,8 +77,6 @@ class WalkerDataModule(pl.LightningDataModule):
             epoch = self.trainer.current_epoch if self.trainer is not None else 0
             images, labels = self.make_batch(batch, epoch)
             if self.train_transform is not None:
-                from ..data.transforms import augment_images
-
                 seed = derive_seed(self.seed, "augment", epoch, self.rank, int(batch["worker"]), int(batch["index"]))
                 images = augment_images(images, self.train_transform, seed)
             return images, labels

@@ -18,7 +18,8 @@ from typing import Optional, Sequence
 import torch
 from torch import nn
 
-from ..metrics.distances import pairwise_cosine_distance
+from ..metrics.distances import distance_kind, pairwise_cosine_distance
+from ..metrics.thresholds import near_duplicate_threshold
 from ..models.components.channel_adapter import expected_channels, match_channels
 
 
@@ -57,9 +58,6 @@ def calibrated_gate_threshold(auditor: nn.Module, train_images: torch.Tensor, pa
                               quantile: float, batch_size: int, device=None) -> float:
     """The audit's near-duplicate threshold of the auditor distance (metrics/thresholds.py), computed
     by the very functions the audit uses, on the same real train split."""
-    from ..metrics.distances import distance_kind
-    from ..metrics.thresholds import near_duplicate_threshold
-
     kind = distance_kind("auditor", auditor=auditor, batch_size=batch_size)
     return near_duplicate_threshold(kind.features(train_images), patient_ids, kind, quantile, device)
 

@@ -11,7 +11,9 @@ from typing import Optional
 
 import torch
 
+from ..core.seeds import derive_seed
 from ..models.latent_generator import LatentGenerator
+from .sampling import synthesize, synthetic_samples
 
 SYNTHETIC_SOURCES = ("linear", "plan", "ksame")
 
@@ -37,8 +39,6 @@ def synthetic_source(
 
     interpolate and noise_mode are stream.interpolate and walk.noise_mode; `batch` is only the
     number of images G renders at once."""
-    from .sampling import synthesize, synthetic_samples
-
     if source in ("linear", "plan"):
         if source not in art.paths:
             raise KeyError(f"paths.pt holds no {source!r} paths (it has {sorted(k for k in art.paths if k in ('linear', 'plan'))}); "
@@ -77,7 +77,6 @@ def gated_synthetic_source(
     """
     if gate is None or source not in ("linear", "plan"):
         return (*synthetic_source(source, art, num, seed, interpolate, noise_mode, batch), None)
-    from ..core.seeds import derive_seed
 
     kept: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
     drawn = have = 0

@@ -15,7 +15,8 @@ import pytest
 import torch
 
 from lightning_privgan.core import atomic
-from lightning_privgan.core.atomic import DiskFullError, torch_save_atomic
+from lightning_privgan.core.atomic import torch_save_atomic
+from lightning_privgan.core.disk_full import DiskFullError
 from lightning_privgan.core.checkpoint_files import loadable_or_moved_aside
 from lightning_privgan.pipeline.run_lock import RunLock, RunLockedError
 from lightning_privgan.pipeline.runner import Pipeline

@@ -15,7 +15,7 @@ from lightning_privgan.cli import main
 from lightning_privgan.core.atomic import write_text_atomic
 from lightning_privgan.core.seeds import derive_seed
 from lightning_privgan.pipeline.stage import Stage
-from lightning_privgan.replicate.command import write_set_report
+from lightning_privgan.replicate.replicate_report import write_set_report
 from lightning_privgan.replicate.replicate_set import prepare_replicates
 from lightning_privgan.replicate.run_replicates import ReplicateFailed, run_replicates
 from lightning_privgan.replicate.seeds import replicate_seed

@@ -50,7 +50,6 @@ def test_every_source_trains_the_same_steps_with_augmentation_and_class_weights(
     and inverse-frequency weights (before: the stream 'epochs' of its own size, unaugmented, unweighted)."""
     from lightning_privgan.models.components.image_classifier import ImageClassifier
     from lightning_privgan.stages import downstream
-    from lightning_privgan.training import diagnostic_training
 
     seen = {}
 
@@ -72,7 +71,7 @@ def test_every_source_trains_the_same_steps_with_augmentation_and_class_weights(
                                 augmented=train_loader.dataset.transform is not None)
         return ImageClassifier("compact", 1, RES, num_classes, width=4).eval(), None
 
-    monkeypatch.setattr(diagnostic_training, "train_diagnostic", fake_train)
+    monkeypatch.setattr(downstream, "train_diagnostic", fake_train)
     run_dir = tmp_path / "run"
     fabricate_upstream(run_dir)
     cfg = cpu_cfg({"data": {"resolution": RES}, "classifier": {"width": 4, "batch_size": 8},
