@@ -62,12 +62,13 @@ class RunState:
                 f"finish the run first (privgan run <experiment> with the same settings)")
 
 
-def load_run_config(run_dir: Path) -> DictConfig:
-    """The run's resolved config.yaml, loaded as `privgan run` loads an experiment."""
+def load_run_config(run_dir: Path, overrides: Sequence[str] = ()) -> DictConfig:
+    """The run's resolved config.yaml, loaded as `privgan run` loads an experiment, with `overrides`."""
     path = Path(run_dir) / RUN_CONFIG
     if not path.is_file():
-        raise FileNotFoundError(f"{run_dir} is not a run folder (no {RUN_CONFIG})")
-    return load_experiment(path, [], base=path)
+        raise FileNotFoundError(f"{run_dir} is not a run folder (no {RUN_CONFIG}): give the folder of a run, "
+                                "e.g. runs/demo")
+    return load_experiment(path, list(overrides), base=path)
 
 
 def _reading_pipeline(run_dir: Path, cfg: DictConfig, stages: Sequence[Stage]) -> Pipeline:

@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ..config.errors import RefusedError
-from ..config.load import load_experiment
 from ..pipeline.run_log import RunLog
+from ..pipeline.run_state import load_run_config, run_state, stages_not_current
 from ..pipeline.runner import Pipeline
 from ..pipeline.stage import Stage
 from .cell_folder import link_upstream, sweep_folder
@@ -57,24 +57,6 @@ class SweepSetup:
         return self.out / cell.name
 
 
-def load_run_config(run_dir: Path, overrides: Sequence[str] = ()) -> DictConfig:
-    """The finished run's resolved config.yaml (written by the runner), with `overrides`."""
-    path = run_dir / "config.yaml"
-    if not path.is_file():
-        raise FileNotFoundError(f"{run_dir} has no config.yaml: give the folder of a finished run, e.g. runs/demo")
-    return load_experiment(path, overrides, base=path)
-
-
-def _first_not_current(cfg: DictConfig, run_dir: Path, stages: list[Stage], names: list[str]) -> tuple[str, str] | None:
-    """(stage, why) of the first of `names` whose results in `run_dir` are not current for `cfg`."""
-    pipeline = Pipeline(cfg, stages, console=Console(quiet=True))
-    pipeline.run_dir = run_dir  # read the records there: plan() only reads
-    for p in pipeline.plan(only=[stages[0].name]):
-        if p.stage.name in names and p.action != "cached":
-            return p.stage.name, "no results yet" if pipeline.record(p.stage.name) is None else "results outdated"
-    return None
-
-
 def prepare_sweep(finished_run: Path, cells: list[SweepCell], out: Path | None, overrides: Sequence[str],
                   stages: list[Stage]) -> SweepSetup:
     """Check everything and build each cell's config; writes nothing."""
@@ -88,10 +70,10 @@ def prepare_sweep(finished_run: Path, cells: list[SweepCell], out: Path | None, 
             raise ValueError(f"override {o!r}: {key} is set by the sweep itself (the grid: --lambda-priv, "
                              f"--optim-steps; the folder: --out)")
     names = [s.name for s in stages]
-    stale = _first_not_current(load_run_config(finished_run), finished_run, stages, names)
+    stale = stages_not_current(finished_run, stages, names)
     if stale:
-        raise ValueError(f"{finished_run} is not a finished run: stage '{stale[0]}' has {stale[1]} for its "
-                         f"config.yaml; finish the run (privgan run) before sweeping it")
+        raise ValueError(f"{finished_run} is not a finished run: stage '{stale[0][0]}' is not current ({stale[0][1]}) "
+                         f"for its config.yaml; finish the run (privgan run) before sweeping it")
     setup = SweepSetup(finished_run, out, cells, {}, stages)
     for cell in cells:
         cfg = load_run_config(finished_run, [*overrides, *cell.overrides(), CELL_SOURCES,
@@ -102,11 +84,11 @@ def prepare_sweep(finished_run: Path, cells: list[SweepCell], out: Path | None, 
         if cfg.trainer.devices * cfg.trainer.num_nodes != 1:
             raise ValueError("privgan sweep runs its cells in one process on one device: add trainer.devices=1 "
                              "trainer.num_nodes=1")
-        stale = _first_not_current(cfg, finished_run, stages, setup.upstream)
+        stale = [s for s in run_state(finished_run, cfg, stages).stages if s.name in setup.upstream and s.state != "current"]
         if stale:
-            raise ValueError(f"stage '{stale[0]}' of {finished_run} is not current for the sweep's settings "
-                             f"({stale[1]}); the sweep re-runs only {FIRST_SWEPT_STAGE} and later stages: drop the "
-                             f"override that changes '{stale[0]}' or re-run the finished run with it")
+            raise ValueError(f"stage '{stale[0].name}' of {finished_run} is not current for the sweep's settings "
+                             f"({stale[0].why}); the sweep re-runs only {FIRST_SWEPT_STAGE} and later stages: drop the "
+                             f"override that changes '{stale[0].name}' or re-run the finished run with it")
         setup.configs[cell.name] = cfg
     return setup
 

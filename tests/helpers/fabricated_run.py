@@ -57,7 +57,8 @@ def fabricate_upstream(run_dir: Path, holdout_until: int = 16, anchors_extra: di
 def record_stages(run_dir: Path, cfg, names: tuple[str, ...]) -> None:
     """stage.json for each of `names` (in stage order) as the runner writes it when a stage
     finishes: the hash of its settings and of the tokens of the stages it read, and the digests
-    of its output files, so that the planner (and run_state) find these stages current for `cfg`."""
+    of its output files, so that the planner (and run_state) find these stages current for `cfg`.
+    A stage not in `names` that has a record keeps it, and later stages hash its token."""
     from rich.console import Console
 
     from lightning_privgan.core.atomic import write_json_atomic
@@ -77,3 +78,5 @@ def record_stages(run_dir: Path, cfg, names: tuple[str, ...]) -> None:
             write_json_atomic(folder / RECORD, {"hash": want, "token": tokens[stage.name], "seconds": 0.0,
                                                 DIGESTS: output_digests(stage.outputs(folder)),
                                                 FORMAT_KEY: RUN_FORMAT_VERSION})
+        elif pipeline.record(stage.name):
+            tokens[stage.name] = pipeline.record(stage.name)["token"]

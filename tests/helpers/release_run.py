@@ -6,14 +6,12 @@ walk, downstream models, and audit.json written by the audit stage itself).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from omegaconf import OmegaConf
 from rich.console import Console
 
-from lightning_privgan.pipeline.run_format import FORMAT_KEY, RUN_FORMAT_VERSION
-from tests.helpers.fabricated_run import RES, fabricate_upstream
+from tests.helpers.fabricated_run import RES, fabricate_upstream, record_stages as fabricated_record_stages
 
 STAGES = ("data", "gan", "auditor", "anchors", "walk", "downstream", "privacy_audit")
 # Every stage a release reads, directly or not (identity and class_guide guide the walk; they are
@@ -53,24 +51,8 @@ def build_release_run(runs_root: Path) -> Path:
 
 
 def record_stages(run_dir: Path, names: tuple[str, ...] = RECORDED) -> None:
-    """stage.json of each of `names`, hashed as the runner hashes them for the run's config.yaml:
-    the run is then current, as one the runner finished."""
-    from lightning_privgan.sweep.run_sweep import load_run_config  # as the commands that read a run load it
-    from lightning_privgan.pipeline.output_digests import DIGESTS, output_digests
-    from lightning_privgan.pipeline.runner import RECORD, Pipeline
-    from lightning_privgan.stages import load_stages
+    """stage.json of each of `names`, hashed as the runner hashes them for the run's config.yaml
+    (tests/helpers/fabricated_run.record_stages): the run is then current, as one the runner finished."""
+    from lightning_privgan.pipeline.run_state import load_run_config  # as the commands that read a run load it
 
-    pipeline = Pipeline(load_run_config(run_dir), load_stages(), console=Console(quiet=True))
-    pipeline.run_dir = Path(run_dir)
-    tokens: dict[str, str] = {}
-    for stage in pipeline.stages:
-        if stage.name in names:
-            want = pipeline.expected_hash(stage, tokens)
-            tokens[stage.name] = f"{want}:{len(tokens)}"
-            (run_dir / stage.name).mkdir(exist_ok=True)
-            folder = run_dir / stage.name
-            (folder / RECORD).write_text(json.dumps({"hash": want, "token": tokens[stage.name],
-                                                     DIGESTS: output_digests(stage.outputs(folder)),
-                                                     FORMAT_KEY: RUN_FORMAT_VERSION}))
-        elif pipeline.record(stage.name):
-            tokens[stage.name] = pipeline.record(stage.name)["token"]
+    fabricated_record_stages(run_dir, load_run_config(run_dir), names)

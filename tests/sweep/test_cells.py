@@ -127,7 +127,7 @@ def test_an_override_that_changes_an_upstream_stage_is_refused_before_any_work(f
 
 def test_an_unfinished_run_is_refused_naming_the_stage(finished_run):
     (finished_run / "privacy_audit" / "stage.json").unlink()
-    with pytest.raises(ValueError, match="not a finished run: stage 'privacy_audit' has no results yet"):
+    with pytest.raises(ValueError, match=r"not a finished run: stage 'privacy_audit' is not current \(resume interrupted run\)"):
         sweep(finished_run, [])
 
 
@@ -146,6 +146,6 @@ def test_the_cli_names_a_folder_that_is_not_a_run_and_a_bad_grid(tmp_path, capsy
     from lightning_privgan.cli import main
 
     assert main(["sweep", str(tmp_path)]) == 1
-    assert "has no config.yaml" in capsys.readouterr().err
+    assert "no config.yaml" in capsys.readouterr().err
     assert main(["sweep", str(tmp_path), "--lambda-priv", "0,abc"]) == 1
     assert "--lambda-priv: 'abc' is not a number" in capsys.readouterr().err

@@ -9,6 +9,7 @@ from pytorch_lightning.plugins.precision import MixedPrecision
 from torch.utils.data import DataLoader, TensorDataset
 
 from tests.helpers.gan_phantom_data import write_phantom_data
+from lightning_privgan.core import device_settings
 from lightning_privgan.data.real_store import RealData
 from lightning_privgan.models.components.image_classifier import ImageClassifier
 from lightning_privgan.models.classifier_module import DiagnosticClassifierModule
@@ -47,6 +48,14 @@ def _changed_and_finite(module, before, prefix: str) -> bool:
         not torch.equal(before[k], v) for k, v in after.items())
 
 
+@pytest.fixture
+def bf16_cpu(monkeypatch):
+    """A CPU that computes bf16 natively, as far as the settings know: these tests check the bf16
+    code path itself, which a CPU without native bf16 runs correctly too (emulated, only slower),
+    where the settings would otherwise fall back to float32 (core/device_settings.py)."""
+    monkeypatch.setattr(device_settings, "cpu_runs_natively", lambda dtype: True)
+
+
 def test_r1_step_with_every_augmentation_at_p1_never_uses_grid_sample(cpu_cfg, tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("grid_sample's backward has no derivative on CUDA")
@@ -59,7 +68,7 @@ def test_r1_step_with_every_augmentation_at_p1_never_uses_grid_sample(cpu_cfg, t
     assert _changed_and_finite(module, before, "D.") and _changed_and_finite(module, before, "G.")
 
 
-def test_gan_bf16_mixed_runs_main_passes_in_autocast_and_regularisers_in_fp32(cpu_cfg, tmp_path):
+def test_gan_bf16_mixed_runs_main_passes_in_autocast_and_regularisers_in_fp32(cpu_cfg, tmp_path, bf16_cpu):
     module, _, before, autocast_in_D, penalties = _fit_gan(cpu_cfg, tmp_path, "bf16-mixed")
     # per batch: G main (1 D call), D main (2), R1 (1, autocast off)
     assert autocast_in_D.count(False) == 2 and autocast_in_D.count(True) == 6
@@ -86,7 +95,7 @@ def test_gan_16_mixed_scales_the_losses_of_both_optimisers(cpu_cfg, tmp_path):
     assert _changed_and_finite(module, before, "D.") and _changed_and_finite(module, before, "G.")
 
 
-def test_classifier_step_bf16_mixed(cpu_cfg, tmp_path):
+def test_classifier_step_bf16_mixed(cpu_cfg, tmp_path, bf16_cpu):
     cfg = cpu_cfg({"trainer": {"precision": "bf16-mixed"}})
     ctx = StageContext(cfg=cfg, run_dir=tmp_path / "run", name="class_guide")
     net = ImageClassifier(backbone="compact", in_channels=1, resolution=16, num_classes=2, width=8)
