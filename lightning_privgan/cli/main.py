@@ -71,8 +71,9 @@ def _os_error(err: OSError) -> int:
     (atomic writes left every finished artifact intact, so the same command resumes)."""
     if os.environ.get("PRIVGAN_DEBUG"):
         raise err
-    if unwritable_line(err) is not None:
-        print(unwritable_line(err), file=sys.stderr)
+    line = unwritable_line(err)
+    if line is not None:
+        print(line, file=sys.stderr)
         return 1
     if disk_full_error(err) is None:
         raise err
