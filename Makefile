@@ -30,11 +30,14 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed ## create .venv and install the package (editable, with dev extra)
 
+# One pytest worker per core (each test runs torch on one thread); a file's tests stay on one
+# worker, so its module-scoped fixtures are built once.
+TEST_WORKERS ?= auto
 test: install ## run the fast test suite
-	$(PY) -m pytest -m "not slow" -q
+	$(PY) -m pytest -m "not slow" -q -n $(TEST_WORKERS) --dist loadfile
 
 test-all: install ## run every test, slow ones included
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 demo: install ## run the demo experiment end to end on embedded phantoms and print the table
 	$(VENV)/bin/privgan run experiments/demo.yaml $(OVERRIDES)

@@ -24,6 +24,7 @@ from ..data.training_budget import budget_loader, stream_settings, training_budg
 from ..data.transforms import build_train_transform
 from ..metrics.classification import evaluate_diagnostic, inverse_frequency_weights
 from ..models.classifier_io import export_classifier
+from ..pipeline.parallel_fits import parallel_fits, run_each
 from ..pipeline.stage import Stage, StageContext
 from ..training.diagnostic_training import train_diagnostic
 from ..training.loaders import make_loader
@@ -90,17 +91,27 @@ def summarize_runs(runs: pd.DataFrame) -> pd.DataFrame:
     return summary.reset_index()
 
 
-def run(ctx: StageContext) -> None:
+def _plan(ctx: StageContext):
+    """(the training budget, the classifier settings at it, the stream settings at it), the same
+    for every run of the stage."""
+    budget = training_budget(ctx.cfg)
+    clf_cfg = OmegaConf.merge(ctx.cfg.classifier, {"epochs": budget.epochs})
+    return budget, clf_cfg, OmegaConf.merge(ctx.cfg.stream, stream_settings(budget))
+
+
+def train_run(ctx: StageContext, run: tuple[str, int], cache: dict) -> dict:
+    """Train, test and record the (source, seed index) run `run`; its row of runs.csv.
+    `cache` keeps what the runs of one process share: G with the paths, and the gate."""
     cfg, out = ctx.cfg, ctx.outputs
+    source, seed_idx = run
+    tag = f"{source}_{seed_idx}"
+    done, model_file = out.run_record(source, seed_idx), out.model_file(source, seed_idx)
+    if done.is_file() and model_file.is_file():
+        return json.loads(done.read_text())
     data = ctx.input("data").real()
     train, val, test = data.split("train"), data.split("val"), data.split("test")
-    for name, split in (("train", train), ("val", val), ("test", test)):
-        if len(split) == 0:
-            raise ValueError(f"the '{name}' split is empty; the downstream comparison needs train, val and test")
-    budget = training_budget(cfg)
-    clf_cfg = OmegaConf.merge(cfg.classifier, {"epochs": budget.epochs})
+    budget, clf_cfg, stream_cfg = _plan(ctx)
     device = ctx.device
-    cache: dict = {}
 
     def artifacts():  # G and the paths are loaded once, and only when a synthetic source needs them
         if "art" not in cache:
@@ -112,62 +123,68 @@ def run(ctx: StageContext) -> None:
             cache["gate"] = stream_gate(ctx)
         return cache["gate"]
 
+    seed = ctx.seed("augment", tag)
+    workers = cfg.data.num_workers
+    transform = build_train_transform(cfg.data.augment, data.channels, seed, clf_cfg.augment)
+    if source in ("linear", "plan") and cfg.downstream.stream:
+        # The product's path: fresh samples along the paths every batch, made on the device,
+        # augmented like the real images and weighted by the walked pairs' labels.
+        # (the stream's seed is derived twice, as it always was: figures stay comparable)
+        stream_seed = derive_seed(ctx.seed("stream", source, seed_idx), "stream", source)
+        stream = stream_for_source(ctx, artifacts(), source, stream_seed, stream_cfg,
+                                   ImageDataset(val.images, val.labels), gate())
+        stream.train_transform = transform
+        weights = inverse_frequency_weights(stream.pair_labels, data.num_classes)
+        net, _ = train_diagnostic(ctx, None, None, clf_cfg, data.num_classes, data.channels, data.resolution,
+                                  subdir=f"runs/{tag}", datamodule=stream, class_weights=weights)
+        distinct = budget.images_seen  # every streamed sample is a fresh one
+    else:
+        images, labels = _training_set(ctx, source, seed_idx, train, artifacts, gate)
+        if len(torch.unique(labels)) < data.num_classes:
+            ctx.console.print(f"[yellow]downstream {tag}: only classes {torch.unique(labels).tolist()} among {len(labels)} training images")
+        train_loader = budget_loader(ImageDataset(images, labels, transform), budget, workers, seed)
+        val_loader = make_loader(ImageDataset(val.images, val.labels), clf_cfg.batch_size, False, workers, seed)
+        net, _ = train_diagnostic(ctx, train_loader, val_loader, clf_cfg, data.num_classes, data.channels,
+                                  data.resolution, subdir=f"runs/{tag}")
+        distinct = len(labels)
+    metrics = evaluate_diagnostic(net.to(device), test.images, test.labels, data.num_classes, clf_cfg.batch_size)
+    weights = "inverse frequency" if clf_cfg.class_weighting else "none"
+    row = {"source": source, "seed": seed_idx, **metrics, "steps": budget.steps, "batch_size": budget.batch_size,
+           "images_seen": budget.images_seen, "distinct_images": int(distinct), "augment": clf_cfg.augment,
+           "class_weights": weights}
+    if ctx.is_global_zero:  # every rank trained (DDP); one writes
+        export_classifier(net.cpu(), model_file,
+                          meta={"kind": "downstream", "source": source, "seed": seed_idx, "class_names": data.class_names})
+        write_json_atomic(done, row)
+        ctx.console.print(f"[bold]downstream[/] {tag}: " + ", ".join(f"{k} {metrics[k]:.3f}" for k in METRICS if k in metrics))
+    return row
+
+
+def run(ctx: StageContext) -> None:
+    cfg, out = ctx.cfg, ctx.outputs
+    data = ctx.input("data").real()
+    for name in ("train", "val", "test"):
+        if len(data.split(name)) == 0:
+            raise ValueError(f"the '{name}' split is empty; the downstream comparison needs train, val and test")
+    budget, clf_cfg, _ = _plan(ctx)
     ctx.console.print(f"[bold]downstream[/] budget per run, every source: {budget.steps} steps x {budget.batch_size} "
                       f"images = {budget.images_seen} images seen, {budget.epochs} validation rounds, "
                       f"augmentation {clf_cfg.augment}, class weighting {'on' if clf_cfg.class_weighting else 'off'}")
-    stream_cfg = OmegaConf.merge(cfg.stream, stream_settings(budget))
-    rows = []
-    for source in cfg.downstream.sources:
-        for seed_idx in range(cfg.downstream.seeds):
-            tag = f"{source}_{seed_idx}"
-            done, model_file = out.run_record(source, seed_idx), out.model_file(source, seed_idx)
-            if done.is_file() and model_file.is_file():
-                rows.append(json.loads(done.read_text()))
-                continue
-            seed = ctx.seed("augment", tag)
-            workers = cfg.data.num_workers
-            transform = build_train_transform(cfg.data.augment, data.channels, seed, clf_cfg.augment)
-            if source in ("linear", "plan") and cfg.downstream.stream:
-                # The product's path: fresh samples along the paths every batch, made on the device,
-                # augmented like the real images and weighted by the walked pairs' labels.
-                # (the stream's seed is derived twice, as it always was: figures stay comparable)
-                stream_seed = derive_seed(ctx.seed("stream", source, seed_idx), "stream", source)
-                stream = stream_for_source(ctx, artifacts(), source, stream_seed, stream_cfg,
-                                           ImageDataset(val.images, val.labels), gate())
-                stream.train_transform = transform
-                weights = inverse_frequency_weights(stream.pair_labels, data.num_classes)
-                net, _ = train_diagnostic(ctx, None, None, clf_cfg, data.num_classes, data.channels, data.resolution,
-                                          subdir=f"runs/{tag}", datamodule=stream, class_weights=weights)
-                distinct = budget.images_seen  # every streamed sample is a fresh one
-            else:
-                images, labels = _training_set(ctx, source, seed_idx, train, artifacts, gate)
-                if len(torch.unique(labels)) < data.num_classes:
-                    ctx.console.print(f"[yellow]downstream {tag}: only classes {torch.unique(labels).tolist()} among {len(labels)} training images")
-                train_loader = budget_loader(ImageDataset(images, labels, transform), budget, workers, seed)
-                val_loader = make_loader(ImageDataset(val.images, val.labels), clf_cfg.batch_size, False, workers, seed)
-                net, _ = train_diagnostic(ctx, train_loader, val_loader, clf_cfg, data.num_classes, data.channels,
-                                          data.resolution, subdir=f"runs/{tag}")
-                distinct = len(labels)
-            metrics = evaluate_diagnostic(net.to(device), test.images, test.labels, data.num_classes,
-                                          clf_cfg.batch_size)
-            weights = "inverse frequency" if clf_cfg.class_weighting else "none"
-            row = {"source": source, "seed": seed_idx, **metrics, "steps": budget.steps, "batch_size": budget.batch_size,
-                   "images_seen": budget.images_seen, "distinct_images": int(distinct), "augment": clf_cfg.augment,
-                   "class_weights": weights}
-            rows.append(row)
-            if not ctx.is_global_zero:  # every rank trained (DDP); one writes
-                continue
-            export_classifier(net.cpu(), model_file,
-                              meta={"kind": "downstream", "source": source, "seed": seed_idx, "class_names": data.class_names})
-            write_json_atomic(done, row)
-            ctx.console.print(f"[bold]downstream[/] {tag}: " + ", ".join(f"{k} {metrics[k]:.3f}" for k in METRICS if k in metrics))
+    runs = [(source, seed_idx) for source in cfg.downstream.sources for seed_idx in range(cfg.downstream.seeds)]
+    todo = [r for r in runs if not (out.run_record(*r).is_file() and out.model_file(*r).is_file())]
+    processes = min(parallel_fits(cfg), len(todo))
+    if processes > 1:
+        ctx.console.print(f"[bold]downstream[/] {len(todo)} runs to train, {processes} at a time (trainer.parallel_fits)")
+    # The finished runs are read back from their records, the others trained (several at once on a CPU).
+    trained = dict(zip(todo, run_each(train_run, ctx, todo, processes)))
+    rows = [trained[r] if r in trained else json.loads(out.run_record(*r).read_text()) for r in runs]
     if not ctx.is_global_zero:
         return
-    runs = pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
     with atomic_path(out.path(out.RUNS)) as tmp:
-        runs.to_csv(tmp, index=False)
+        table.to_csv(tmp, index=False)
     with atomic_path(out.path(out.SUMMARY)) as tmp:
-        summarize_runs(runs).to_csv(tmp, index=False)
+        summarize_runs(table).to_csv(tmp, index=False)
     write_json_atomic(out.path(out.BUDGET), {**budget.to_dict(), "augment": clf_cfg.augment,
                                                 "class_weighting": bool(clf_cfg.class_weighting)})
 

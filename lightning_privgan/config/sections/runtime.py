@@ -18,6 +18,7 @@ class TrainerConfig:
     tf32: bool = field(default=True, metadata={"help": "TF32 in CUDA matmuls/convolutions (Ampere+; no effect on CPU)"})
     cudnn_benchmark: bool = field(default=True, metadata={"help": "cudnn picks convolution algorithms by timing (off under deterministic)"})
     channels_last: bool = field(default=False, metadata={"help": "channels-last (NHWC) weights and activations in training stages; pays with 16-mixed/bf16-mixed on GPUs"})
+    parallel_fits: Optional[int] = field(default=None, metadata={"help": "independent fits of one stage trained at once on a CPU, one process each, splitting the run's threads (the downstream sources and seeds); null = one per thread, 1 = one after another; a GPU run or DDP trains one at a time"})
 
 
 @dataclass

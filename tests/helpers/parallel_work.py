@@ -1,0 +1,19 @@
+"""Work items for the process-pool tests: module-level, so that a spawned worker can import them."""
+from __future__ import annotations
+
+import os
+
+import torch
+
+
+def pid_and_square(ctx, item: int, cache: dict) -> dict:
+    """(the worker's pid and threads, the item squared, how many items this process's cache saw)."""
+    cache["seen"] = cache.get("seen", 0) + 1
+    return {"pid": os.getpid(), "threads": torch.get_num_threads(), "value": item * item, "seen": cache["seen"],
+            "stage": ctx.name, "progress_bar": bool(ctx.cfg.trainer.progress_bar)}
+
+
+def fail_on_three(ctx, item: int, cache: dict) -> int:
+    if item == 3:
+        raise ValueError("item 3 is refused")
+    return item
