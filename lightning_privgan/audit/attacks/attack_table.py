@@ -22,14 +22,14 @@ def attack_rows(image_sets: dict | None, generator: dict | None) -> pd.DataFrame
     for source, attacks in (image_sets or {}).get("sources", {}).items():
         for attack in ("closest_record", "distance_ratio"):
             for kind, f in attacks[attack].items():
-                rows += [_row(source, attack, kind, "none", f), _row(source, attack, kind, "split_bias", f["split_bias"])]
+                rows += [_row(source, attack, kind, "attack", f), _row(source, attack, kind, "split_bias", f["split_bias"])]
     for kind, null in (image_sets or {}).get("null_controls", {}).items():
         for attack in ("closest_record", "distance_ratio"):
             if attack in null:
-                rows.append(_row("outsiders", attack, kind, "null", null[attack]))
+                rows.append(_row("outsiders", attack, kind, "null_control", null[attack]))
     for attack in ("reconstruction", "discriminator"):
         f = (generator or {}).get(attack)
         if f and "auc" in f:
-            rows += [_row("generator", attack, "pixel mse" if attack == "reconstruction" else "logit", "none", f),
+            rows += [_row("generator", attack, "pixel mse" if attack == "reconstruction" else "logit", "attack", f),
                      _row("generator", attack, "", "split_bias", f["split_bias"])]
     return pd.DataFrame(rows)

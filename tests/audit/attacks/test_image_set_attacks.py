@@ -33,10 +33,10 @@ def test_a_copying_source_is_caught_a_private_one_is_not_and_a_leaky_feature_is_
     assert out["paired"]["l2"]["high"] < 0 and "PLAN is better" in out["paired"]["l2"]["verdict"]
 
     table = attack_rows(out, None)
-    assert set(table.control) == {"none", "split_bias", "null"}
+    assert set(table.control) == {"attack", "split_bias", "null_control"}
     assert set(table.source) == {"linear", "plan", "outsiders"}
     row = table[(table.source == "linear") & (table.attack == "closest_record") & (table.distance == "l2")
-                & (table.control == "none")].iloc[0]
+                & (table.control == "attack")].iloc[0]
     assert row.auc >= 0.95 and row["tpr@0.01"] >= 0.5 and row.auc_low <= row.auc <= row.auc_high
 
 
