@@ -73,6 +73,8 @@ def test_downstream_audit_report_end_to_end(cpu_cfg, tmp_path):
     assert "| PLAN | 2 × 16 = 32 |" in text and "| k-same | 2 × 16 = 32 (6 distinct) |" in text
     assert (run_dir / "report" / "grid_ksame.png").is_file()
     assert "audited as released" in text and "the same n = 6 images of every source" in text
+    assert "## Membership attacks on what is released" in text and "Null control" in text
+    assert "| G random samples |" in text and "privacy_audit/roc_closest_record_l2.png" in text
 
 
 def test_holdout_is_split_by_patient_for_evaluation_and_shadows():
