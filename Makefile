@@ -43,6 +43,10 @@ demo: install ## run the demo experiment end to end on embedded phantoms and pri
 	$(VENV)/bin/privgan run experiments/demo.yaml $(OVERRIDES)
 	@cat runs/demo/report.md
 
+memorisation: install ## a GAN that memorises its few training patients: the release-level attacks should see it; runs/memorisation/report.md
+	$(VENV)/bin/privgan run experiments/memorisation.yaml $(OVERRIDES)
+	@cat runs/memorisation/report.md
+
 exp: install ## run an experiment: make exp EXP=experiments/X.yaml OVERRIDES="key=value ..."
 	$(VENV)/bin/privgan run $(EXP) $(OVERRIDES)
 
@@ -93,4 +97,4 @@ gpu-check: ## on a GPU machine (system python3, wheels from .whl/): demo with AD
 clean: ## remove run folders and caches (keeps .venv)
 	rm -rf runs lightning_logs .pytest_cache
 
-.PHONY: help install test test-all demo exp dry-run sweep-demo replicate replicate-slurm report slurm wandb-sync base-yaml bench gpu-check clean
+.PHONY: help install test test-all demo memorisation exp dry-run sweep-demo replicate replicate-slurm report slurm wandb-sync base-yaml bench gpu-check clean

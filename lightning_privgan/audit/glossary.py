@@ -14,6 +14,12 @@ GLOSSARY = """\
 - **MIA acc (shadow)** — the shadow-model attack: shadow classifiers trained like the targets (same
   budget) on disjoint real data, members and non-members split by patient, a logistic regression
   on their sorted softmax + loss, applied to the target. Balanced accuracy (0.5 = no leak).
+- **Release MIA AUC / TPR @ FPR** — membership inference against the released images themselves
+  (the best closest-record attack over the distances that pass their null control): each real
+  image (members = train, non-members = holdout, equal numbers by patient) is scored by its
+  distance to the nearest synthetic image. AUC 0.5 = no leak; the interval is a percentile
+  bootstrap over patients; the TPR is at the lowest FPR the non-members resolve (stated). "G
+  random samples" attacks G's own random samples, the leak before any walk.
 - **FD / KID** — Fréchet distance and kernel inception distance (×10³, mean ± std over random
   subsets) between features of the real train images and of the source's images, by torchmetrics
   on the features named below (Inception-v3 only with local weights; otherwise the offline

@@ -142,6 +142,8 @@ RANGES: dict[str, Range] = {
     "audit.path_pairs": AT_LEAST_0,
     "audit.grid_samples": AT_LEAST_0,
     "audit.batch_size": AT_LEAST_1,
+    "audit.attack_samples": Range(2),  # the split-bias control halves the non-members
+    "audit.attack_resamples": Range(100),  # fewer give no percentile interval worth reading
     "replicate.count": AT_LEAST_1,
     "replicate.index": Range(0, optional=True),
     "replicate.data_seed": Range(0, 2**31 - 1, optional=True),

@@ -43,6 +43,42 @@ def _membership_rows(run: dict) -> list[str]:
     return rows if len(rows) > 2 else ["The run's audit holds no membership-inference figures for this source."]
 
 
+def _ci(f: dict) -> str:
+    return f"{f['value']:.3f} [{f['low']:.3f}, {f['high']:.3f}]"
+
+
+def _attack_rows(attacks: dict | None) -> list[str]:
+    """The release-level attacks on these images (release/membership_attacks.py), with their controls."""
+    if not attacks:
+        return ["No membership attack was run on these images (a release made before they existed)."]
+    if "skipped" in attacks:
+        return [f"Not run: {attacks['skipped']}."]
+    setup, nulls = attacks["setup"], attacks["null_controls"]
+    release = attacks["sources"]["release"]
+    rows = [f"Can someone holding these images tell who was in the training set? Each of {setup['members']} training "
+            f"images (members, {setup['member_patients']} patients) and {setup['nonmembers']} images of patients no "
+            f"model saw (non-members, {setup['nonmember_patients']} patients) is scored by its distance to the closest "
+            "released image (closest-record attack, GAN-Leaks FBB); the distance ratio counts the released images "
+            "whose nearest real image is a member. AUC 0.5 and a share of 0.5 mean no leak; intervals are 95 % "
+            f"percentile bootstraps over patients ({setup['resamples']} resamples).", "",
+            "| distance | AUC | TPR at low FPR | split-bias control AUC | null control AUC | distance-ratio member share "
+            "| used for the verdict |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for kind, f in release["closest_record"].items():
+        t = f["fpr_targets"][0]
+        tpr_figure = f["tpr@{:g}".format(t["requested"])]
+        tpr = f"{_ci(tpr_figure)} at {100 * t['fpr']:.2g} % FPR"
+        null = nulls[kind]
+        null_auc = "–" if null["usable"] is None else _ci(null["closest_record"]["auc"])
+        used = {True: "yes", False: "no: its null control is not at 0.5", None: "unverified (no val/test images)"}
+        rows.append(f"| {DISTANCE_NAMES.get(kind, kind)} | {_ci(f['auc'])} | {tpr} | {_ci(f['split_bias']['auc'])} "
+                    f"| {null_auc} | {_ci(release['distance_ratio'][kind])} | {used[null['usable']]} |")
+    best = release["best"]
+    if best is not None:
+        rows += ["", f"Strongest attack: closest record under {DISTANCE_NAMES.get(best['distance'], best['distance'])}, "
+                 f"AUC {_ci(best['auc'])}."]
+    return rows
+
+
 def _run_comparison(run: dict) -> list[str]:
     """The run's own audit of other samples of the same source, for scale."""
     if not run.get("distances"):
@@ -112,7 +148,11 @@ def render_card(release: dict) -> str:
         f"- Fidelity against the {quality['real_images']} real training images: FD {_f(quality['fd'])}, "
         f"KID {_f(quality['kid'], 4)} ({quality['features']}).",
         "",
-        "## Membership inference (the run's audit)",
+        f"## Membership attacks on exactly these {audit['count']} images",
+        "",
+        *_attack_rows(release.get("membership_attacks")),
+        "",
+        "## Membership inference against the run's classifiers",
         "",
         "Attacks on the run's downstream classifiers: can they tell a training patient from a new one? "
         "0.5 means no leak. These figures describe the run's classifiers, not this image set.",

@@ -3,7 +3,8 @@
 `num` images are drawn along the run's saved PLAN (or linear) paths, never at the endpoints
 (k-same anchors stand for groups of real patients), stored as 8-bit PNGs and audited as
 stored: nearest-real distances under the audit's distances, re-identification by the
-independent auditor, FD/KID against the real training images. Images that fail the gate
+independent auditor, FD/KID against the real training images, membership attacks on the
+kept images (release/membership_attacks.py). Images that fail the gate
 are left out and counted (`allow_failing` keeps them, marked); an image pixel-identical to
 a real image is never released.
 """
@@ -23,6 +24,7 @@ from ..stages.outputs import RunFolder, load_walk_artifacts
 from ..walk.sampling import sample_latents, synthesize
 from .image_audit import GATE_CRITERIA, ImageAudit, audit_images, set_quality
 from .limits import known_limits
+from .membership_attacks import release_attacks
 from .memory import check_export_fits
 from .provenance import method_settings, provenance
 from .run_inputs import RunInputs, check_finished_run, check_run_current, check_run_folder, load_run_inputs
@@ -162,6 +164,8 @@ def export_release(run_dir: Path, out: Path, source: str = "plan", num: int = 10
     console.print(f"[export] FD/KID of the {int(keep.sum()):,} images kept")
     released = {**audit.summary(keep), "quality": set_quality(to_model_range(pixels[keep]), inputs)}
     run_audit = _run_audit_context(inputs, source)
+    console.print(f"[export] membership attacks on the {int(keep.sum()):,} images kept")
+    attacks = release_attacks(to_model_range(pixels[keep]), inputs, seed)
     kept_labels = labels[keep].long()
     release = {
         "format": FORMAT,
@@ -176,6 +180,7 @@ def export_release(run_dir: Path, out: Path, source: str = "plan", num: int = 10
         "audit": released,
         "candidates_audit": audit.summary(),
         "run_audit": run_audit,
+        "membership_attacks": attacks,
     }
     release["limits"] = known_limits(method, gate, released, run_audit, release["what"]["class_counts"])
     manifest = _manifest(labels, inputs.class_names, source, pair_idx, step_pos, audit, keep)

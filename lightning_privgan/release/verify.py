@@ -2,7 +2,8 @@
 
 Without the run: every file against checksums.sha256, and the manifest against the images
 and release.json. With the run: the released PNGs are measured again (nearest-real
-distances under the audit's distances, the auditor's confidence, FD/KID) and compared with
+distances under the audit's distances, the auditor's confidence, FD/KID, the membership
+attacks with their controls) and compared with
 the manifest and the card, and the run's config and thresholds with those the card quotes.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..stages.outputs import AuditOutputs, RunFolder
 from .checksums import check_checksums, inside_folder, release_files
 from .export import exact_real_copies
 from .image_audit import audit_images, set_quality
+from .membership_attacks import SOURCE, release_attacks
 from .run_inputs import check_finished_run, check_run_current, check_run_folder, load_run_inputs
 from .writer import CARD, IMAGES, MANIFEST, RELEASE_JSON
 
@@ -126,6 +128,29 @@ def _check_against_run(folder: Path, release: dict, manifest: pd.DataFrame, run_
     report.add("card's FD/KID hold", quality["features"] == card["quality"]["features"]
                and _close(quality["fd"], card["quality"]["fd"]) and _close(quality["kid"], card["quality"]["kid"]),
                f"FD {quality['fd']} (card {card['quality']['fd']}), KID {quality['kid']} (card {card['quality']['kid']})")
+    _check_attacks(images, inputs, release, report)
+
+
+def _check_attacks(images: torch.Tensor, inputs, release: dict, report: VerifyReport) -> None:
+    """The membership attacks on the released images, re-measured with the export's seed."""
+    stated = release.get("membership_attacks")
+    if not stated or "skipped" in stated:
+        return
+    measured = release_attacks(images, inputs, release["provenance"]["sample_seed"])
+    if "skipped" in measured:
+        report.add("card's membership attacks hold", False, measured["skipped"])
+        return
+    for kind, card_f in stated["sources"][SOURCE]["closest_record"].items():
+        f = measured["sources"][SOURCE]["closest_record"].get(kind)
+        share, card_share = (measured["sources"][SOURCE]["distance_ratio"].get(kind),
+                             stated["sources"][SOURCE]["distance_ratio"][kind])
+        null, card_null = measured["null_controls"].get(kind, {}), stated["null_controls"][kind]
+        ok = f is not None and all(_close(f[m][b], card_f[m][b]) for m in ("auc", "balanced_accuracy")
+                                   for b in ("value", "low", "high"))
+        ok &= share is not None and _close(share["value"], card_share["value"])
+        ok &= null.get("usable") == card_null["usable"]
+        report.add(f"card's membership attacks ({kind}) hold", ok,
+                   f"AUC {f['auc']['value']:.4f} (card {card_f['auc']['value']:.4f})" if f else "distance not measured")
 
 
 def verify_release(folder: Path, against: Path | None = None) -> VerifyReport:

@@ -183,15 +183,21 @@ class DownstreamOutputs(StageOutputs):
 class AuditOutputs(StageOutputs):
     stage = "privacy_audit"
     REQUIRED = ("audit.json", "privacy.csv", "path_curve.json")
-    CHECKED = ("nearest_*.csv", "mia_runs.csv", "path_distances.csv", "grid_*.pt")  # the report and a release read them
+    CHECKED = ("nearest_*.csv", "mia_runs.csv", "path_distances.csv", "grid_*.pt",  # the report and a release read them
+               "release_attacks.json", "release_attacks.csv", "roc_*.png")
     AUDIT = "audit.json"
     PATH_CURVE = "path_curve.json"
+    RELEASE_ATTACKS = "release_attacks.json"
 
     def audit(self) -> dict | None:
         return self.read_json_if_present(self.AUDIT)
 
     def path_curve(self) -> dict | None:
         return self.read_json_if_present(self.PATH_CURVE)
+
+    def release_attacks(self) -> dict | None:
+        """release_attacks.json (stages/release_attacks.py), or None for a run audited before it existed."""
+        return self.read_json_if_present(self.RELEASE_ATTACKS)
 
     def nearest(self, source: str) -> pd.DataFrame:
         """Per-sample nearest-real distances of `source` (one column per distance kind)."""

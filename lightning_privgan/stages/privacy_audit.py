@@ -5,9 +5,11 @@ patients, as the reference for what a non-copy looks like): nearest-real distanc
 every enabled kind, near-duplicate rate, re-identification rate; FD and KID at one n for
 every source (metrics/fd_kid.py). With the stream's gate on, linear/PLAN are audited as the
 gate releases them (what the downstream classifiers trained on).
-Then membership inference against every downstream model. Outputs: audit.json,
+Then membership inference against every downstream model, and the release-level attacks on
+the audited images and the generator (stages/release_attacks.py). Outputs: audit.json,
 privacy.csv, nearest_<source>.csv, mia_runs.csv, path_curve.{json,png},
-path_distances.csv, grid_<source>.pt (uint8 samples the report draws).
+path_distances.csv, grid_<source>.pt (uint8 samples the report draws), release_attacks.{json,csv},
+roc_*.png.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from ..training.shadow_training import shadow_trainer
 from ..walk.gate import build_gate
 from ..walk.synthetic_sources import gated_synthetic_source, synthetic_source
 from .outputs import AuditOutputs, load_walk_artifacts
+from .release_attacks import attack_summary, run_release_attacks
 
 
 def _write_csv(df: pd.DataFrame, path) -> None:
@@ -78,6 +81,8 @@ def run(ctx: StageContext) -> None:
     csvs["privacy.csv"] = _privacy_table(sources)
     if not ctx.is_global_zero:  # every rank computed (the shadows train with DDP); one writes
         return
+    outsiders = torch.cat([val.images, data.split("test").read_all().images])  # patients in neither set
+    attacks = run_release_attacks(ctx, train, holdout, outsiders, source_images, ref.kinds, art.G)
     for name, df in csvs.items():
         _write_csv(df, ctx.out / name)
     for name, blob in grids.items():
@@ -98,6 +103,7 @@ def run(ctx: StageContext) -> None:
         "skipped": skipped,
         "path_curve": path_curve,
         "membership": summarize_membership(mia_runs),
+        "release_attacks": attack_summary(attacks),
         "membership_setup": {"members": int(len(train)), "nonmembers": nonmembers,
                              "shadow_models": int(acfg.shadow_models), "shadow_train_balanced_accuracy": shadow_acc,
                              "shadow_split": "by patient"},
@@ -228,9 +234,10 @@ STAGE = Stage(
     run=run,
     needs=("data", "gan", "auditor", "walk", "anchors", "downstream"),
     config_keys=("audit", "downstream", "classifier", "stream", "walk", "anchors", "data", "gan.fd_features", "auditor",
-                 "logging"),
+                 "logging", "gan.projection", "gan.pretrained"),
     description="privacy audit per source: nearest-real distances, near-duplicates, re-identification, FD, "
-                "distance along the paths, membership inference (audit.json, CSVs, PNG)",
+                "distance along the paths, membership inference against the classifiers, the released images and "
+                "the generator (audit.json, CSVs, PNG)",
     distributed=True,  # shadow models train with Lightning: every rank runs the stage, rank 0 writes
     outputs=AuditOutputs,
 )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from ..audit.attacks.attack_report import release_attack_lines
 from ..audit.figures import save_image_grid
 from ..audit.glossary import GLOSSARY
 from ..audit.paired_difference import PairedDifference, describe
@@ -118,6 +119,7 @@ def build_report(run_dir: str | Path, partial: bool = False) -> Path:
             md += ["", f"Distance ({curve['distance']}) to the closest real image at every step (mean over pairs):", ""]
             md += step_table(curves)
             md.append("")
+    md += release_attack_lines(audit_outputs.release_attacks(), audit_outputs.folder.name)
     grids, notes = _grids(audit_outputs, out, allow_real, anchor_method)
     figures += grids
     if grids or notes:

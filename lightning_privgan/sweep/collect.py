@@ -1,4 +1,5 @@
-"""One row per cell from its stage outputs: utility, privacy and PLAN − linear.
+"""One row per cell from its stage outputs: utility, privacy (nearest-real distances and the
+release-level membership attack) and PLAN − linear.
 
 Reads what the downstream and privacy_audit stages wrote, through their typed outputs (runs.csv,
 audit.json, nearest_<source>.csv). The per-sample distances are re-aggregated here for their
@@ -20,7 +21,8 @@ COLUMNS = ("cell", "source", "lambda_priv", "optim_steps", "acc_mean", "acc_low"
            "samples", "distance", "paired_closest_mean", "paired_closest_low", "paired_closest_high",
            "paired_near_dup_mean", "paired_near_dup_low", "paired_near_dup_high", "pairs",
            "paired_inner_closest_mean", "paired_inner_closest_low", "paired_inner_closest_high",
-           "endpoint_closest_linear", "endpoint_closest_plan", "priv_start", "priv_end", "cls_start", "cls_end")
+           "endpoint_closest_linear", "endpoint_closest_plan", "priv_start", "priv_end", "cls_start", "cls_end",
+           "attack_auc", "attack_low", "attack_high", "attack_distance")
 
 
 def _downstream(run_dir: Path) -> DownstreamOutputs:
@@ -69,6 +71,17 @@ def privacy(run_dir: Path, source: str) -> dict:
             "distance": distance}
 
 
+def release_attack(run_dir: Path, source: str) -> dict:
+    """The best release-level membership attack on `source`'s audited images (audit/attacks/): its
+    AUC and percentile interval over patients, nan where the audit ran none (no holdout split,
+    audit.release_attacks off, or an audit from before the attacks)."""
+    best = ((_audit_json(run_dir).get("release_attacks") or {}).get("best") or {}).get(source)
+    if not best:
+        return {"attack_auc": math.nan, "attack_low": math.nan, "attack_high": math.nan, "attack_distance": None}
+    return {"attack_auc": best["auc"]["value"], "attack_low": best["auc"]["low"], "attack_high": best["auc"]["high"],
+            "attack_distance": best["distance"]}
+
+
 def paired(run_dir: Path) -> dict:
     """PLAN − linear on the shared pairs (audit/paired_difference.py), nan where not computed:
     whole paths, inner points only, and how often a path's closest point is a shared anchor."""
@@ -103,7 +116,8 @@ def walk_terms(run_dir: Path) -> dict:
 def cell_row(cell_dir: Path, cell) -> dict:
     """A finished cell's row (its PLAN samples and classifiers)."""
     return {"cell": cell.name, "source": "plan", "lambda_priv": cell.lambda_priv, "optim_steps": cell.optim_steps,
-            **utility(cell_dir, "plan"), **privacy(cell_dir, "plan"), **paired(cell_dir), **walk_terms(cell_dir)}
+            **utility(cell_dir, "plan"), **privacy(cell_dir, "plan"), **paired(cell_dir), **walk_terms(cell_dir),
+            **release_attack(cell_dir, "plan")}
 
 
 def baseline_rows(finished_run: Path) -> list[dict]:
@@ -116,7 +130,7 @@ def baseline_rows(finished_run: Path) -> list[dict]:
             continue
         row = {"cell": "finished run", "source": source, **utility(finished_run, source)}
         if source == "linear":
-            row.update(privacy(finished_run, source))
+            row.update(privacy(finished_run, source), **release_attack(finished_run, source))
         rows.append(row)
     return rows
 

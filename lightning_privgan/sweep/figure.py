@@ -1,5 +1,6 @@
-"""The sweep figure: PLAN's downstream accuracy against its near-duplicate rate and its
-mean closest distance to a real image, one marker per cell (colour = optim_steps, label =
+"""The sweep figure: PLAN's downstream accuracy against its near-duplicate rate, its mean
+closest distance to a real image and the AUC of the best release-level membership attack on
+its images (an empty panel when the audits ran none), one marker per cell (colour = optim_steps, label =
 λ_priv), 95% intervals both ways, the finished run's linear source as the reference."""
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pandas as pd
 from ..audit.figures import save_figure
 
 PANELS = (("near_dup", "near_dup_rate", "near-duplicate rate of the audited samples (lower = more private)"),
-          ("closest", "closest_distance", "mean distance to the closest real image (higher = more private)"))
+          ("closest", "closest_distance", "mean distance to the closest real image (higher = more private)"),
+          ("attack", "attack_auc", "release-level membership AUC, best attack (0.5 = no leak)"))
 
 
 def _err(rows: pd.DataFrame, mean: str, low: str, high: str):
@@ -37,7 +39,7 @@ def plot_sweep(table: pd.DataFrame, out_png: Path) -> Path:
     cells = table[table["source"] == "plan"]
     linear = table[table["source"] == "linear"]
     real = table[table["source"] == "real"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(5.5 * len(PANELS), 4.5), sharey=True)
     for ax, (key, col, label) in zip(axes, PANELS):
         for i, s, rows, colour in _by_optim_steps(cells, plt.get_cmap("viridis")):
             ax.errorbar(rows[col], rows["acc_mean"], xerr=_err(rows, col, f"{key}_low", f"{key}_high"),

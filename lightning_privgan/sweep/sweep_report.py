@@ -27,8 +27,8 @@ def _signed(mean: float, low: float, high: float) -> str:
 
 def markdown_table(table: pd.DataFrame) -> str:
     head = ("| λ_priv | optim_steps | PLAN acc [95% t CI] | near-dup rate [95% CI] | closest distance [95% CI] "
-            "| Δ closest, PLAN − linear [95% CI] | Δ near-dup share, PLAN − linear [95% CI] |\n"
-            "|---|---|---|---|---|---|---|\n")
+            "| release MIA AUC [95% CI] | Δ closest, PLAN − linear [95% CI] | Δ near-dup share, PLAN − linear [95% CI] |\n"
+            "|---|---|---|---|---|---|---|---|\n")
     lines = []
     for _, r in table.iterrows():
         is_cell = r["source"] == "plan"
@@ -38,8 +38,9 @@ def markdown_table(table: pd.DataFrame) -> str:
         closest = _ci(r["closest_distance"], r["closest_low"], r["closest_high"], 4)
         pc = _signed(r["paired_closest_mean"], r["paired_closest_low"], r["paired_closest_high"]) if is_cell else ""
         pn = _signed(r["paired_near_dup_mean"], r["paired_near_dup_low"], r["paired_near_dup_high"]) if is_cell else ""
+        attack = _ci(r["attack_auc"], r["attack_low"], r["attack_high"])
         lines.append(f"| {lam} | {steps} | {_ci(r['acc_mean'], r['acc_low'], r['acc_high'])} | {near} | {closest} "
-                     f"| {pc} | {pn} |")
+                     f"| {attack} | {pc} | {pn} |")
     return head + "\n".join(lines) + "\n"
 
 

@@ -29,7 +29,9 @@ def release_run_config(runs_root: Path):
         "walk": {"n_steps": 5},
         "downstream": {"sources": ["real", "linear", "plan"], "seeds": 1},
         "audit": {"distances": ["auditor", "ssim", "l2"], "samples_per_source": 12, "shadow_models": 0,
-                  "path_pairs": 2, "grid_samples": 4, "batch_size": 32},
+                  "path_pairs": 2, "grid_samples": 4, "batch_size": 32,
+                  "attack_samples": 6, "attack_resamples": 100},
+        "gan": {"projection": {"steps": 10}},
     })
 
 

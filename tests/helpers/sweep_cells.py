@@ -18,8 +18,10 @@ def fabricate_downstream(run_dir: Path, accs: dict[str, list[float]]) -> None:
                  ).to_csv(run_dir / "downstream" / "runs.csv", index=False)
 
 
-def fabricate_audit(run_dir: Path, distances: dict[str, list[float]], reported_rate: dict[str, float] | None = None):
-    """privacy_audit/audit.json and nearest_<source>.csv as the privacy_audit stage writes them (distance l2)."""
+def fabricate_audit(run_dir: Path, distances: dict[str, list[float]], reported_rate: dict[str, float] | None = None,
+                    attack_auc: dict[str, tuple[float, float, float]] | None = None):
+    """privacy_audit/audit.json and nearest_<source>.csv as the privacy_audit stage writes them (distance l2);
+    `attack_auc`: {source: (AUC, low, high)} of the best release-level attack (none by default)."""
     (run_dir / "privacy_audit").mkdir(parents=True, exist_ok=True)
     sources = {}
     for s, d in distances.items():
@@ -31,7 +33,9 @@ def fabricate_audit(run_dir: Path, distances: dict[str, list[float]], reported_r
                                            "threshold": THRESHOLD}}}
     (run_dir / "privacy_audit" / "audit.json").write_text(json.dumps({
         "sources": sources, "thresholds": {"l2": THRESHOLD},
-        "path_curve": {"distance": "l2", "curves": {}, "paired": PAIRED}}))
+        "path_curve": {"distance": "l2", "curves": {}, "paired": PAIRED},
+        **({"release_attacks": {"best": {s: {"distance": "l2", "auc": {"value": v, "low": lo, "high": hi}}
+                                         for s, (v, lo, hi) in attack_auc.items()}}} if attack_auc else {})}))
 
 
 def fabricate_walk(run_dir: Path, priv: tuple[float, float] = (4.0, 3.0)) -> None:

@@ -77,6 +77,13 @@ def test_a_release_holds_exactly_its_images_card_and_checksums(run_dir, tmp_path
     assert "membership" in release["run_audit"] and release["limits"]
     for section in ("What it is", "How it was made", "Privacy gate", "Audit of exactly these", "Membership", "Known limits"):
         assert section in card
+    # The membership attacks ran on exactly the released images, every audit distance with its controls.
+    attacks = release["membership_attacks"]
+    assert set(attacks["sources"]["release"]["closest_record"]) == set(audit["distances"])
+    assert attacks["sources"]["release"]["num_images"] == len(manifest)
+    assert set(attacks["null_controls"]) == set(audit["distances"])
+    assert f"Membership attacks on exactly these {len(manifest)} images" in card and "null control AUC" in card
+    assert "roc" not in attacks["sources"]["release"]["closest_record"]["l2"]  # figures, not curves, on the card
     # No patient identifier of the training set leaves the run.
     identities = json.loads((run_dir / "auditor" / "identities.json").read_text())["identities"]
     text = card + (folder / "release.json").read_text() + (folder / "manifest.csv").read_text()
@@ -120,7 +127,8 @@ def test_verify_catches_a_tampered_image_even_with_fresh_checksums(run_dir, tmp_
     from lightning_privgan.release.checksums import write_checksums
 
     folder = export_release(run_dir, tmp_path / "release", "plan", num=12, seed=2).folder
-    assert verify_release(folder, against=run_dir).ok
+    checks = verify_release(folder, against=run_dir)
+    assert checks.ok and "card's membership attacks (l2) hold" in [name for name, _, _ in checks.checks]
     victim = pd.read_csv(folder / "manifest.csv")["path"][0]
     pixels = np.asarray(Image.open(folder / victim)).copy()
     pixels[: RES // 2] = 255 - pixels[: RES // 2]

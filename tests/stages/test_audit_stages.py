@@ -19,7 +19,9 @@ def test_downstream_audit_report_end_to_end(cpu_cfg, tmp_path):
         "classifier": {"width": 4, "batch_size": 16},
         "downstream": {"seeds": 1, "epochs": 1},
         "stream": {"samples_per_epoch": 24, "gate": True},
-        "audit": {"samples_per_source": 12, "shadow_models": 1, "path_pairs": 3, "grid_samples": 8, "batch_size": 32},
+        "audit": {"samples_per_source": 12, "shadow_models": 1, "path_pairs": 3, "grid_samples": 8, "batch_size": 32,
+                  "attack_samples": 6, "attack_resamples": 100},
+        "gan": {"projection": {"steps": 10}},
     })
     run_dir = tmp_path / "run"
     fabricate_upstream(run_dir)
@@ -60,11 +62,19 @@ def test_downstream_audit_report_end_to_end(cpu_cfg, tmp_path):
     assert "shadow_auc_mean" in result["membership"]["plan"]
     assert not (run_dir / "privacy_audit" / "grid_real.pt").exists()  # real images stay unpublished by default
     assert (run_dir / "privacy_audit" / "path_curve.png").is_file()
+    # The release-level attacks ran on every audited synthetic source and on G's random samples.
+    attacks = json.loads((run_dir / "privacy_audit" / "release_attacks.json").read_text())
+    assert set(attacks["image_sets"]["sources"]) == {"linear", "plan", "ksame", "random"}
+    assert set(attacks["image_sets"]["null_controls"]) == {"auditor", "ssim", "l2"}
+    assert set(result["release_attacks"]["best"]) == {"linear", "plan", "ksame", "random"}
+    assert (run_dir / "privacy_audit" / "roc_closest_record_l2.png").is_file()
 
     text = (run_dir / "report.md").read_text()
     assert "| PLAN | 2 × 16 = 32 |" in text and "| k-same | 2 × 16 = 32 (6 distinct) |" in text
     assert (run_dir / "report" / "grid_ksame.png").is_file()
     assert "audited as released" in text and "the same n = 6 images of every source" in text
+    assert "## Membership attacks on what is released" in text and "Null control" in text
+    assert "| G random samples |" in text and "privacy_audit/roc_closest_record_l2.png" in text
 
 
 def test_holdout_is_split_by_patient_for_evaluation_and_shadows():

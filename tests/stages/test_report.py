@@ -22,7 +22,7 @@ def test_report_from_saved_results(tmp_path):
     report = build_report(run_dir)
     text = report.read_text()
     assert report == run_dir / "report.md"
-    assert "| PLAN | 96 × 64 = 6144 | 0.810 ± 0.010 | 0.850 ± 0.000 | 0.520 ± 0.010 | 0.510 ± 0.020 | 12.50 | 4.20 ± 1.10 |" in text
+    assert "| PLAN | 96 × 64 = 6144 | 0.810 ± 0.010 | 0.850 ± 0.000 | 0.520 ± 0.010 | 0.510 ± 0.020 | — | — | 12.50 | 4.20 ± 1.10 |" in text
     assert "| k-same | 96 × 64 = 6144 (96 distinct) |" in text and "| Real | 96 × 64 = 6144 (288 distinct) |" in text
     assert "trained 96 optimiser steps × 64 images = 6144 images seen" in text
     assert "the same n = 96 images of every source" in text and "50 random subsets of 48 images" in text

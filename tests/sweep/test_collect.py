@@ -49,6 +49,18 @@ def test_baseline_rows_are_the_finished_runs_linear_and_real(tmp_path):
     assert rows["real"]["acc_mean"] == pytest.approx(0.95) and "near_dup_rate" not in rows["real"]
 
 
+def test_the_release_level_attack_is_a_privacy_axis(tmp_path):
+    fabricate_downstream(tmp_path / "cell", {"plan": [0.7, 0.8]})
+    fabricate_audit(tmp_path / "cell", {"plan": PLAN_D}, attack_auc={"plan": (0.62, 0.55, 0.7)})
+    fabricate_walk(tmp_path / "cell")
+    row = cell_row(tmp_path / "cell", SweepCell(1.0, 100))
+    assert (row["attack_auc"], row["attack_low"], row["attack_high"], row["attack_distance"]) == (0.62, 0.55, 0.7, "l2")
+    fabricate_outputs(tmp_path / "old", {"plan": [0.7]}, {"plan": PLAN_D})  # an audit without the attacks
+    assert math.isnan(cell_row(tmp_path / "old", SweepCell(1.0, 100))["attack_auc"])
+    md = write_sweep_outputs(sweep_table([row]), tmp_path / "sweep", tmp_path / "old", missing=[])
+    assert "| 0.620 [0.550, 0.700] |" in md.read_text() and "release MIA AUC" in md.read_text()
+
+
 def test_an_audit_that_disagrees_with_its_samples_is_refused(tmp_path):
     fabricate_outputs(tmp_path, {"plan": [0.7, 0.8]}, {"plan": PLAN_D}, reported_rate={"plan": 0.5})
     with pytest.raises(ValueError, match="disagrees with audit.json"):

@@ -45,3 +45,6 @@ class AuditConfig:
     path_pairs: int = field(default=32, metadata={"help": "pairs whose every step is rendered for the distance-along-path curve"})
     grid_samples: int = field(default=32, metadata={"help": "synthetic images kept per source for the report's grids"})
     batch_size: int = field(default=128, metadata={"help": "images per forward pass while auditing"})
+    release_attacks: bool = field(default=True, metadata={"help": "membership attacks on the released images and the generator (closest record, distance ratio, reconstruction, discriminator) with null and split-bias controls; needs a holdout split"})
+    attack_samples: int = field(default=32, metadata={"help": "real images per side (members, non-members) the generator-level attacks project through G"})
+    attack_resamples: int = field(default=1000, metadata={"help": "bootstrap resamples over patients behind every release-attack interval"})
