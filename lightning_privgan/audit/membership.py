@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..models.classifier_io import load_classifier
+from .attacks.roc import roc_auc as release_roc_auc
 
 
 @torch.no_grad()
@@ -61,22 +62,9 @@ def loss_threshold_attack(
 
 # -- scores of a membership attack: AUC, balanced accuracy, and honest threshold choice --
 def roc_auc(scores: torch.Tensor, is_member: torch.Tensor) -> float:
-    """P(score of a random member > score of a random non-member), ties counting one half."""
-    scores, is_member = scores.double().flatten(), is_member.bool().flatten()
-    pos, neg = int(is_member.sum()), int((~is_member).sum())
-    if pos == 0 or neg == 0:
-        raise ValueError("AUC needs both members and non-members")
-    # Mann-Whitney U with average ranks for ties.
-    order = scores.argsort()
-    sorted_scores = scores[order]
-    ranks = torch.empty_like(scores)
-    ranks[order] = torch.arange(1, len(scores) + 1, dtype=torch.double)
-    uniq, inverse = torch.unique(sorted_scores, return_inverse=True)
-    sums = torch.zeros(len(uniq), dtype=torch.double).index_add_(0, inverse, ranks[order])
-    counts = torch.bincount(inverse, minlength=len(uniq)).double()
-    ranks[order] = (sums / counts)[inverse]
-    u = ranks[is_member].sum() - pos * (pos + 1) / 2
-    return float(u / (pos * neg))
+    """P(score of a random member > score of a random non-member), ties counting one half: the
+    release-level attacks' Mann-Whitney AUC (audit/attacks/roc.py), on these tensors."""
+    return release_roc_auc(scores.detach().double().cpu().numpy(), is_member.bool().cpu().numpy())
 
 
 def balanced_accuracy(predicted_member: torch.Tensor, is_member: torch.Tensor) -> float:

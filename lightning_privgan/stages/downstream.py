@@ -100,14 +100,12 @@ def _plan(ctx: StageContext):
 
 
 def train_run(ctx: StageContext, run: tuple[str, int], cache: dict) -> dict:
-    """Train, test and record the (source, seed index) run `run`; its row of runs.csv.
+    """Train, test and record the (source, seed index) run `run` (one not yet recorded); its row of runs.csv.
     `cache` keeps what the runs of one process share: G with the paths, and the gate."""
     cfg, out = ctx.cfg, ctx.outputs
     source, seed_idx = run
     tag = f"{source}_{seed_idx}"
     done, model_file = out.run_record(source, seed_idx), out.model_file(source, seed_idx)
-    if done.is_file() and model_file.is_file():
-        return json.loads(done.read_text())
     data = ctx.input("data").real()
     train, val, test = data.split("train"), data.split("val"), data.split("test")
     budget, clf_cfg, stream_cfg = _plan(ctx)
