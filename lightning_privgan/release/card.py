@@ -79,6 +79,31 @@ def _attack_rows(attacks: dict | None) -> list[str]:
     return rows
 
 
+def _generator_rows(generator: dict | None) -> list[str]:
+    """The run's attacks on its generator (audit/attacks/generator_attacks.py): what releasing G, or
+    the checkpoint with D, would add to this image set's exposure."""
+    if not generator:
+        return ["The run's audit holds no attack on its generator (a run audited before they existed, or without "
+                "a holdout split)."]
+    setup = generator["setup"]
+    rows = [f"Not part of this release: the run's own audit attacked its generator with {setup['members']} training "
+            f"images (members, {setup['member_patients']} patients) and {setup['nonmembers']} holdout images "
+            f"(non-members, {setup['nonmember_patients']} patients). Quote these before releasing G or its checkpoint: "
+            "an AUC above 0.5 with its interval means the model itself tells members apart. `privgan verify` does "
+            "not re-measure them (they need the run, not the images).", "",
+            "| attack | AUC | TPR at low FPR | split-bias control AUC |", "| --- | --- | --- | --- |"]
+    for attack, label in (("reconstruction", "reconstruction through G (GAN-Leaks PBB/WB)"),
+                          ("discriminator", "discriminator score of D (LOGAN)")):
+        f = generator.get(attack) or {"skipped": "not in the audit"}
+        if "skipped" in f:
+            rows.append(f"| {label} | not run: {f['skipped']} | | |")
+            continue
+        t = f["fpr_targets"][0]
+        tpr = f"{_ci(f['tpr@{:g}'.format(t['requested'])])} at {100 * t['fpr']:.2g} % FPR"
+        rows.append(f"| {label} | {_ci(f['auc'])} | {tpr} | {_ci(f['split_bias']['auc'])} |")
+    return rows
+
+
 def _run_comparison(run: dict) -> list[str]:
     """The run's own audit of other samples of the same source, for scale."""
     if not run.get("distances"):
@@ -151,6 +176,10 @@ def render_card(release: dict) -> str:
         f"## Membership attacks on exactly these {audit['count']} images",
         "",
         *_attack_rows(release.get("membership_attacks")),
+        "",
+        "## If the generator is released too",
+        "",
+        *_generator_rows(run.get("generator_attacks")),
         "",
         "## Membership inference against the run's classifiers",
         "",

@@ -79,6 +79,7 @@ def _run_audit_context(inputs: RunInputs, source: str) -> dict:
         "reid_chance": a.get("reid_chance"),
         "membership": a.get("membership"),
         "membership_setup": a.get("membership_setup"),
+        "generator_attacks": (a.get("release_attacks") or {}).get("generator"),
         "skipped": a.get("skipped", []),
     }
 

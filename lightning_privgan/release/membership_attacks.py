@@ -12,17 +12,12 @@ import torch
 
 from ..audit.attacks.candidates import attack_candidates
 from ..audit.attacks.image_set_attacks import image_set_attacks
+from ..audit.attacks.roc import without_roc_curves
 from ..core.seeds import derive_seed
 from ..stages.outputs import RunFolder
 from .run_inputs import RunInputs
 
 SOURCE = "release"
-
-
-def _without_curves(value):
-    if isinstance(value, dict):
-        return {k: _without_curves(v) for k, v in value.items() if k != "roc"}
-    return value
 
 
 def release_attacks(images: torch.Tensor, inputs: RunInputs, seed: int) -> dict:
@@ -38,4 +33,4 @@ def release_attacks(images: torch.Tensor, inputs: RunInputs, seed: int) -> dict:
     cand = attack_candidates(train, holdout, torch.cat([val.images, test.images]), derive_seed(seed, "candidates"))
     result = image_set_attacks({SOURCE: images}, cand, inputs.reference.kinds, int(inputs.cfg.audit.attack_resamples),
                                derive_seed(seed, "attacks"), inputs.device)
-    return _without_curves(result)
+    return without_roc_curves(result)

@@ -18,6 +18,7 @@ from ..audit.attacks.attack_table import attack_rows
 from ..audit.attacks.candidates import attack_candidates
 from ..audit.attacks.generator_attacks import generator_attacks
 from ..audit.attacks.image_set_attacks import image_set_attacks
+from ..audit.attacks.roc import without_roc_curves
 from ..audit.attacks.roc_figure import plot_attack_rocs
 from ..core.atomic import atomic_path, write_json_atomic
 from ..models.discriminator_io import load_discriminator
@@ -112,5 +113,7 @@ def attack_summary(result: dict) -> dict:
     return {"best": {s: v["best"] for s, v in sets["sources"].items()},
             "paired": {k: v["verdict"] for k, v in sets["paired"].items()},
             "unusable_distances": [k for k, v in sets["null_controls"].items() if v["usable"] is False],
+            # The release card quotes these for a hospital that releases G too (release/card.py).
+            "generator": without_roc_curves(result.get("generator")),
             "seconds": result["seconds"]}
 

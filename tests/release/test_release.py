@@ -84,6 +84,14 @@ def test_a_release_holds_exactly_its_images_card_and_checksums(run_dir, tmp_path
     assert set(attacks["null_controls"]) == set(audit["distances"])
     assert f"Membership attacks on exactly these {len(manifest)} images" in card and "null control AUC" in card
     assert "roc" not in attacks["sources"]["release"]["closest_record"]["l2"]  # figures, not curves, on the card
+    # The run's generator attacks are quoted for a release of G too, from the run's audit.
+    generator = json.loads((run_dir / "privacy_audit" / "audit.json").read_text())["release_attacks"]["generator"]
+    assert release["run_audit"]["generator_attacks"] == generator
+    reconstruction = generator["reconstruction"]["auc"]
+    assert "If the generator is released too" in card
+    assert (f"| reconstruction through G (GAN-Leaks PBB/WB) | {reconstruction['value']:.3f} "
+            f"[{reconstruction['low']:.3f}, {reconstruction['high']:.3f}] |") in card
+    assert "discriminator score of D (LOGAN)" in card
     # No patient identifier of the training set leaves the run.
     identities = json.loads((run_dir / "auditor" / "identities.json").read_text())["identities"]
     text = card + (folder / "release.json").read_text() + (folder / "manifest.csv").read_text()

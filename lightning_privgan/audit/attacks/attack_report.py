@@ -8,11 +8,31 @@ def _ci(f: dict, digits: int = 3) -> str:
     return f"{f['value']:.{digits}f} [{f['low']:.{digits}f}, {f['high']:.{digits}f}]"
 
 
+def distinct_fpr_targets(targets: list[dict]) -> list[tuple[dict, list[float]]]:
+    """The FPR targets that give different figures: (the first target at an FPR, every requested
+    FPR that falls on it). With few non-members 1 % and 0.1 % both fall on the smallest FPR the
+    non-members resolve, and one figure quoted twice reads as two measurements."""
+    groups: dict[float, tuple[dict, list[float]]] = {}
+    for t in targets:
+        groups.setdefault(t["fpr"], (t, []))[1].append(t["requested"])
+    return list(groups.values())
+
+
+def _percent_list(values: list[float]) -> str:
+    return " and ".join(f"{100 * v:g}%" for v in values)
+
+
+def fpr_heading(target: dict, requested: list[float]) -> str:
+    if target["resolved"]:
+        return f"TPR @ {100 * target['requested']:g}% FPR"
+    return f"TPR @ {100 * target['fpr']:.2g}% FPR ({_percent_list(requested)} unresolved)"
+
+
 def _tprs(f: dict) -> list[str]:
     cells = []
-    for t in f["fpr_targets"]:
+    for t, requested in distinct_fpr_targets(f["fpr_targets"]):
         cell = _ci(f[f"tpr@{t['requested']:g}"])
-        cells.append(cell if t["resolved"] else f"{cell} (at {100 * t['fpr']:.2g}%: {100 * t['requested']:g}% unresolved)")
+        cells.append(cell if t["resolved"] else f"{cell} (at {100 * t['fpr']:.2g}%: {_percent_list(requested)} unresolved)")
     return cells
 
 
@@ -20,7 +40,7 @@ def _attack_table(sets: dict) -> list[str]:
     first = next(iter(sets["sources"].values()))["closest_record"]
     targets = next(iter(first.values()))["fpr_targets"] if first else []
     header = ["Source", "Distance", "AUC [95% CI]", "Balanced acc. (best threshold)",
-              *[f"TPR @ {100 * t['requested']:g}% FPR" for t in targets], "Split-bias AUC", "DCR member share",
+              *[fpr_heading(t, requested) for t, requested in distinct_fpr_targets(targets)], "Split-bias AUC", "DCR member share",
               "DCR split-bias"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for source, v in sets["sources"].items():

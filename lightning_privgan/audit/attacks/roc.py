@@ -81,3 +81,11 @@ def point_figures(scores, is_member, targets: tuple[FprTarget, ...]) -> dict[str
     for t in targets:
         out[f"tpr@{t.requested:g}"] = tpr_at(fpr, tpr, t.fpr)
     return out
+
+
+def without_roc_curves(value):
+    """`value` with every 'roc' entry (the curves behind the figures) left out: what a card or a
+    summary quotes."""
+    if isinstance(value, dict):
+        return {k: without_roc_curves(v) for k, v in value.items() if k != "roc"}
+    return value

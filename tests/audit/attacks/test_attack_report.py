@@ -28,7 +28,9 @@ def test_the_section_states_every_attack_control_and_verdict():
     assert "| l2 |" in text and "| yes |" in text  # the null control passes for a pixel distance
     assert "PLAN is better" in text
     assert "discriminator score (LOGAN): not run (no checkpoint)" in text
-    assert "0.1% unresolved" in text  # 48 non-members cannot resolve a 0.1 % FPR
+    # 48 non-members resolve neither 1 % nor 0.1 % FPR: one TPR column, at the smallest FPR they
+    # resolve, not the same figure twice under two headings.
+    assert "% FPR (1% and 0.1% unresolved)" in text and "TPR @ 0.1% FPR" not in text
     assert "![roc_closest_record_l2.png](privacy_audit/roc_closest_record_l2.png)" in text
     assert release_attack_lines({"skipped": "no holdout"}, "x")[-2] == "Not run: no holdout."
 
@@ -40,3 +42,15 @@ def test_the_privacy_table_gains_the_best_release_attack_beside_the_classifier_m
     assert row.attack_auc == 1.0 and row.attack_distance == "l2" and row.attack_tpr_fpr > 0.001
     text = markdown_table(table)
     assert "Release MIA AUC [95% CI]" in text and "1.000 [1.000, 1.000] (l2)" in text
+
+
+def test_fpr_targets_falling_on_one_fpr_give_one_figure():
+    from lightning_privgan.audit.attacks.attack_report import distinct_fpr_targets, fpr_heading
+
+    resolved = [{"requested": 0.01, "fpr": 0.01, "resolved": True}, {"requested": 0.001, "fpr": 0.001, "resolved": True}]
+    assert [fpr_heading(t, r) for t, r in distinct_fpr_targets(resolved)] == ["TPR @ 1% FPR", "TPR @ 0.1% FPR"]
+    half = [{"requested": 0.01, "fpr": 0.01, "resolved": True}, {"requested": 0.001, "fpr": 0.01, "resolved": False}]
+    assert len(distinct_fpr_targets(half)) == 1  # the 0.1 % target falls on the 1 % figure
+    neither = [{"requested": 0.01, "fpr": 0.03125, "resolved": False}, {"requested": 0.001, "fpr": 0.03125, "resolved": False}]
+    [(target, requested)] = distinct_fpr_targets(neither)
+    assert requested == [0.01, 0.001] and fpr_heading(target, requested) == "TPR @ 3.1% FPR (1% and 0.1% unresolved)"
