@@ -78,6 +78,7 @@ RANGES: dict[str, Range] = {
     "trainer.num_nodes": AT_LEAST_1,
     "trainer.log_every_n_steps": AT_LEAST_1,
     "trainer.parallel_fits": OPTIONAL_AT_LEAST_1,
+    "trainer.parallel_stages": OPTIONAL_AT_LEAST_1,
     "gan.z_dim": OPTIONAL_AT_LEAST_1,
     "gan.w_dim": OPTIONAL_AT_LEAST_1,
     "gan.mapping_layers": OPTIONAL_AT_LEAST_1,

@@ -26,6 +26,9 @@ class RunInterrupted(BaseException):
         self.signum = int(signum)
         super().__init__(self.signal_name)
 
+    def __reduce__(self):  # rebuilt from the signal number: a worker process's interrupt reaches the runner
+        return (type(self), (self.signum,))
+
     @property
     def signal_name(self) -> str:
         return signal.Signals(self.signum).name

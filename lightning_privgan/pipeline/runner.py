@@ -28,6 +28,7 @@ from ..config.errors import ConfigError
 from ..core.atomic import remove_stale_temporaries, write_json_atomic, write_text_atomic
 from ..core.distributed import is_global_zero, job_id, start_job, wait_for
 from ..core.hashing import config_slice, stage_hash
+from .concurrent_stages import parallel_stages, run_side_by_side
 from .output_digests import DIGESTS, changed_output, output_digests
 from .run_format import FORMAT_KEY, RUN_FORMAT_VERSION, check_record_format, check_run_format, write_run_format
 from .run_lock import RunLock
@@ -203,6 +204,7 @@ class Pipeline:
         if is_global_zero():
             self.print_plan(planned)
         tokens: dict[str, str] = {}
+        slots = parallel_stages(self.cfg)
         for p in planned:
             if p.action != "run":
                 rec = self.record(p.stage.name)
@@ -210,8 +212,11 @@ class Pipeline:
                     tokens[p.stage.name] = rec["token"]
                     self._check_config(p.stage)
                 continue
-            tokens[p.stage.name] = self._run_stage(p.stage, tokens, fresh=p.fresh)
-            self._check_config(p.stage)
+            if slots == 1:
+                tokens[p.stage.name] = self._run_stage(p.stage, tokens, fresh=p.fresh)
+                self._check_config(p.stage)
+        if slots > 1:  # each stage once its inputs are done, independent ones side by side
+            run_side_by_side(self, planned, tokens, slots)
         return planned
 
     def _check_config(self, stage: Stage) -> None:
