@@ -57,6 +57,7 @@ def run_side_by_side(pipeline: "Pipeline", planned: list["PlannedStage"], tokens
     threads = max(1, torch.get_num_threads() // slots)
     worker_cfg = OmegaConf.merge(pipeline.cfg, {"trainer": {"progress_bar": False}})  # lines, not live bars
     pool: ProcessPoolExecutor | None = None
+    shown: list[str] = []
     try:
         while pending or running:
             ready = [p for p in pending if all(n in tokens for n in p.stage.needs)]
@@ -77,8 +78,10 @@ def run_side_by_side(pipeline: "Pipeline", planned: list["PlannedStage"], tokens
                                     p.fresh)] = p
             names = [p.stage.name for p in running.values()]
             pipeline.current_stage = ", ".join(names)
-            pipeline.console.print(f"[dim]side by side ({threads} thread{'s' * (threads > 1)} each): "
-                                   f"{', '.join(names)}[/]")
+            if len(names) > 1 and names != shown:
+                pipeline.console.print(f"[dim]side by side ({threads} thread{'s' * (threads > 1)} each): "
+                                       f"{', '.join(names)}[/]")
+            shown = names
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 p = running.pop(future)
