@@ -105,11 +105,12 @@ def _stop_workers(pool: ProcessPoolExecutor, running: dict[Future, "PlannedStage
     for process in processes:
         if process.is_alive():
             process.terminate()
+    # A worker outlives its task: told to shut down, each leaves once its stage has stopped.
+    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.join(STOP_WAIT_S)
         if process.is_alive():
             process.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
     running.clear()
 
 
