@@ -72,6 +72,40 @@ def test_a_signal_during_a_lightning_fit_says_so_and_the_run_resumes(tmp_path, s
     assert "resume interrupted run" in plan.stdout and "results current" in plan.stdout
 
 
+@linux_proc
+def test_a_signal_stops_the_stages_side_by_side_and_both_resume(tmp_path):
+    exp, run_dir = _experiment(tmp_path), tmp_path / "runs" / "tiny"
+    cmd = [sys.executable, "-m", "lightning_privgan", "run", str(exp), "--base", str(BASE), "--only", "data",
+           "--only", "identity", "--only", "auditor", "auditor.epochs=500", "trainer.parallel_stages=2"]
+    env = {**ENV, "OMP_NUM_THREADS": "2"}  # two threads: the two stages run one worker process each
+    proc = subprocess.Popen(["timeout", "-k", "5", "300", *cmd], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    ready = [run_dir / name / "checkpoints" / "last.ckpt" for name in ("identity", "auditor")]
+    deadline = time.time() + 240
+    while not all(p.exists() for p in ready) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert all(p.exists() for p in ready), f"the two fits never both started: {proc.poll()}"
+    (child,) = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    workers = Path(f"/proc/{child}/task/{child}/children").read_text().split()
+    os.kill(int(child), signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err[-3000:]
+    assert "Traceback" not in err + out, err[-3000:]
+    assert [line for line in err.splitlines() if line.startswith("interrupted")] == [
+        "interrupted: the run stopped by SIGTERM during stage 'identity, auditor'; finished stages and saved "
+        "checkpoints are kept, so running the same command again resumes it"]
+    assert "[identity]" in out and "[auditor]" in out  # each worker's lines name their stage
+    # No worker outlives the run (multiprocessing's resource tracker leaves on its own, just after).
+    deadline = time.time() + 20
+    while [pid for pid in workers if Path(f"/proc/{pid}").exists()] and time.time() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    for name in ("identity", "auditor"):
+        assert (run_dir / name / "attempt.json").is_file() and not (run_dir / name / "stage.json").exists()
+    plan = subprocess.run([*cmd, "--dry-run"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert plan.returncode == 0 and plan.stdout.count("resume interrupted run") == 2, plan.stdout
+
+
 WALK_FOREVER = textwrap.dedent("""
     import sys
     import torch
