@@ -173,7 +173,8 @@ def profile_run(argv: list[str]) -> list[dict]:
                          "fits": clock.fits, "buckets": clock.snapshot()})
 
     Pipeline._run_stage = profiled_stage
-    code = cli.main(["run", *argv])
+    # One stage at a time, in this process: the timers see only this process's stages.
+    code = cli.main(["run", argv[0], "trainer.parallel_stages=1", *argv[1:]])
     if code:
         raise SystemExit(f"the run failed (exit code {code}); the stages before the failure are below:\n"
                          + markdown_table(rows))
