@@ -30,6 +30,11 @@ from .stream_sharding import BatchTickets, batches_per_rank, distinct_pairs_per_
 MAX_GATE_ROUNDS = 20
 
 
+def _how_chosen(gate: PrivacyGate) -> str:
+    setting = getattr(gate, "setting", None)  # set by build_gate; a gate made by hand has none
+    return "" if setting is None else f"; {setting.source}"
+
+
 class WalkerDataModule(pl.LightningDataModule):
     def __init__(self, G: LatentGenerator, anchor_w: torch.Tensor, anchor_labels: torch.Tensor, pairs: torch.Tensor,
                  stream_cfg, walk_cfg, seed: int, method: str = "plan", id_net: nn.Module | None = None,
@@ -54,7 +59,7 @@ class WalkerDataModule(pl.LightningDataModule):
         self.rank, self.world_size = 0, 1
         self.served_pairs: set[int] = set()
         self.batches_made = 0
-        self.rejected = 0
+        self.rejected = self.drawn = 0
 
     def setup(self, stage: str | None = None) -> None:
         if self.trainer is not None:
@@ -126,6 +131,7 @@ class WalkerDataModule(pl.LightningDataModule):
             images = synthesize(self.G, w, noise_mode=self.walk_cfg.noise_mode, batch=want)
             if self.gate is not None:
                 keep = self.gate.keep(images)
+                self.drawn += len(keep)
                 self._count_rejected(int((~keep).sum()))
                 images, local = images[keep], local[keep.cpu()]
             kept_images.append(images)
@@ -134,8 +140,11 @@ class WalkerDataModule(pl.LightningDataModule):
             if want <= 0:
                 break
         else:
-            raise RuntimeError(f"the privacy gate rejected nearly every sample ({self.rejected} so far): "
-                               f"stream.gate_threshold={self.gate.threshold} is too strict for these paths")
+            raise RuntimeError(f"the privacy gate rejected {self.rejected} of the {self.drawn} {self.method} samples drawn "
+                               f"so far and could not fill a batch in {MAX_GATE_ROUNDS} rounds: almost no point of "
+                               f"these paths lies farther from every training image than the gate's threshold "
+                               f"({self.gate.threshold:.4g}, auditor distance{_how_chosen(self.gate)}). A release "
+                               "from them would be refused too; the audit's near-duplicate rates say how close they lie")
         self.served_pairs.update(pair_ids)
         self.batches_made += 1
         n = self.cfg.batch_size
