@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import pickle
 import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import TYPE_CHECKING
@@ -121,7 +122,21 @@ def _stage_in_worker(cfg: DictConfig, stages: list[Stage], name: str, tokens: di
     console = Console(file=StagePrefixedLines(name, sys.stdout), width=120, soft_wrap=True)
     pipeline = Pipeline(cfg, stages, console=console)
     with signals_raise_run_interrupted(), RunLog(pipeline.run_dir):
-        return pipeline._run_stage(pipeline.by_name[name], tokens, fresh=fresh)
+        try:
+            return pipeline._run_stage(pipeline.by_name[name], tokens, fresh=fresh)
+        except Exception as err:
+            if _travels(err):
+                raise
+            # An error the parent could not rebuild would reach it as a broken pool, its message lost.
+            raise RuntimeError(f"{type(err).__name__}: {err}") from None
+
+
+def _travels(err: BaseException) -> bool:
+    try:
+        pickle.loads(pickle.dumps(err))
+        return True
+    except Exception:
+        return False
 
 
 class StagePrefixedLines(io.TextIOBase):

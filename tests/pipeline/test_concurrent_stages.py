@@ -86,3 +86,16 @@ def test_a_workers_lines_say_which_stage_wrote_them():
     lines.write("kimg 1\nkimg")
     lines.write(" 2\n")
     assert out.getvalue() == "[gan] kimg 1\n[gan] kimg 2\n" and not lines.isatty()
+
+
+class NeedsTwo(Exception):
+    """Pickles, but cannot be rebuilt from its args (its message): a custom exception's usual flaw."""
+
+    def __init__(self, a, b):
+        super().__init__(f"{a} and {b}")
+
+
+def test_an_error_the_parent_could_not_rebuild_still_arrives_with_its_message():
+    from lightning_privgan.pipeline.concurrent_stages import _travels
+
+    assert _travels(ValueError("fine")) and not _travels(NeedsTwo(1, 2))
