@@ -22,7 +22,6 @@ import multiprocessing
 import pickle
 import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import TYPE_CHECKING
 
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -33,8 +32,7 @@ from .interrupts import signals_raise_run_interrupted
 from .run_log import RunLog
 from .stage import Stage
 
-if TYPE_CHECKING:
-    from .runner import Pipeline, PlannedStage
+# "Pipeline" and "PlannedStage" below are runner.py's; not imported, since runner imports this module.
 
 STOP_WAIT_S = 60  # how long a stopped worker may take to leave its checkpoint and records
 
@@ -75,8 +73,8 @@ def run_side_by_side(pipeline: "Pipeline", planned: list["PlannedStage"], tokens
                 if pool is None:
                     pool = ProcessPoolExecutor(slots, mp_context=multiprocessing.get_context("spawn"),
                                                initializer=torch.set_num_threads, initargs=(threads,))
-                running[pool.submit(_stage_in_worker, worker_cfg, pipeline.stages, p.stage.name, dict(tokens),
-                                    p.fresh)] = p
+                running[pool.submit(_stage_in_worker, type(pipeline), worker_cfg, pipeline.stages, p.stage.name,
+                                    dict(tokens), p.fresh)] = p
             names = [p.stage.name for p in running.values()]
             pipeline.current_stage = ", ".join(names)
             if len(names) > 1 and names != shown:
@@ -115,12 +113,12 @@ def _stop_workers(pool: ProcessPoolExecutor, running: dict[Future, "PlannedStage
     running.clear()
 
 
-def _stage_in_worker(cfg: DictConfig, stages: list[Stage], name: str, tokens: dict[str, str], fresh: bool) -> str:
-    """One stage in a worker process, recorded as the runner records it; its token."""
-    from .runner import Pipeline  # runner imports this module
-
+def _stage_in_worker(pipeline_class: type["Pipeline"], cfg: DictConfig, stages: list[Stage], name: str,
+                     tokens: dict[str, str], fresh: bool) -> str:
+    """One stage in a worker process, recorded as the runner records it; its token. The runner's
+    class comes as an argument (pickled by reference): this module is the runner's to import."""
     console = Console(file=StagePrefixedLines(name, sys.stdout), width=120, soft_wrap=True)
-    pipeline = Pipeline(cfg, stages, console=console)
+    pipeline = pipeline_class(cfg, stages, console=console)
     with signals_raise_run_interrupted(), RunLog(pipeline.run_dir):
         try:
             return pipeline._run_stage(pipeline.by_name[name], tokens, fresh=fresh)
