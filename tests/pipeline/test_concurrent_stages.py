@@ -71,8 +71,8 @@ def test_a_failing_stage_is_named_and_the_stage_beside_it_is_left_to_resume(cpu_
 
 def test_how_many_stages_run_at_once(cpu_cfg, monkeypatch):
     monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
-    assert parallel_stages(cpu_cfg()) == 2  # one per thread on a CPU
-    assert parallel_stages(cpu_cfg({"trainer": {"parallel_stages": 1}})) == 1
+    assert parallel_stages(cpu_cfg()) == 1  # one after another unless asked
+    assert parallel_stages(cpu_cfg({"trainer": {"parallel_stages": None}})) == 2  # one per thread
     assert parallel_stages(cpu_cfg({"trainer": {"devices": 2, "strategy": "ddp"}})) == 1  # DDP: each rank runs each stage
     with pytest.raises(Exception, match="trainer.parallel_stages"):
         cpu_cfg({"trainer": {"parallel_stages": 0}})
