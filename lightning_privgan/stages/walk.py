@@ -86,9 +86,14 @@ def run(ctx: StageContext) -> None:
     result: dict = {"pairs": pairs, "labels": labels, "losses": {}}
     for method in cfg.walk.methods:
         result[method], result["losses"][method] = _gather(ctx, method, pairs, starts)
-        final = [log[-1]["loss"] for log in result["losses"][method] if log]
-        if final:
-            ctx.console.print(f"[bold]walk[/] {method}: {len(pairs)} paths, final loss {sum(final) / len(final):.4f} (mean over chunks)")
+        logs = [log for log in result["losses"][method] if log]
+        if logs:
+            final = [log[-1]["loss"] for log in logs]
+            # The steps the pairs took (each pair stops once converged: walk.early_stop_patience).
+            taken = sum(row.get("active_pairs", 0) for log in logs for row in log)
+            ctx.console.print(f"[bold]walk[/] {method}: {len(pairs)} paths, final loss {sum(final) / len(final):.4f} "
+                              f"(mean over chunks), {taken} of {len(pairs) * cfg.walk.optim_steps} pair-steps taken, "
+                              f"the last pair stopped at step {max(len(log) for log in logs)}")
     torch_save_atomic(result, out.path(out.PATHS))
     _save_strips(G, result, list(cfg.walk.methods), out.path(out.STRIPS), cfg.walk.strip_paths, cfg.walk.noise_mode)
     shutil.rmtree(out.path(out.PARTIAL), ignore_errors=True)

@@ -1,9 +1,12 @@
 """The anchors and walk stages end to end on fakes (real loaders and projector monkeypatched)."""
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 import torch
+from rich.console import Console
 
 from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.stages import anchors as anchors_stage
@@ -36,9 +39,13 @@ def test_anchors_then_walk_write_their_artifacts(cpu_cfg, run_dir):
     assert (anchors["labels"][pairs["pairs"][:, 0]] == anchors["labels"][pairs["pairs"][:, 1]]).all()
     assert (run_dir / "anchors" / "anchors.png").stat().st_size > 0
 
-    walk_stage.run(_ctx(cpu_cfg, run_dir, "walk"))
+    ctx = _ctx(cpu_cfg, run_dir, "walk")
+    ctx.console = Console(record=True, width=200, file=io.StringIO())
+    walk_stage.run(ctx)
     paths = torch.load(run_dir / "walk" / "paths.pt", weights_only=False)
     P = len(pairs["pairs"])
+    # The console says how many steps the pairs took (3 steps each: too few to stop early).
+    assert f"{3 * P} of {3 * P} pair-steps taken, the last pair stopped at step 3" in ctx.console.export_text()
     assert paths["plan"].shape == paths["linear"].shape == (P, 5, 8)
     assert torch.equal(paths["plan"][:, 0], anchors["w"][pairs["pairs"][:, 0]])
     assert torch.equal(paths["plan"][:, -1], paths["linear"][:, -1])
