@@ -1,10 +1,9 @@
 """Independent stages run side by side on a CPU, one process each.
 
 Why: gan, identity, auditor and class_guide read only the data stage, and anchors only data and
-gan, so on a CPU the three networks of the identity kind train in the time of the GAN instead of
-after it. Two threads speed a small network's training little on a CPU (its step is mostly
-single-threaded Python around small kernels) while a second process doubles the work done
-(docs/performance.md), the same reason as trainer.parallel_fits.
+gan, so where one stage cannot use every core the others can run beside it. Off by default:
+on a 2-core CPU two threads a stage already scale 1.6-1.9x and side by side gained nothing
+(docs/performance.md); machines with more cores than a small network fills are its case.
 
 A stage runs in a worker process only while another runs beside it; a stage with nothing to
 run beside it runs in this process with all its threads, as in a run one stage after another.
@@ -27,8 +26,8 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 
-from ..core.world import local_device
 from .interrupts import signals_raise_run_interrupted
+from .parallel_fits import cpu_processes
 from .run_log import RunLog
 from .stage import Stage
 
@@ -38,13 +37,8 @@ STOP_WAIT_S = 60  # how long a stopped worker may take to leave its checkpoint a
 
 
 def parallel_stages(cfg: DictConfig) -> int:
-    """How many independent stages run at once: trainer.parallel_stages, or one per thread.
-    One on a GPU (one device, which every stage fills) and under DDP (every rank runs each stage)."""
-    trainer = cfg.trainer
-    if int(trainer.devices) * int(trainer.num_nodes) > 1 or local_device(trainer).type != "cpu":
-        return 1
-    asked = trainer.parallel_stages
-    return int(asked) if asked is not None else torch.get_num_threads()
+    """How many independent stages run at once (trainer.parallel_stages)."""
+    return cpu_processes(cfg.trainer, cfg.trainer.parallel_stages)
 
 
 def run_side_by_side(pipeline: "Pipeline", planned: list["PlannedStage"], tokens: dict[str, str], slots: int) -> None:
@@ -89,7 +83,7 @@ def run_side_by_side(pipeline: "Pipeline", planned: list["PlannedStage"], tokens
                 pipeline._check_config(p.stage)
     except BaseException:
         if pool is not None:
-            _stop_workers(pool, running)
+            _stop_workers(pool)
             pool = None
         raise
     finally:
@@ -97,7 +91,7 @@ def run_side_by_side(pipeline: "Pipeline", planned: list["PlannedStage"], tokens
             pool.shutdown(wait=True)
 
 
-def _stop_workers(pool: ProcessPoolExecutor, running: dict[Future, "PlannedStage"]) -> None:
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
     """SIGTERM to every worker (each stage beside the failed one stops as an interrupted stage
     does, its records left for a resume), then wait for them to leave."""
     processes = list(getattr(pool, "_processes", {}).values())  # the pool gives no public handle
@@ -110,7 +104,6 @@ def _stop_workers(pool: ProcessPoolExecutor, running: dict[Future, "PlannedStage
         process.join(STOP_WAIT_S)
         if process.is_alive():
             process.kill()
-    running.clear()
 
 
 def _stage_in_worker(pipeline_class: type["Pipeline"], cfg: DictConfig, stages: list[Stage], name: str,

@@ -28,14 +28,17 @@ Work = Callable[[StageContext, Any, dict], Any]
 _worker_cache: dict = {}
 
 
-def parallel_fits(cfg: DictConfig) -> int:
-    """How many fits train at once: trainer.parallel_fits, or one per thread this process has.
-    One on a GPU (its kernels already fill it) and under DDP (every rank trains every fit)."""
-    trainer = cfg.trainer
+def cpu_processes(trainer, asked: int | None) -> int:
+    """How many processes share this CPU run's work: `asked`, or one per thread (None). One on a
+    GPU (its kernels already fill it) and under DDP (every rank does all of the work)."""
     if int(trainer.devices) * int(trainer.num_nodes) > 1 or local_device(trainer).type != "cpu":
         return 1
-    asked = trainer.parallel_fits
     return int(asked) if asked is not None else torch.get_num_threads()
+
+
+def parallel_fits(cfg: DictConfig) -> int:
+    """How many fits of one stage train at once (trainer.parallel_fits)."""
+    return cpu_processes(cfg.trainer, cfg.trainer.parallel_fits)
 
 
 def run_each(work: Work, ctx: StageContext, items: Sequence, processes: int) -> list:

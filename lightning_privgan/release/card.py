@@ -47,6 +47,12 @@ def _ci(f: dict) -> str:
     return f"{f['value']:.3f} [{f['low']:.3f}, {f['high']:.3f}]"
 
 
+def _tpr_at_low_fpr(f: dict) -> str:
+    """The TPR at the first FPR asked for, with the FPR it was measured at (the smallest resolved)."""
+    t = f["fpr_targets"][0]
+    return f"{_ci(f['tpr@{:g}'.format(t['requested'])])} at {100 * t['fpr']:.2g} % FPR"
+
+
 def _attack_rows(attacks: dict | None) -> list[str]:
     """The release-level attacks on these images (release/membership_attacks.py), with their controls."""
     if not attacks:
@@ -64,9 +70,7 @@ def _attack_rows(attacks: dict | None) -> list[str]:
             "| distance | AUC | TPR at low FPR | split-bias control AUC | null control AUC | distance-ratio member share "
             "| used for the verdict |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for kind, f in release["closest_record"].items():
-        t = f["fpr_targets"][0]
-        tpr_figure = f["tpr@{:g}".format(t["requested"])]
-        tpr = f"{_ci(tpr_figure)} at {100 * t['fpr']:.2g} % FPR"
+        tpr = _tpr_at_low_fpr(f)
         null = nulls[kind]
         null_auc = "–" if null["usable"] is None else _ci(null["closest_record"]["auc"])
         used = {True: "yes", False: "no: its null control is not at 0.5", None: "unverified (no val/test images)"}
@@ -98,9 +102,7 @@ def _generator_rows(generator: dict | None) -> list[str]:
         if "skipped" in f:
             rows.append(f"| {label} | not run: {f['skipped']} | | |")
             continue
-        t = f["fpr_targets"][0]
-        tpr = f"{_ci(f['tpr@{:g}'.format(t['requested'])])} at {100 * t['fpr']:.2g} % FPR"
-        rows.append(f"| {label} | {_ci(f['auc'])} | {tpr} | {_ci(f['split_bias']['auc'])} |")
+        rows.append(f"| {label} | {_ci(f['auc'])} | {_tpr_at_low_fpr(f)} | {_ci(f['split_bias']['auc'])} |")
     return rows
 
 

@@ -31,8 +31,7 @@ MAX_GATE_ROUNDS = 20
 
 
 def _how_chosen(gate: PrivacyGate) -> str:
-    setting = getattr(gate, "setting", None)  # set by build_gate; a gate made by hand has none
-    return "" if setting is None else f"; {setting.source}"
+    return "" if gate.setting is None else f"; {gate.setting.source}"
 
 
 class WalkerDataModule(pl.LightningDataModule):

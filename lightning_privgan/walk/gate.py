@@ -26,6 +26,7 @@ from ..models.components.channel_adapter import expected_channels, match_channel
 class PrivacyGate:
     def __init__(self, auditor: nn.Module, real_images: torch.Tensor, threshold: float, batch: int = 256) -> None:
         self.auditor, self.threshold, self.batch = auditor.eval(), threshold, batch
+        self.setting: GateSetting | None = None  # how the threshold was chosen; build_gate sets it
         self.channels = expected_channels(auditor)
         self._real_images = real_images
         self._real_embeds: torch.Tensor | None = None
