@@ -80,21 +80,38 @@ def _paired(name: str, folder: Path, rows: list[dict], differences: dict[str, di
     return curve.get("distance")
 
 
-def collect(folders: list[Path], labels: list[str] | None = None) -> Collected:
+def with_baseline(own: pd.DataFrame, baseline_csv: Path | None) -> pd.DataFrame:
+    """`own` with the rows of the sources it lacks taken from `baseline_csv`: a sweep cell trains
+    and audits PLAN only, and its replicate's real, linear and k-same figures are the same as the
+    cell would have measured (they do not depend on λ_priv or optim_steps)."""
+    if baseline_csv is None or not Path(baseline_csv).is_file():
+        return own
+    base = pd.read_csv(baseline_csv, keep_default_na=False, na_values=[""])
+    if "source" not in base.columns or "source" not in own.columns:
+        return own
+    return pd.concat([own, base[~base["source"].isin(set(own["source"]))]], ignore_index=True)
+
+
+def collect(folders: list[Path], labels: list[str] | None = None, baselines: list[Path] | None = None) -> Collected:
     """The long tables of the finished replicate folders `folders`, named `labels` (default: the
-    folder names; a sweep cell's folders share one name and are named by their replicate)."""
+    folder names; a sweep cell's folders share one name and are named by their replicate).
+    `baselines`, one per folder: the finished run each sweep cell came from, whose sources the
+    cell did not train fill its tables (with_baseline)."""
     labels = [f.name for f in folders] if labels is None else list(labels)
     if len(set(labels)) != len(folders):
         raise ValueError(f"replicate names must be unique, one per folder: {labels}")
+    if baselines is not None and len(baselines) != len(folders):
+        raise ValueError(f"one baseline run per folder is needed: {len(baselines)} baselines for {len(folders)} folders")
     metrics, per_seed, paired_rows = [], [], []
     differences: dict[str, dict[str, np.ndarray]] = {}
     distance = None
-    for folder, name in zip(folders, labels):
-        table = pd.read_csv(folder / TABLE)
+    for i, (folder, name) in enumerate(zip(folders, labels)):
+        base = None if baselines is None else Path(baselines[i])
+        table = with_baseline(pd.read_csv(folder / TABLE), None if base is None else base / TABLE)
         metrics.append(_numeric_long(table, ["source"], DESCRIPTIVE).assign(replicate=name))
         for label, rel in PER_SEED.items():
             if (folder / rel).is_file():
-                runs = pd.read_csv(folder / rel)
+                runs = with_baseline(pd.read_csv(folder / rel), None if base is None else base / rel)
                 if {"source", "seed"} <= set(runs.columns):
                     per_seed.append(_numeric_long(runs, ["source", "seed"], set(DESCRIPTIVE)).assign(replicate=name,
                                                                                                     table=label))

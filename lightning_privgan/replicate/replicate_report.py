@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .attack_replicates import attack_lines, attack_summary, collect_attacks, plan_minus_linear
 from .collect import Collected, better_if, collect
 from .forest import forest_plot
 from .internals import atomic_path, source_label, write_text_atomic
@@ -44,6 +45,39 @@ def pooled_paired(c: Collected, resamples: int = 10_000, seed: int = 0) -> pd.Da
         rows.append({"figure": figure, "mean": iv.mean, "low": iv.low, "high": iv.high, "replicates": iv.n,
                      "plan_better_if": better_if(figure), "verdict": verdict(iv, better_if(figure), iv.n)})
     return pd.DataFrame(rows, columns=["figure", "mean", "low", "high", "replicates", "plan_better_if", "verdict"])
+
+
+def paired_metrics(c: Collected) -> pd.DataFrame:
+    """Every metric of the single-run table as PLAN − linear inside each replicate (same G, split,
+    anchors), with a t-interval over replicates; the words say only which way it points, since
+    'better' depends on the metric (higher accuracy, lower near-duplicate rate)."""
+    rows = []
+    shown = c.metrics[c.metrics["source"].isin(["linear", "plan"]) & ~c.metrics["metric"].str.endswith("_std")]
+    for metric, g in shown.groupby("metric", sort=False):
+        wide = g.pivot_table(index="replicate", columns="source", values="value", aggfunc="first")
+        if not {"linear", "plan"} <= set(wide.columns):
+            continue
+        diff = (wide["plan"] - wide["linear"]).dropna()
+        iv = t_interval(diff.tolist())
+        if iv.n < 2:
+            words = f"no interval from {iv.n} replicate"
+        elif not iv.significant:
+            words = f"no significant difference across {iv.n} replicates"
+        else:
+            words = f"PLAN {'higher' if iv.mean > 0 else 'lower'} across {iv.n} replicates"
+        rows.append({"metric": metric, "mean": iv.mean, "low": iv.low, "high": iv.high, "replicates": iv.n,
+                     "difference": words})
+    return pd.DataFrame(rows, columns=["metric", "mean", "low", "high", "replicates", "difference"])
+
+
+def _paired_metric_lines(paired: pd.DataFrame) -> list[str]:
+    if paired.empty:
+        return []
+    lines = ["", "PLAN − linear of each figure inside each replicate, then over replicates [95% t-interval]:", "",
+             "| metric | PLAN − linear | across replicates |", "|---|---|---|"]
+    lines += [f"| {p['metric']} | {_ci(p['mean'], p['low'], p['high'])} | {p['difference']} |"
+              for _, p in paired.iterrows()]
+    return lines
 
 
 def variance_table(c: Collected) -> pd.DataFrame:
@@ -112,13 +146,17 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def build_replicate_report(set_folder: Path, folders: list[Path], missing: Sequence[str] = (), title: str | None = None,
-                           resamples: int = 10_000, labels: Sequence[str] | None = None) -> Path:
+                           resamples: int = 10_000, labels: Sequence[str] | None = None,
+                           baselines: Sequence[Path] | None = None) -> Path:
     """Write <set_folder>/report.md and <set_folder>/report/ from the finished replicate `folders`
-    (`missing`: the replicates not finished, named in the report); the path of report.md."""
+    (`missing`: the replicates not finished, named in the report; `baselines`: for sweep cells,
+    the finished run of each, whose sources the cell did not train fill its tables); the path of
+    report.md."""
     set_folder = Path(set_folder)
     if not folders:
         raise FileNotFoundError(f"no finished replicate in {set_folder}: nothing to report (run privgan replicate first)")
-    c = collect([Path(f) for f in folders], None if labels is None else list(labels))
+    baselines = None if baselines is None else [Path(b) for b in baselines]
+    c = collect([Path(f) for f in folders], None if labels is None else list(labels), baselines)
     out = set_folder / "report"
     out.mkdir(parents=True, exist_ok=True)
     summary, pooled, var = metric_summary(c), pooled_paired(c, resamples), variance_table(c)
@@ -127,6 +165,12 @@ def build_replicate_report(set_folder: Path, folders: list[Path], missing: Seque
     _write_csv(pd.concat([c.paired.assign(level="replicate"), pooled.assign(replicate="pooled", level="pooled")],
                          ignore_index=True), out / "paired.csv")
     _write_csv(var, out / "variance.csv")
+    metric_pairs = paired_metrics(c)
+    _write_csv(metric_pairs, out / "metrics_paired.csv")
+    attacks = collect_attacks([Path(f) for f in folders], c.replicates, baselines)
+    attack_means, attack_paired = attack_summary(attacks), plan_minus_linear(attacks)
+    _write_csv(attack_means, out / "attacks.csv")
+    _write_csv(attack_paired, out / "attacks_paired.csv")
     png = forest_plot(c.paired, pooled, out / "forest.png", c.distance)
     n = len(c.replicates)
     md = [f"# Replicates: {title or set_folder.name}", "",
@@ -135,6 +179,9 @@ def build_replicate_report(set_folder: Path, folders: list[Path], missing: Seque
           "seeds are in replicates.json and each replicate's config.yaml."]
     if missing:
         md.append(f"Not finished, left out: {', '.join(missing)}.")
+    if baselines is not None:
+        md.append("Sweep cells train and audit PLAN only: the other sources' figures (real, linear, k-same) are each "
+                  "replicate's own finished run's, which do not depend on the swept setting.")
     md += ["", "## PLAN − linear across replicates", ""]
     if pooled.empty:
         md.append("No paired figures (the replicates lack linear or PLAN paths).")
@@ -154,6 +201,9 @@ def build_replicate_report(set_folder: Path, folders: list[Path], missing: Seque
            "single replicate gives no interval. The single-run ± (std over downstream seeds, KID subsets) columns "
            "are in report/metrics.csv.", ""]
     md += _metric_lines(summary)
+    md += _paired_metric_lines(metric_pairs)
+    md += ["", f"## Release-level membership attacks, over {n} replicates", ""]
+    md += attack_lines(attack_means, attack_paired, _ci, source_label)
     md += ["", "## Where the spread comes from: upstream stages or downstream seeds", "",
            "For every per-seed figure (downstream/runs.csv, privacy_audit/mia_runs.csv): the variance over replicates "
            "of the replicate means (between), the mean over replicates of the variance over downstream seeds "
@@ -162,7 +212,8 @@ def build_replicate_report(set_folder: Path, folders: list[Path], missing: Seque
            "downstream seeds alone would never show.", ""]
     md += _variance_lines(var)
     md += ["", "Tables: [report/metrics.csv](report/metrics.csv), [report/per_replicate.csv](report/per_replicate.csv), "
-           "[report/paired.csv](report/paired.csv), [report/variance.csv](report/variance.csv).", ""]
+           "[report/paired.csv](report/paired.csv), [report/variance.csv](report/variance.csv), "
+           "[report/metrics_paired.csv](report/metrics_paired.csv), [report/attacks.csv](report/attacks.csv), [report/attacks_paired.csv](report/attacks_paired.csv).", ""]
     report = set_folder / "report.md"
     write_text_atomic(report, "\n".join(md))
     return report

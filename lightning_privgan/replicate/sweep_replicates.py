@@ -54,7 +54,8 @@ def sweep_replicate_set(set_folder: Path, cells, out: Path | None, overrides: Se
             lines.append(f"| {cell.name} | 0 | — | — | not run yet |")
             continue
         build_replicate_report(out / cell.name, done, missing, title=f"sweep cell {cell.name} across replicates",
-                               labels=[s.finished_run.name for s in finished])
+                               labels=[s.finished_run.name for s in finished],
+                               baselines=[s.finished_run for s in finished])
         pooled = pd.read_csv(out / cell.name / "report" / "paired.csv").query("level == 'pooled'")
         for _, p in pooled.iterrows():
             lines.append(f"| [{cell.name}]({cell.name}/report.md) | {len(done)} | {p['figure']} | "

@@ -38,3 +38,24 @@ def shifted_paths(rng: np.random.Generator, shift: float, pair_noise: np.ndarray
     at every step: PLAN − linear of each pair's closest distance is exactly shift + noise_p."""
     linear = 1.0 + rng.random((len(pair_noise), steps))
     return linear, linear + shift + pair_noise[:, None]
+
+
+def _roc(auc: float) -> dict:
+    """A ROC attack's figures as audit/attacks writes them, with a chosen AUC."""
+    point = lambda v: {"value": v, "low": v - 0.1, "high": v + 0.1}  # noqa: E731
+    return {"auc": point(auc), "balanced_accuracy": point(auc), "tpr@0.01": point(0.02),
+            "fpr_targets": [{"requested": 0.01, "fpr": 0.0125}], "members": 40, "nonmembers": 40}
+
+
+def fabricate_release_attacks(folder: Path, closest_l2_auc: dict[str, float], member_share: float = 0.5) -> Path:
+    """privacy_audit/release_attacks.csv written by the audit's own attack_rows: a closest-record
+    (L2) and a distance-ratio attack per source with the chosen AUCs, and a null control."""
+    from lightning_privgan.audit.attacks.attack_table import attack_rows
+
+    ratio = {"value": member_share, "low": member_share - 0.1, "high": member_share + 0.1, "synthetic": 50}
+    sources = {s: {"closest_record": {"l2": {**_roc(a), "split_bias": _roc(0.5)}},
+                   "distance_ratio": {"l2": {**ratio, "split_bias": dict(ratio)}}} for s, a in closest_l2_auc.items()}
+    image_sets = {"sources": sources, "null_controls": {"l2": {"closest_record": _roc(0.5)}}}
+    (folder / "privacy_audit").mkdir(parents=True, exist_ok=True)
+    attack_rows(image_sets, None).to_csv(folder / "privacy_audit" / "release_attacks.csv", index=False)
+    return folder

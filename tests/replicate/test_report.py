@@ -12,7 +12,7 @@ from scipy import stats
 
 from lightning_privgan.replicate.replicate_report import build_replicate_report
 from lightning_privgan.replicate.statistics import hierarchical_bootstrap, t_interval, variance_split, verdict
-from tests.helpers.replicate_fixtures import fabricate_replicate, shifted_paths
+from tests.helpers.replicate_fixtures import fabricate_release_attacks, fabricate_replicate, shifted_paths
 
 SHIFTS = [-0.10, -0.12, -0.08]  # PLAN's closest distance below linear's in every replicate: PLAN worse
 
@@ -132,3 +132,68 @@ def test_a_path_file_that_disagrees_with_the_audit_is_refused(tmp_path):
 def test_no_finished_replicate_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no finished replicate"):
         build_replicate_report(tmp_path, [])
+
+
+def test_release_attacks_across_replicates_and_plan_minus_linear(tmp_path):
+    folders = _set(tmp_path)
+    linear_auc, plan_auc = [0.70, 0.66, 0.68], [0.60, 0.58, 0.62]  # PLAN 0.08, 0.08, 0.06 lower: safer
+    for folder, lin, plan in zip(folders, linear_auc, plan_auc):
+        fabricate_release_attacks(folder, {"linear": lin, "plan": plan, "ksame": 0.9})
+    report = build_replicate_report(tmp_path, folders, resamples=500).read_text()
+    means = pd.read_csv(tmp_path / "report" / "attacks.csv", keep_default_na=False)
+    auc = means[(means["figure"] == "auc") & (means["attack"] == "closest_record") & (means["control"] == "attack")]
+    plan = auc[auc["source"] == "plan"].iloc[0]
+    half = stats.t.ppf(0.975, 2) * np.std(plan_auc, ddof=1) / math.sqrt(3)
+    assert plan["mean"] == pytest.approx(0.6) and plan["high"] == pytest.approx(0.6 + half)
+    assert auc[auc["source"] == "ksame"].iloc[0]["low"] == pytest.approx(0.9)  # equal everywhere: no width
+    null = means[means["source"] == "outsiders"]
+    assert set(null["control"]) == {"null_control"} and (null[null["figure"] == "auc"]["mean"] == 0.5).all()
+    assert not means["figure"].isin(["members", "nonmembers", "auc_low", "fpr_for_tpr@0.01"]).any()
+    paired = pd.read_csv(tmp_path / "report" / "attacks_paired.csv", keep_default_na=False).set_index(["attack", "figure"])
+    auc_diff = paired.loc[("closest_record", "auc")]
+    assert auc_diff["mean"] == pytest.approx(np.mean(np.subtract(plan_auc, linear_auc)))
+    assert auc_diff["high"] < 0 and auc_diff["verdict"] == "PLAN is safer across 3 replicates"
+    share = paired.loc[("distance_ratio", "member_share")]  # 0.5 in every replicate for both sources
+    assert share["mean"] == 0 and share["verdict"] == "no significant difference across 3 replicates"
+    assert "## Release-level membership attacks, over 3 replicates" in report
+    assert "| closest record (l2) |" in report and "PLAN is safer across 3 replicates" in report
+
+
+def test_replicates_without_release_attacks_say_so(tmp_path):
+    report = build_replicate_report(tmp_path, _set(tmp_path), resamples=500).read_text()
+    assert "No release-level attacks in these replicates" in report
+    assert pd.read_csv(tmp_path / "report" / "attacks.csv").empty
+
+
+def test_every_metric_as_plan_minus_linear_over_replicates(tmp_path):
+    build_replicate_report(tmp_path, _set(tmp_path), resamples=500)
+    paired = pd.read_csv(tmp_path / "report" / "metrics_paired.csv").set_index("metric")
+    # acc: PLAN 0.1 below linear in every replicate; the near-duplicate rate 0.1 lower, no spread.
+    assert paired.loc["acc_mean", "mean"] == pytest.approx(-0.1)
+    assert paired.loc["acc_mean", "difference"] == "PLAN lower across 3 replicates"
+    assert paired.loc["l2_near_duplicate_rate", ["low", "high"]].tolist() == [pytest.approx(-0.1)] * 2
+    assert "acc_std" not in paired.index
+
+
+def test_a_sweep_cell_takes_the_sources_it_did_not_train_from_its_replicate(tmp_path):
+    bases = _set(tmp_path / "set")
+    cells = []
+    for r, base in enumerate(bases):
+        cell = tmp_path / "sweep" / base.name / "cell"
+        table = pd.read_csv(base / "report" / "table.csv")
+        plan_only = table[table["source"] == "plan"].assign(acc_mean=0.9)
+        rng = np.random.default_rng(r)
+        linear, plan = shifted_paths(rng, 0.05, np.zeros(4))
+        cells.append(fabricate_replicate(cell, plan_only.to_dict("records"), {"plan": [0.9, 0.9]}, linear, plan))
+        fabricate_release_attacks(base, {"linear": 0.7, "plan": 0.65})
+        fabricate_release_attacks(cell, {"plan": 0.55})
+    report = build_replicate_report(tmp_path / "out", cells, labels=[b.name for b in bases], baselines=bases,
+                                    resamples=500).read_text()
+    metrics = pd.read_csv(tmp_path / "out" / "report" / "metrics.csv")
+    acc = metrics[metrics["metric"] == "acc_mean"].set_index("source")["mean"]
+    assert acc["plan"] == pytest.approx(0.9) and acc["linear"] == pytest.approx(0.8)  # the cell's PLAN, the run's linear
+    paired = pd.read_csv(tmp_path / "out" / "report" / "attacks_paired.csv").set_index(["attack", "figure"])
+    assert paired.loc[("closest_record", "auc"), "mean"] == pytest.approx(0.55 - 0.7)
+    assert "each replicate's own finished run's" in report
+    with pytest.raises(ValueError, match="one baseline run per folder"):
+        build_replicate_report(tmp_path / "out", cells, labels=[b.name for b in bases], baselines=bases[:1])

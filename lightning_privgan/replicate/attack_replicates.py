@@ -1,0 +1,122 @@
+"""The release-level membership attacks (privacy_audit/release_attacks.csv) across replicates.
+
+The single-run report gives every attack (closest record and distance ratio per distance, the
+generator's reconstruction and discriminator attacks, the null control on outsiders) with a
+bootstrap interval over patients, conditional on that run's G. Here each figure is averaged over
+replicates with a Student-t interval over replicates, and PLAN − linear is taken inside each
+replicate (the same real split, G and anchors for both sources) and then over replicates, so the
+answer to "is PLAN harder to attack than linear?" holds the upstream draw.
+
+Generic like collect.py: every numeric column of an attack row (but its interval bounds and the
+counts it was measured on) is a figure, so an attack or a column a later audit adds appears here
+with no code.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .collect import with_baseline
+from .statistics import t_interval, verdict
+
+ATTACKS = Path("privacy_audit") / "release_attacks.csv"
+KEYS = ("source", "attack", "distance", "control")
+# Columns of an attack row that are not a result: counts, and the FPR each TPR was read at.
+NOT_FIGURES = {"members", "nonmembers", "synthetic"}
+# Controls that are attacks on something (the split-bias rows only vouch for the split).
+SHOWN_CONTROLS = ("attack", "null_control")
+COLUMNS = ["replicate", "source", "attack", "distance", "control", "figure", "value"]
+# A membership attack's figures: lower on PLAN's images than on linear's is PLAN safer (an AUC or
+# member share near 0.5 means the attacker cannot tell members from non-members).
+PLAN_SAFER_IF = "lower"
+# The paired figures the report shows (the rest, TPR at low FPR and balanced accuracy, are in the CSV).
+HEADLINE = ("auc", "member_share")
+
+
+def _figure_columns(table: pd.DataFrame) -> list[str]:
+    return [c for c in table.columns if c not in KEYS and c not in NOT_FIGURES and not c.endswith(("_low", "_high"))
+            and not c.startswith("fpr_for_") and pd.api.types.is_numeric_dtype(table[c])]
+
+
+def collect_attacks(folders: list[Path], labels: list[str], baselines: list[Path] | None = None) -> pd.DataFrame:
+    """replicate, source, attack, distance, control, figure, value: every attack figure of every
+    replicate that has release_attacks.csv (a run audited with audit.release_attacks false has none);
+    `baselines` as in collect.collect (a sweep cell attacks PLAN only)."""
+    frames = []
+    for i, (folder, name) in enumerate(zip(folders, labels)):
+        path = Path(folder) / ATTACKS
+        if not path.is_file():
+            continue
+        table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        if baselines is not None:
+            table = with_baseline(table, Path(baselines[i]) / ATTACKS)
+        missing = [k for k in KEYS if k not in table.columns]
+        if missing:
+            raise ValueError(f"{path}: no column {', '.join(missing)}; it is not a release_attacks.csv of this package")
+        table["distance"] = table["distance"].fillna("")
+        long = table.melt(id_vars=list(KEYS), value_vars=_figure_columns(table), var_name="figure",
+                          value_name="value").dropna(subset=["value"])
+        frames.append(long.assign(replicate=name))
+    return pd.concat(frames, ignore_index=True)[COLUMNS] if frames else pd.DataFrame(columns=COLUMNS)
+
+
+def attack_summary(attacks: pd.DataFrame) -> pd.DataFrame:
+    """Per source, attack, distance, control and figure: the mean over replicates with a t-interval."""
+    rows = []
+    for key, g in attacks.groupby(["source", "attack", "distance", "control", "figure"], sort=False):
+        iv = t_interval(g["value"].tolist())
+        rows.append(dict(zip(("source", "attack", "distance", "control", "figure"), key), mean=iv.mean, low=iv.low,
+                         high=iv.high, replicates=iv.n))
+    return pd.DataFrame(rows, columns=["source", "attack", "distance", "control", "figure", "mean", "low", "high",
+                                       "replicates"])
+
+
+def plan_minus_linear(attacks: pd.DataFrame) -> pd.DataFrame:
+    """PLAN − linear of every attack figure, per replicate (same run, same members and
+    non-members), and its t-interval over the replicates that have both, with the verdict."""
+    shown = attacks[attacks["control"] == "attack"]
+    rows = []
+    for (attack, distance, figure), g in shown.groupby(["attack", "distance", "figure"], sort=False):
+        wide = g.pivot_table(index="replicate", columns="source", values="value", aggfunc="first")
+        if not {"linear", "plan"} <= set(wide.columns):
+            continue
+        diff = (wide["plan"] - wide["linear"]).dropna()
+        iv = t_interval(diff.tolist())
+        rows.append({"attack": attack, "distance": distance, "figure": figure, "mean": iv.mean, "low": iv.low,
+                     "high": iv.high, "replicates": iv.n, "per_replicate": ";".join(f"{v:.4g}" for v in diff),
+                     "verdict": verdict(iv, PLAN_SAFER_IF, iv.n).replace("better", "safer").replace("worse",
+                                                                                                     "less safe")})
+    return pd.DataFrame(rows, columns=["attack", "distance", "figure", "mean", "low", "high", "replicates",
+                                       "per_replicate", "verdict"])
+
+
+def _name(attack: str, distance: str) -> str:
+    return f"{attack.replace('_', ' ')} ({distance})" if distance else attack.replace("_", " ")
+
+
+def attack_lines(summary: pd.DataFrame, paired: pd.DataFrame, ci, label) -> list[str]:
+    """The report's section: the AUC of every attack per source (mean [t-CI] over replicates) and
+    PLAN − linear of every attack figure. `ci(mean, low, high, digits)` and `label(source)` format."""
+    if summary.empty:
+        return ["No release-level attacks in these replicates (audit.release_attacks was false, or the runs "
+                "predate them)."]
+    auc = summary[(summary["figure"] == "auc") & summary["control"].isin(SHOWN_CONTROLS)]
+    sources = list(dict.fromkeys(auc["source"]))
+    lines = ["ROC AUC of each attack (0.5: the attacker cannot tell members from non-members), mean over replicates "
+             "[95% t-interval over replicates]; `outsiders` is the null control (images of patients in neither split).",
+             "", "| attack | " + " | ".join(label(s) for s in sources) + " |", "|" + "---|" * (len(sources) + 1)]
+    for (attack, distance), g in auc.groupby(["attack", "distance"], sort=False):
+        cells = []
+        for s in sources:
+            row = g[g["source"] == s]
+            cells.append(ci(*row.iloc[0][["mean", "low", "high"]], 3) if len(row) else "—")
+        lines.append(f"| {_name(attack, distance)} | " + " | ".join(cells) + " |")
+    if not paired.empty:
+        lines += ["", "PLAN − linear inside each replicate (the same members, non-members and G), then over replicates "
+                  "[95% t-interval]; lower is PLAN safer.", "",
+                  "| attack | figure | PLAN − linear | verdict | per replicate |", "|---|---|---|---|---|"]
+        for _, p in paired[paired["figure"].isin(HEADLINE)].iterrows():
+            lines.append(f"| {_name(p['attack'], p['distance'])} | {p['figure']} | "
+                         f"{ci(p['mean'], p['low'], p['high'], 3)} | {p['verdict']} | {p['per_replicate']} |")
+    return lines
