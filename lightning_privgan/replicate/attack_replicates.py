@@ -30,6 +30,7 @@ COLUMNS = ["replicate", "source", "attack", "distance", "control", "figure", "va
 # A membership attack's figures: lower on PLAN's images than on linear's is PLAN safer (an AUC or
 # member share near 0.5 means the attacker cannot tell members from non-members).
 PLAN_SAFER_IF = "lower"
+NULL_SOURCE, NULL_LABEL = "outsiders", "null control"  # attack_table's source name for the null control
 # The paired figures the report shows (the rest, TPR at low FPR and balanced accuracy, are in the CSV).
 HEADLINE = ("auc", "member_share")
 
@@ -104,8 +105,8 @@ def attack_lines(summary: pd.DataFrame, paired: pd.DataFrame, ci, label) -> list
     auc = summary[(summary["figure"] == "auc") & summary["control"].isin(SHOWN_CONTROLS)]
     sources = list(dict.fromkeys(auc["source"]))
     lines = ["ROC AUC of each attack (0.5: the attacker cannot tell members from non-members), mean over replicates "
-             "[95% t-interval over replicates]; `outsiders` is the null control (images of patients in neither split).",
-             "", "| attack | " + " | ".join(label(s) for s in sources) + " |", "|" + "---|" * (len(sources) + 1)]
+             "[95% t-interval over replicates]; the null control attacks images of patients in neither split.",
+             "", "| attack | " + " | ".join(NULL_LABEL if s == NULL_SOURCE else label(s) for s in sources) + " |", "|" + "---|" * (len(sources) + 1)]
     for (attack, distance), g in auc.groupby(["attack", "distance"], sort=False):
         cells = []
         for s in sources:

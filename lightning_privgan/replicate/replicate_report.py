@@ -26,6 +26,14 @@ from .replicate_set import ReplicateSet
 from .statistics import LEVEL, hierarchical_bootstrap, t_interval, variance_split, verdict
 
 SOURCE_ORDER = ("real", "linear", "plan", "ksame")
+# Columns of the single-run table that qualify another (its interval bounds, seed spread, the FPR a
+# TPR was read at): in the CSVs, not shown as figures of their own.
+QUALIFIER_SUFFIXES = ("_std", "_low", "_high")
+QUALIFIERS = {"attack_tpr_fpr"}
+
+
+def _shown(metrics: pd.Series) -> pd.Series:
+    return ~(metrics.str.endswith(QUALIFIER_SUFFIXES) | metrics.isin(QUALIFIERS))
 
 
 def metric_summary(c: Collected) -> pd.DataFrame:
@@ -52,7 +60,7 @@ def paired_metrics(c: Collected) -> pd.DataFrame:
     anchors), with a t-interval over replicates; the words say only which way it points, since
     'better' depends on the metric (higher accuracy, lower near-duplicate rate)."""
     rows = []
-    shown = c.metrics[c.metrics["source"].isin(["linear", "plan"]) & ~c.metrics["metric"].str.endswith("_std")]
+    shown = c.metrics[c.metrics["source"].isin(["linear", "plan"]) & _shown(c.metrics["metric"])]
     for metric, g in shown.groupby("metric", sort=False):
         wide = g.pivot_table(index="replicate", columns="source", values="value", aggfunc="first")
         if not {"linear", "plan"} <= set(wide.columns):
@@ -104,7 +112,7 @@ def _ci(mean: float, low: float, high: float, digits: int = 4) -> str:
 
 
 def _metric_lines(summary: pd.DataFrame) -> list[str]:
-    shown = summary[~summary["metric"].str.endswith("_std")]
+    shown = summary[_shown(summary["metric"])]
     sources = _ordered_sources(list(dict.fromkeys(shown["source"])))
     lines = ["| metric | " + " | ".join(source_label(s) for s in sources) + " |", "|" + "---|" * (len(sources) + 1)]
     for metric in dict.fromkeys(shown["metric"]):

@@ -197,3 +197,17 @@ def test_a_sweep_cell_takes_the_sources_it_did_not_train_from_its_replicate(tmp_
     assert "each replicate's own finished run's" in report
     with pytest.raises(ValueError, match="one baseline run per folder"):
         build_replicate_report(tmp_path / "out", cells, labels=[b.name for b in bases], baselines=bases[:1])
+
+
+def test_interval_bounds_and_qualifiers_are_not_figures_of_their_own(tmp_path):
+    folders = _set(tmp_path)
+    for r, folder in enumerate(folders):
+        table = pd.read_csv(folder / "report" / "table.csv")
+        table["attack_auc"], table["attack_auc_low"], table["attack_tpr_fpr"] = 0.6 + 0.01 * r, 0.5, 0.0139
+        table["attack_tpr_low_fpr"] = 0.1
+        table.to_csv(folder / "report" / "table.csv", index=False)
+    text = build_replicate_report(tmp_path, folders, resamples=500).read_text()
+    assert "| attack_auc |" in text and "| attack_tpr_low_fpr |" in text and "attack_auc_low" not in text and "attack_tpr_fpr" not in text
+    paired = pd.read_csv(tmp_path / "report" / "metrics_paired.csv")
+    assert "attack_auc" in set(paired["metric"]) and not paired["metric"].str.endswith(("_low", "_fpr")).any()
+    assert "attack_auc_low" in set(pd.read_csv(tmp_path / "report" / "metrics.csv")["metric"])  # kept in the CSV
