@@ -84,12 +84,17 @@ def plan_minus_linear(attacks: pd.DataFrame) -> pd.DataFrame:
             continue
         diff = (wide["plan"] - wide["linear"]).dropna()
         iv = t_interval(diff.tolist())
+        words = verdict(iv, PLAN_SAFER_IF, iv.n).replace("better", "safer").replace("worse", "less safe")
+        null = attacks[(attacks["source"] == NULL_SOURCE) & (attacks["attack"] == attack)
+                       & (attacks["distance"] == distance) & (attacks["figure"] == figure)]["value"]
+        below = bool(len(null)) and float(wide["plan"].mean()) < float(null.mean())
+        if below:  # an AUC under the no-release baseline is not less leakage: an attacker flips the score
+            words += "; PLAN's mean is below the null control's, so lower is not safer here"
         rows.append({"attack": attack, "distance": distance, "figure": figure, "mean": iv.mean, "low": iv.low,
                      "high": iv.high, "replicates": iv.n, "per_replicate": ";".join(f"{v:.4g}" for v in diff),
-                     "verdict": verdict(iv, PLAN_SAFER_IF, iv.n).replace("better", "safer").replace("worse",
-                                                                                                     "less safe")})
+                     "plan_below_null": below, "verdict": words})
     return pd.DataFrame(rows, columns=["attack", "distance", "figure", "mean", "low", "high", "replicates",
-                                       "per_replicate", "verdict"])
+                                       "per_replicate", "plan_below_null", "verdict"])
 
 
 def _name(attack: str, distance: str) -> str:
@@ -115,7 +120,8 @@ def attack_lines(summary: pd.DataFrame, paired: pd.DataFrame, ci, label) -> list
         lines.append(f"| {_name(attack, distance)} | " + " | ".join(cells) + " |")
     if not paired.empty:
         lines += ["", "PLAN − linear inside each replicate (the same members, non-members and G), then over replicates "
-                  "[95% t-interval]; lower is PLAN safer.", "",
+                  "[95% t-interval]; lower is PLAN safer as long as PLAN stays at or above the null control (the "
+                  "attack's score with no release behind it: the split's own bias), which the verdict checks.", "",
                   "| attack | figure | PLAN − linear | verdict | per replicate |", "|---|---|---|---|---|"]
         for _, p in paired[paired["figure"].isin(HEADLINE)].iterrows():
             lines.append(f"| {_name(p['attack'], p['distance'])} | {p['figure']} | "

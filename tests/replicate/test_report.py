@@ -211,3 +211,13 @@ def test_interval_bounds_and_qualifiers_are_not_figures_of_their_own(tmp_path):
     paired = pd.read_csv(tmp_path / "report" / "metrics_paired.csv")
     assert "attack_auc" in set(paired["metric"]) and not paired["metric"].isin(["attack_auc_low", "attack_tpr_fpr"]).any()
     assert "attack_auc_low" in set(pd.read_csv(tmp_path / "report" / "metrics.csv")["metric"])  # kept in the CSV
+
+
+def test_an_attack_below_its_null_control_is_not_called_safer(tmp_path):
+    folders = _set(tmp_path)
+    for folder in folders:  # both sources under the null control's 0.5: lower is not less leakage
+        fabricate_release_attacks(folder, {"linear": 0.45, "plan": 0.30 + 0.01 * int(folder.name[1:])})
+    build_replicate_report(tmp_path, folders, resamples=500)
+    paired = pd.read_csv(tmp_path / "report" / "attacks_paired.csv").set_index(["attack", "figure"])
+    row = paired.loc[("closest_record", "auc")]
+    assert bool(row["plan_below_null"]) and "below the null control's" in row["verdict"]
