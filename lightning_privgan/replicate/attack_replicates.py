@@ -31,6 +31,8 @@ COLUMNS = ["replicate", "source", "attack", "distance", "control", "figure", "va
 # member share near 0.5 means the attacker cannot tell members from non-members).
 PLAN_SAFER_IF = "lower"
 NULL_SOURCE, NULL_LABEL = "outsiders", "null control"  # attack_table's source name for the null control
+# Table columns in this order whichever run wrote its rows first (a sweep cell's PLAN comes first).
+SOURCE_ORDER = ("linear", "plan", "ksame", "random", NULL_SOURCE, "generator")
 # The paired figures the report shows (the rest, TPR at low FPR and balanced accuracy, are in the CSV).
 HEADLINE = ("auc", "member_share")
 
@@ -108,7 +110,8 @@ def attack_lines(summary: pd.DataFrame, paired: pd.DataFrame, ci, label) -> list
         return ["No release-level attacks in these replicates (audit.release_attacks was false, or the runs "
                 "predate them)."]
     auc = summary[(summary["figure"] == "auc") & summary["control"].isin(SHOWN_CONTROLS)]
-    sources = list(dict.fromkeys(auc["source"]))
+    found = list(dict.fromkeys(auc["source"]))
+    sources = [s for s in SOURCE_ORDER if s in found] + [s for s in found if s not in SOURCE_ORDER]
     lines = ["ROC AUC of each attack (0.5: the attacker cannot tell members from non-members), mean over replicates "
              "[95% t-interval over replicates]; the null control attacks images of patients in neither split.",
              "", "| attack | " + " | ".join(NULL_LABEL if s == NULL_SOURCE else label(s) for s in sources) + " |", "|" + "---|" * (len(sources) + 1)]

@@ -195,6 +195,7 @@ def test_a_sweep_cell_takes_the_sources_it_did_not_train_from_its_replicate(tmp_
     paired = pd.read_csv(tmp_path / "out" / "report" / "attacks_paired.csv").set_index(["attack", "figure"])
     assert paired.loc[("closest_record", "auc"), "mean"] == pytest.approx(0.55 - 0.7)
     assert "each replicate's own finished run's" in report
+    assert "| attack | Linear | PLAN | null control |" in report  # the cell wrote PLAN first
     with pytest.raises(ValueError, match="one baseline run per folder"):
         build_replicate_report(tmp_path / "out", cells, labels=[b.name for b in bases], baselines=bases[:1])
 
