@@ -59,6 +59,18 @@ def _step_distances(path: Path) -> dict[str, torch.Tensor]:
     return out
 
 
+def closest_at_anchor(steps: dict[str, torch.Tensor]) -> pd.DataFrame:
+    """source, metric, value: per method, the share of paths whose closest point to a real image
+    is one of its two anchors (the endpoints both methods share, which the walk cannot move)."""
+    rows = []
+    for method, d in steps.items():
+        if d.shape[1] >= 2:
+            nearest = d.argmin(1)
+            share = ((nearest == 0) | (nearest == d.shape[1] - 1)).double().mean().item()
+            rows.append({"source": method, "metric": "closest_at_anchor_share", "value": share})
+    return pd.DataFrame(rows, columns=["source", "metric", "value"])
+
+
 def _paired(name: str, folder: Path, rows: list[dict], differences: dict[str, dict[str, np.ndarray]]) -> str | None:
     if not (folder / PATH_CURVE).is_file():
         return None
@@ -109,6 +121,7 @@ def collect(folders: list[Path], labels: list[str] | None = None, baselines: lis
         base = None if baselines is None else Path(baselines[i])
         table = with_baseline(pd.read_csv(folder / TABLE), None if base is None else base / TABLE)
         metrics.append(_numeric_long(table, ["source"], DESCRIPTIVE).assign(replicate=name))
+        metrics.append(closest_at_anchor(_step_distances(folder / PATH_DISTANCES)).assign(replicate=name))
         for label, rel in PER_SEED.items():
             if (folder / rel).is_file():
                 runs = with_baseline(pd.read_csv(folder / rel), None if base is None else base / rel)

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from scipy import stats
 
 from lightning_privgan.replicate.replicate_report import build_replicate_report
@@ -42,7 +43,8 @@ def test_means_and_t_intervals_over_replicates(tmp_path):
     half = stats.t.ppf(0.975, 2) * 0.1 / math.sqrt(3)  # values 0.6, 0.7, 0.8: sd 0.1
     assert plan_acc["mean"] == pytest.approx(0.7) and plan_acc["replicates"] == 3
     assert (plan_acc["low"], plan_acc["high"]) == (pytest.approx(0.7 - half), pytest.approx(0.7 + half))
-    assert set(metrics["metric"]) == {"acc_mean", "acc_std", "l2_near_duplicate_rate"}  # budget columns are not metrics
+    assert set(metrics["metric"]) == {"acc_mean", "acc_std", "l2_near_duplicate_rate",
+                                      "closest_at_anchor_share"}  # budget columns are not metrics
     dup = metrics[(metrics["source"] == "linear") & (metrics["metric"] == "l2_near_duplicate_rate")].iloc[0]
     assert (dup["low"], dup["mean"], dup["high"]) == (pytest.approx(0.3),) * 3  # no spread, no width
     text = report.read_text()
@@ -222,3 +224,14 @@ def test_an_attack_below_its_null_control_is_not_called_safer(tmp_path):
     paired = pd.read_csv(tmp_path / "report" / "attacks_paired.csv").set_index(["attack", "figure"])
     row = paired.loc[("closest_record", "auc")]
     assert bool(row["plan_below_null"]) and "below the null control's" in row["verdict"]
+
+
+def test_the_share_of_paths_closest_at_an_anchor(tmp_path):
+    from lightning_privgan.replicate.collect import closest_at_anchor
+
+    d = torch.tensor([[0.1, 0.5, 0.6], [0.5, 0.2, 0.6], [0.5, 0.6, 0.3], [0.4, 0.1, 0.2]])
+    share = closest_at_anchor({"plan": d}).set_index("source")["value"]
+    assert share["plan"] == pytest.approx(0.5)  # pairs 0 and 2 are closest at an endpoint
+    build_replicate_report(tmp_path, _set(tmp_path), resamples=500)
+    metrics = pd.read_csv(tmp_path / "report" / "metrics.csv")
+    assert set(metrics[metrics["metric"] == "closest_at_anchor_share"]["source"]) == {"linear", "plan"}
