@@ -89,9 +89,13 @@ def plan_minus_linear(attacks: pd.DataFrame) -> pd.DataFrame:
         words = verdict(iv, PLAN_SAFER_IF, iv.n).replace("better", "safer").replace("worse", "less safe")
         null = attacks[(attacks["source"] == NULL_SOURCE) & (attacks["attack"] == attack)
                        & (attacks["distance"] == distance) & (attacks["figure"] == figure)]["value"]
+        # An AUC under the no-release baseline is not less leakage (an attacker can flip the score).
         below = bool(len(null)) and float(wide["plan"].mean()) < float(null.mean())
-        if below:  # an AUC under the no-release baseline is not less leakage: an attacker flips the score
-            words += "; PLAN's mean is below the null control's, so lower is not safer here"
+        if below and float(wide["linear"].mean()) <= float(null.mean()):
+            words = (f"no leak in either: both sit at or below the null control across {iv.n} replicates, "
+                     "so lower is not safer")
+        elif below:
+            words += "; PLAN reaches its null control (the part of the difference below it is no further gain)"
         rows.append({"attack": attack, "distance": distance, "figure": figure, "mean": iv.mean, "low": iv.low,
                      "high": iv.high, "replicates": iv.n, "per_replicate": ";".join(f"{v:.4g}" for v in diff),
                      "plan_below_null": below, "verdict": words})

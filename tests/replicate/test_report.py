@@ -223,7 +223,18 @@ def test_an_attack_below_its_null_control_is_not_called_safer(tmp_path):
     build_replicate_report(tmp_path, folders, resamples=500)
     paired = pd.read_csv(tmp_path / "report" / "attacks_paired.csv").set_index(["attack", "figure"])
     row = paired.loc[("closest_record", "auc")]
-    assert bool(row["plan_below_null"]) and "below the null control's" in row["verdict"]
+    assert bool(row["plan_below_null"]) and row["verdict"].startswith("no leak in either")
+    assert "safer across" not in row["verdict"]
+
+
+def test_plan_brought_to_its_null_control_is_safer_with_a_caveat(tmp_path):
+    folders = _set(tmp_path)
+    for folder in folders:  # linear above the null control's 0.5, PLAN just under it
+        fabricate_release_attacks(folder, {"linear": 0.70, "plan": 0.46 + 0.01 * int(folder.name[1:])})
+    build_replicate_report(tmp_path, folders, resamples=500)
+    row = pd.read_csv(tmp_path / "report" / "attacks_paired.csv").set_index(["attack", "figure"]).loc[
+        ("closest_record", "auc")]
+    assert row["verdict"].startswith("PLAN is safer across 3 replicates") and "reaches its null control" in row["verdict"]
 
 
 def test_the_share_of_paths_closest_at_an_anchor(tmp_path):
