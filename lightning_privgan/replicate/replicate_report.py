@@ -15,27 +15,17 @@ import math
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
 from .attack_replicates import attack_lines, attack_summary, collect_attacks, plan_minus_linear
 from .collect import Collected, better_if, collect
 from .forest import forest_plot
 from .internals import atomic_path, source_label, write_text_atomic
+from .metric_pairs import metric_pair_lines, paired_metrics, shown_metrics
 from .replicate_set import ReplicateSet
 from .statistics import LEVEL, hierarchical_bootstrap, t_interval, variance_split, verdict
 
 SOURCE_ORDER = ("real", "linear", "plan", "ksame")
-# Columns of the single-run table that qualify another (its interval bounds, seed spread, the FPR a
-# TPR was read at): in the CSVs, not shown as figures of their own.
-QUALIFIER_SUFFIXES = ("_std", "_low", "_high")
-QUALIFIERS = {"attack_tpr_fpr"}
-
-
-def _shown(metrics: pd.Series) -> pd.Series:
-    return ~(metrics.str.endswith(QUALIFIER_SUFFIXES) | metrics.isin(QUALIFIERS))
-
-
 def metric_summary(c: Collected) -> pd.DataFrame:
     rows = []
     for (source, metric), g in c.metrics.groupby(["source", "metric"], sort=False):
@@ -53,39 +43,6 @@ def pooled_paired(c: Collected, resamples: int = 10_000, seed: int = 0) -> pd.Da
         rows.append({"figure": figure, "mean": iv.mean, "low": iv.low, "high": iv.high, "replicates": iv.n,
                      "plan_better_if": better_if(figure), "verdict": verdict(iv, better_if(figure), iv.n)})
     return pd.DataFrame(rows, columns=["figure", "mean", "low", "high", "replicates", "plan_better_if", "verdict"])
-
-
-def paired_metrics(c: Collected) -> pd.DataFrame:
-    """Every metric of the single-run table as PLAN − linear inside each replicate (same G, split,
-    anchors), with a t-interval over replicates; the words say only which way it points, since
-    'better' depends on the metric (higher accuracy, lower near-duplicate rate)."""
-    rows = []
-    shown = c.metrics[c.metrics["source"].isin(["linear", "plan"]) & _shown(c.metrics["metric"])]
-    for metric, g in shown.groupby("metric", sort=False):
-        wide = g.pivot_table(index="replicate", columns="source", values="value", aggfunc="first")
-        if not {"linear", "plan"} <= set(wide.columns):
-            continue
-        diff = (wide["plan"] - wide["linear"]).dropna()
-        iv = t_interval(diff.tolist())
-        if iv.n < 2:
-            words = f"no interval from {iv.n} replicate"
-        elif not iv.significant:
-            words = f"no significant difference across {iv.n} replicates"
-        else:
-            words = f"PLAN {'higher' if iv.mean > 0 else 'lower'} across {iv.n} replicates"
-        rows.append({"metric": metric, "mean": iv.mean, "low": iv.low, "high": iv.high, "replicates": iv.n,
-                     "difference": words})
-    return pd.DataFrame(rows, columns=["metric", "mean", "low", "high", "replicates", "difference"])
-
-
-def _paired_metric_lines(paired: pd.DataFrame) -> list[str]:
-    if paired.empty:
-        return []
-    lines = ["", "PLAN − linear of each figure inside each replicate, then over replicates [95% t-interval]:", "",
-             "| metric | PLAN − linear | across replicates |", "|---|---|---|"]
-    lines += [f"| {p['metric']} | {_ci(p['mean'], p['low'], p['high'])} | {p['difference']} |"
-              for _, p in paired.iterrows()]
-    return lines
 
 
 def variance_table(c: Collected) -> pd.DataFrame:
@@ -112,7 +69,7 @@ def _ci(mean: float, low: float, high: float, digits: int = 4) -> str:
 
 
 def _metric_lines(summary: pd.DataFrame) -> list[str]:
-    shown = summary[_shown(summary["metric"])]
+    shown = summary[shown_metrics(summary["metric"])]
     sources = _ordered_sources(list(dict.fromkeys(shown["source"])))
     lines = ["| metric | " + " | ".join(source_label(s) for s in sources) + " |", "|" + "---|" * (len(sources) + 1)]
     for metric in dict.fromkeys(shown["metric"]):
@@ -209,7 +166,7 @@ def build_replicate_report(set_folder: Path, folders: list[Path], missing: Seque
            "single replicate gives no interval. The single-run ± (std over downstream seeds, KID subsets) columns "
            "are in report/metrics.csv.", ""]
     md += _metric_lines(summary)
-    md += _paired_metric_lines(metric_pairs)
+    md += metric_pair_lines(metric_pairs, _ci)
     md += ["", f"## Release-level membership attacks, over {n} replicates", ""]
     md += attack_lines(attack_means, attack_paired, _ci, source_label)
     md += ["", "## Where the spread comes from: upstream stages or downstream seeds", "",
