@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from .collect import with_baseline
+from .metric_pairs import plan_minus_linear_per_replicate
 from .statistics import t_interval, verdict
 
 ATTACKS = Path("privacy_audit") / "release_attacks.csv"
@@ -81,17 +82,17 @@ def plan_minus_linear(attacks: pd.DataFrame) -> pd.DataFrame:
     shown = attacks[attacks["control"] == "attack"]
     rows = []
     for (attack, distance, figure), g in shown.groupby(["attack", "distance", "figure"], sort=False):
-        wide = g.pivot_table(index="replicate", columns="source", values="value", aggfunc="first")
-        if not {"linear", "plan"} <= set(wide.columns):
+        diff = plan_minus_linear_per_replicate(g)
+        if diff is None:
             continue
-        diff = (wide["plan"] - wide["linear"]).dropna()
         iv = t_interval(diff.tolist())
-        words = verdict(iv, PLAN_SAFER_IF, iv.n).replace("better", "safer").replace("worse", "less safe")
+        words = verdict(iv, PLAN_SAFER_IF, iv.n, better="safer", worse="less safe")
         null = attacks[(attacks["source"] == NULL_SOURCE) & (attacks["attack"] == attack)
                        & (attacks["distance"] == distance) & (attacks["figure"] == figure)]["value"]
+        mean_of = g.groupby("source")["value"].mean()
         # An AUC under the no-release baseline is not less leakage (an attacker can flip the score).
-        below = bool(len(null)) and float(wide["plan"].mean()) < float(null.mean())
-        if below and float(wide["linear"].mean()) <= float(null.mean()):
+        below = bool(len(null)) and float(mean_of["plan"]) < float(null.mean())
+        if below and float(mean_of["linear"]) <= float(null.mean()):
             words = (f"no leak in either: both sit at or below the null control across {iv.n} replicates, "
                      "so lower is not safer")
         elif below:

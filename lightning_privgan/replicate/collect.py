@@ -71,7 +71,8 @@ def closest_at_anchor(steps: dict[str, torch.Tensor]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["source", "metric", "value"])
 
 
-def _paired(name: str, folder: Path, rows: list[dict], differences: dict[str, dict[str, np.ndarray]]) -> str | None:
+def _paired(name: str, folder: Path, steps: dict[str, torch.Tensor], rows: list[dict],
+            differences: dict[str, dict[str, np.ndarray]]) -> str | None:
     if not (folder / PATH_CURVE).is_file():
         return None
     curve = json.loads((folder / PATH_CURVE).read_text())
@@ -80,7 +81,6 @@ def _paired(name: str, folder: Path, rows: list[dict], differences: dict[str, di
         if isinstance(d, dict) and {"mean", "low", "high"} <= set(d):
             rows.append({"replicate": name, "figure": figure, "mean": d["mean"], "low": d["low"], "high": d["high"],
                          "pairs": d.get("pairs")})
-    steps = _step_distances(folder / PATH_DISTANCES)
     if "threshold" in paired and {"linear", "plan"} <= set(steps):
         for figure, (lin, plan) in paired_values(steps["linear"], steps["plan"], float(paired["threshold"])).items():
             diff = (plan - lin).numpy()
@@ -121,14 +121,15 @@ def collect(folders: list[Path], labels: list[str] | None = None, baselines: lis
         base = None if baselines is None else Path(baselines[i])
         table = with_baseline(pd.read_csv(folder / TABLE), None if base is None else base / TABLE)
         metrics.append(_numeric_long(table, ["source"], DESCRIPTIVE).assign(replicate=name))
-        metrics.append(closest_at_anchor(_step_distances(folder / PATH_DISTANCES)).assign(replicate=name))
+        steps = _step_distances(folder / PATH_DISTANCES)
+        metrics.append(closest_at_anchor(steps).assign(replicate=name))
         for label, rel in PER_SEED.items():
             if (folder / rel).is_file():
                 runs = with_baseline(pd.read_csv(folder / rel), None if base is None else base / rel)
                 if {"source", "seed"} <= set(runs.columns):
                     per_seed.append(_numeric_long(runs, ["source", "seed"], set(DESCRIPTIVE)).assign(replicate=name,
                                                                                                     table=label))
-        distance = _paired(name, folder, paired_rows, differences) or distance
+        distance = _paired(name, folder, steps, paired_rows, differences) or distance
     cols = ["replicate", "source", "metric", "value"]
     return Collected(
         replicates=labels,

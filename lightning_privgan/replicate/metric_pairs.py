@@ -18,6 +18,15 @@ def shown_metrics(metrics: pd.Series) -> pd.Series:
     return ~(metrics.str.endswith(QUALIFIER_SUFFIXES) | metrics.isin(QUALIFIERS))
 
 
+def plan_minus_linear_per_replicate(long: pd.DataFrame) -> pd.Series | None:
+    """PLAN − linear per replicate of one figure's long rows (replicate, source, value), or None
+    where either source is missing."""
+    wide = long.pivot_table(index="replicate", columns="source", values="value", aggfunc="first")
+    if not {"linear", "plan"} <= set(wide.columns):
+        return None
+    return (wide["plan"] - wide["linear"]).dropna()
+
+
 def paired_metrics(c: Collected) -> pd.DataFrame:
     """Every metric of the single-run table as PLAN − linear inside each replicate (same G, split,
     anchors), with a t-interval over replicates; the words say only which way it points, since
@@ -25,10 +34,9 @@ def paired_metrics(c: Collected) -> pd.DataFrame:
     rows = []
     shown = c.metrics[c.metrics["source"].isin(["linear", "plan"]) & shown_metrics(c.metrics["metric"])]
     for metric, g in shown.groupby("metric", sort=False):
-        wide = g.pivot_table(index="replicate", columns="source", values="value", aggfunc="first")
-        if not {"linear", "plan"} <= set(wide.columns):
+        diff = plan_minus_linear_per_replicate(g)
+        if diff is None:
             continue
-        diff = (wide["plan"] - wide["linear"]).dropna()
         iv = t_interval(diff.tolist())
         if iv.n < 2:
             words = f"no interval from {iv.n} replicate"

@@ -26,6 +26,8 @@ from .replicate_set import ReplicateSet
 from .statistics import LEVEL, hierarchical_bootstrap, t_interval, variance_split, verdict
 
 SOURCE_ORDER = ("real", "linear", "plan", "ksame")
+
+
 def metric_summary(c: Collected) -> pd.DataFrame:
     rows = []
     for (source, metric), g in c.metrics.groupby(["source", "metric"], sort=False):

@@ -75,14 +75,16 @@ def hierarchical_bootstrap(per_replicate: Sequence[Sequence[float]], resamples: 
     return Interval(point, float(low), float(high), r)
 
 
-def verdict(interval: Interval, plan_better_if: str, replicates: int) -> str:
-    """'PLAN is better' / 'PLAN is worse' / 'no significant difference', naming the replicates."""
+def verdict(interval: Interval, plan_better_if: str, replicates: int, better: str = "better",
+            worse: str = "worse") -> str:
+    """'PLAN is better' / 'PLAN is worse' / 'no significant difference', naming the replicates
+    (`better`/`worse`: the words for the figure, e.g. 'safer' for an attack)."""
     if replicates < 2 or not np.isfinite(interval.low):
         return f"no interval from {replicates} replicate (at least 2 are needed)"
     if not interval.significant:
         return f"no significant difference across {replicates} replicates"
-    better = interval.mean > 0 if plan_better_if == "higher" else interval.mean < 0
-    return f"PLAN is {'better' if better else 'worse'} across {replicates} replicates"
+    plan_better = interval.mean > 0 if plan_better_if == "higher" else interval.mean < 0
+    return f"PLAN is {better if plan_better else worse} across {replicates} replicates"
 
 
 @dataclass
