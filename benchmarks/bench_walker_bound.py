@@ -30,7 +30,8 @@ from paper_reference import paper_walk, paper_walk_config  # noqa: E402
 
 from lightning_privgan.walk.heap_reuse import reused_heap  # noqa: E402
 from lightning_privgan.walk.losses import REFERENCE_CHUNK  # noqa: E402
-from lightning_privgan.walk.objective import PlanObjective, channels_last_weights  # noqa: E402
+from lightning_privgan.core.device_settings import channels_last_weights  # noqa: E402
+from lightning_privgan.walk.objective import PlanObjective  # noqa: E402
 from lightning_privgan.walk.paths import folded_classifiers  # noqa: E402
 
 CONVOLUTIONS = (torch.ops.aten.convolution.default, torch.ops.aten.convolution_backward.default)

@@ -1,14 +1,17 @@
 """Per-device speed settings of the training stages: TF32 matmuls/convolutions, cudnn's
 algorithm search and channels-last memory layout (trainer.tf32, trainer.cudnn_benchmark,
-trainer.channels_last). All three leave CPU runs unchanged.
+trainer.channels_last).
 
 TF32 keeps fp32 storage and range with a 10-bit mantissa inside matmuls and convolutions
 (Ampere and later): several times the fp32 throughput, accurate enough for GAN and
 classifier training, which is why it is on by default. cudnn.benchmark times the
 convolution algorithms once per input shape; every batch here has the same shape, so
-it pays after the first step (and is off under trainer.deterministic). Channels-last
-(NHWC) lets tensor cores run convolutions without layout transposes; it pays mostly
-under 16-mixed/bf16-mixed, so it is opt-in and the GPU check kit measures it.
+it pays after the first step (and is off under trainer.deterministic). Neither touches a CPU.
+Channels-last (NHWC) is on by default on a CPU, where oneDNN computes in a blocked NHWC
+layout and an NCHW tensor costs a reorder on every convolution; on a GPU it lets tensor cores
+run without layout transposes, which pays mostly under 16-mixed/bf16-mixed, so there it is
+opt-in and the GPU check kit measures it. The layout changes the order of the convolutions'
+sums, not what they compute: a run in NHWC matches one in NCHW to float32 round-off per step.
 
 Reduced precision on a CPU (walk.autocast, trainer.precision, gan.mixed_precision) pays
 only where the CPU computes in it natively: bf16 autocast doubled the walk's throughput on
@@ -19,10 +22,13 @@ float32 is the reference arithmetic, so the run loses nothing but the warning's 
 """
 from __future__ import annotations
 
+import contextlib
 import warnings
+from typing import Iterator
 
 import pytorch_lightning as pl
 import torch
+from torch import nn
 
 REDUCED_CPU_PRECISIONS = ("16-mixed", "bf16-mixed")  # trainer.precision values that autocast on a CPU
 _DTYPE_NAMES = {torch.bfloat16: "bfloat16", torch.float16: "float16"}
@@ -89,6 +95,17 @@ def trainer_precision(trainer_cfg) -> str:
     return precision
 
 
+def use_channels_last(trainer_cfg) -> bool:
+    """trainer.channels_last, with null resolved by device: on a CPU, where oneDNN convolves in a
+    blocked NHWC layout and reorders every NCHW activation into it and back (the GAN step 1.25x
+    faster in NHWC on the demo: benchmarks/bench_memory_layout.py); off on a GPU, where cuDNN in
+    float32 gains little from it and the GPU kit measures it under 16-mixed."""
+    setting = trainer_cfg.channels_last
+    if setting is None:
+        return runs_on_cpu(str(trainer_cfg.accelerator))
+    return bool(setting)
+
+
 def apply_matmul_precision(tf32: bool) -> None:
     """Process-wide: TF32 in CUDA matmuls and cuDNN convolutions (no effect on CPU)."""
     torch.backends.cuda.matmul.allow_tf32 = tf32
@@ -107,3 +124,24 @@ class ChannelsLast(pl.Callback):
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         pl_module.to(memory_format=torch.channels_last)
+
+
+@contextlib.contextmanager
+def channels_last_weights(*modules: nn.Module, enabled: bool = True) -> Iterator[None]:
+    """4-D weights in channels_last inside the block, restored after (the walk, the projector, rendering).
+
+    oneDNN (CPU) and cuDNN (tensor cores) convolve NHWC natively; NCHW costs a layout
+    reorder of every activation on every call (1.4x on the 2-core CPU at 32-64 images).
+    The conv outputs follow their weights' layout, so the whole forward and backward stay NHWC.
+    """
+    if not enabled:
+        yield
+        return
+    saved = [(p, p.data) for m in modules for p in m.parameters() if p.dim() == 4]
+    for p, data in saved:
+        p.data = data.contiguous(memory_format=torch.channels_last)
+    try:
+        yield
+    finally:
+        for p, data in saved:
+            p.data = data

@@ -18,6 +18,7 @@ import torch
 from omegaconf import OmegaConf
 
 from ..core.atomic import atomic_path, write_json_atomic
+from ..core.device_settings import use_channels_last
 from ..core.seeds import derive_seed
 from ..data.image_dataset import ImageDataset
 from ..data.training_budget import budget_loader, stream_settings, training_budget
@@ -113,7 +114,8 @@ def train_run(ctx: StageContext, run: tuple[str, int], cache: dict) -> dict:
 
     def artifacts():  # G and the paths are loaded once, and only when a synthetic source needs them
         if "art" not in cache:
-            cache["art"] = load_walk_artifacts(ctx.input("gan"), ctx.input("anchors"), ctx.input("walk"), device)
+            cache["art"] = load_walk_artifacts(ctx.input("gan"), ctx.input("anchors"), ctx.input("walk"), device,
+                                               channels_last=use_channels_last(cfg.trainer))
         return cache["art"]
 
     def gate():  # one gate screens the stream and the fixed sets alike

@@ -54,9 +54,11 @@ class GanOutputs(StageOutputs):
     SAMPLES = "samples"
     CHECKPOINT = "checkpoints/last.ckpt"
 
-    def generator(self, device: str | torch.device = "cpu") -> nn.Module:
-        """G_ema in eval mode without gradients, on `device`."""
-        return load_generator(self.existing(self.GENERATOR), device=device).eval().requires_grad_(False)
+    def generator(self, device: str | torch.device = "cpu", channels_last: bool = False) -> nn.Module:
+        """G_ema in eval mode without gradients, on `device`; with channels_last its convolution
+        weights in NHWC, so that it renders and back-propagates in that layout (use_channels_last)."""
+        G = load_generator(self.existing(self.GENERATOR), device=device).eval().requires_grad_(False)
+        return G.to(memory_format=torch.channels_last) if channels_last else G
 
     def fd_encoder(self) -> nn.Module | None:
         """The offline FD encoder of this run, or None when training used Inception features."""
@@ -137,8 +139,8 @@ class WalkOutputs(StageOutputs):
 # What every synthetic source is made from (G_ema, the saved paths, the anchors), loaded from
 # the outputs of the gan, anchors and walk stages for downstream, the audit and export.
 def load_walk_artifacts(gan: GanOutputs, anchors: AnchorsOutputs, walk: WalkOutputs,
-                        device: torch.device | str = "cpu") -> WalkArtifacts:
-    return WalkArtifacts(gan.generator(device), walk.paths(), anchors.anchors())
+                        device: torch.device | str = "cpu", channels_last: bool = False) -> WalkArtifacts:
+    return WalkArtifacts(gan.generator(device, channels_last), walk.paths(), anchors.anchors())
 
 
 # Outputs of the `downstream` stage: one diagnostic model per source and seed, and their test figures.

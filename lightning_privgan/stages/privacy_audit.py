@@ -25,6 +25,7 @@ from ..audit.real_image_guard import may_publish
 from ..audit.reid import auditor_probabilities, confident_share, reidentification
 from ..audit.source_audit import audit_distances, build_reference
 from ..core.atomic import atomic_path, torch_save_atomic, write_json_atomic
+from ..core.device_settings import use_channels_last
 from ..data.real_store import to_uint8
 from ..metrics.fd_features import choose_fd_features
 from ..metrics.fd_kid import MIN_SAMPLES, DistributionMetrics, equal_sample_size, feature_net
@@ -55,7 +56,8 @@ def run(ctx: StageContext) -> None:
     lpips = _lpips_if_asked(ctx, names, skipped)
     ref = build_reference(train.images, train.patient_ids, names, acfg.near_duplicate_quantile, auditor, lpips,
                           batch_size=acfg.batch_size, device=device)
-    art = load_walk_artifacts(ctx.input("gan"), ctx.input("anchors"), ctx.input("walk"), device)
+    art = load_walk_artifacts(ctx.input("gan"), ctx.input("anchors"), ctx.input("walk"), device,
+                              channels_last=use_channels_last(cfg.trainer))
     fd_extractor, fd_features = choose_fd_features(cfg.gan.fd_features, acfg.inception_weights,
                                                    ctx.input("gan").fd_encoder(), auditor)
 

@@ -8,7 +8,8 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint, RichProgressBar
 
 from ..core.checkpoint_files import AtomicCheckpointIO, loadable_or_moved_aside
-from ..core.device_settings import ChannelsLast, apply_matmul_precision, trainer_precision, use_cudnn_benchmark
+from ..core.device_settings import (ChannelsLast, apply_matmul_precision, trainer_precision, use_channels_last,
+                                    use_cudnn_benchmark)
 from .context import TrainingContext
 from .loggers import stage_loggers
 
@@ -42,7 +43,7 @@ def make_trainer(
     cbs: list[pl.Callback] = [checkpoint, *(callbacks or [])]
     if t.progress_bar:
         cbs.append(RichProgressBar())  # one bar per fit, reset each epoch (leave=True left one per epoch)
-    if t.channels_last:
+    if use_channels_last(t):
         cbs.append(ChannelsLast())
     apply_matmul_precision(t.tf32)
     kwargs: dict[str, Any] = dict(

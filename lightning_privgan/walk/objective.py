@@ -9,9 +9,7 @@ our chunk size, so chunking is invisible in the result.
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 from torch import nn
@@ -41,27 +39,6 @@ class PlanWeights:
     @classmethod
     def from_config(cls, walk_cfg: WalkConfig) -> "PlanWeights":
         return cls(float(walk_cfg.lambda_priv), float(walk_cfg.lambda_eq), float(walk_cfg.lambda_cls))
-
-
-@contextlib.contextmanager
-def channels_last_weights(*modules: nn.Module, enabled: bool = True) -> Iterator[None]:
-    """4-D weights in channels_last while walking, restored after.
-
-    oneDNN (CPU) and cuDNN (tensor cores) convolve NHWC natively; NCHW costs a layout
-    reorder of every activation on every call (1.4x on the 2-core CPU at 32-64 images).
-    The conv outputs follow their weights' layout, so the whole forward and backward stay NHWC.
-    """
-    if not enabled:
-        yield
-        return
-    saved = [(p, p.data) for m in modules for p in m.parameters() if p.dim() == 4]
-    for p, data in saved:
-        p.data = data.contiguous(memory_format=torch.channels_last)
-    try:
-        yield
-    finally:
-        for p, data in saved:
-            p.data = data
 
 
 def cpu_autocast(autocast: str, device: torch.device) -> str:

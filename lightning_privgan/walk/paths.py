@@ -20,7 +20,8 @@ from ..models.latent_generator import LatentGenerator
 from .batchnorm_folding import with_batchnorm_folded
 from .heap_reuse import reused_heap
 from .losses import REFERENCE_CHUNK
-from .objective import PlanObjective, channels_last_weights
+from ..core.device_settings import channels_last_weights
+from .objective import PlanObjective
 
 LogFn = Callable[[int, dict], None]
 

@@ -46,7 +46,8 @@ def synthesize(G: LatentGenerator, w: torch.Tensor, noise_mode: str, batch: int 
     out = []
     for start in range(0, len(w), batch):
         out.append(G.synthesize(w[start:start + batch], noise_mode=noise_mode).clamp(-1, 1))
-    return torch.cat(out) if out else w.new_zeros(0, G.img_channels, G.img_resolution, G.img_resolution)
+    # contiguous: a G in channels-last renders NHWC; callers get the usual NCHW tensor.
+    return torch.cat(out).contiguous() if out else w.new_zeros(0, G.img_channels, G.img_resolution, G.img_resolution)
 
 
 def synthetic_samples(G: LatentGenerator, paths: torch.Tensor, labels: torch.Tensor, num: int, seed: int,

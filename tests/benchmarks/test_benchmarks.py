@@ -23,6 +23,7 @@ SMALLEST = {
     "bench_gan_speed.py": ["--device", "cpu", "--res", "32", "--batch", "4", "--batches", "1", "--warmup", "1",
                            "--variants", "fp32"],
     "bench_data_memory.py": ["--sizes", "16", "32", "--resolution", "32", "--source", "phantom_cxr"],
+    "bench_memory_layout.py": ["--res", "16", "--repeats", "1"],
 }
 
 

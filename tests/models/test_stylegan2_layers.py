@@ -4,7 +4,7 @@ import torch
 
 from lightning_privgan.models.stylegan2.layers import mix_channels, scale_channels, scale_channels_add
 from lightning_privgan.models.stylegan2.networks import Generator
-from lightning_privgan.walk.objective import channels_last_weights
+from lightning_privgan.core.device_settings import channels_last_weights
 
 CL = torch.channels_last
 
@@ -44,9 +44,9 @@ def test_mix_channels_is_a_per_sample_1x1_convolution(layout):
     assert ours.shape == (3, 2, 4, 6)
 
 
-def _generator(dtype=torch.float64):
+def _generator(dtype=torch.float64, channels: int = 1):
     torch.manual_seed(0)
-    G = Generator(z_dim=16, c_dim=0, w_dim=16, img_resolution=16, img_channels=1, mapping_layers=2,
+    G = Generator(z_dim=16, c_dim=0, w_dim=16, img_resolution=16, img_channels=channels, mapping_layers=2,
                   channel_base=256, channel_max=32).to(dtype)
     with torch.no_grad():  # trained-like: every term of the layer counts
         for name, p in G.named_parameters():
@@ -115,3 +115,17 @@ def test_synthesis_layer_and_torgb_equal_stylegan2s_textbook_formulas(noise_mode
     rgb_styles = torgb.conv.affine(w)
     want_rgb = F.conv2d(got * rgb_styles[:, :, None, None], torgb.conv.weight * torgb.conv.weight_gain) + torgb.bias[None, :, None, None]
     assert (torgb(got, w) - want_rgb).abs().max().item() < 1e-12
+
+
+def test_batched_rendering_of_a_channels_last_generator_returns_the_nchw_images():
+    """The stages load an inference G in NHWC on a CPU (use_channels_last); what they render must be
+    the usual contiguous NCHW tensor with the NCHW generator's values (3 channels: NHWC strides differ)."""
+    from lightning_privgan.walk.sampling import synthesize
+
+    G = _generator(torch.float32, channels=3)
+    w = torch.randn(5, G.w_dim)
+    nchw = synthesize(G, w, noise_mode="const", batch=2)
+    G.to(memory_format=CL)
+    nhwc = synthesize(G, w, noise_mode="const", batch=2)
+    assert nhwc.is_contiguous() and nhwc.shape == nchw.shape
+    assert torch.allclose(nhwc, nchw, atol=1e-5)
