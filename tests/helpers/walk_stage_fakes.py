@@ -37,7 +37,7 @@ def install_fake_networks(setattr_: Callable[[str, object], None]) -> None:
 
     nets = {"identity": id_net, "class_guide": class_net, "auditor": id_net}
     # The stages load networks through their inputs' typed outputs.
-    setattr_("lightning_privgan.stages.outputs.GanOutputs.generator", lambda self, device="cpu": G)
+    setattr_("lightning_privgan.stages.outputs.GanOutputs.generator", lambda self, device="cpu", channels_last=False: G)
     setattr_("lightning_privgan.stages.outputs.ClassifierOutputs.model",
              lambda self, device="cpu": nets[self.stage])
     setattr_("lightning_privgan.models.inversion.project", fake_project)
