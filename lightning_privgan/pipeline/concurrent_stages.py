@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import os
 import pickle
 import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -26,7 +27,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 
-from .interrupts import signals_raise_run_interrupted
+from .interrupts import RunInterrupted, signals_raise_run_interrupted
 from .parallel_fits import cpu_processes
 from .run_log import RunLog
 from .stage import Stage
@@ -115,11 +116,20 @@ def _stage_in_worker(pipeline_class: type["Pipeline"], cfg: DictConfig, stages: 
     with signals_raise_run_interrupted(), RunLog(pipeline.run_dir):
         try:
             return pipeline._run_stage(pipeline.by_name[name], tokens, fresh=fresh)
+        except RunInterrupted as stop:
+            stopped = stop  # the stage has left its records for a resume; the process leaves below
         except Exception as err:
             if _travels(err):
                 raise
             # An error the parent could not rebuild would reach it as a broken pool, its message lost.
             raise RuntimeError(f"{type(err).__name__}: {err}") from None
+    # Only the runner stops a worker (_stop_workers, or the signal that reached its whole process
+    # group), and it is stopping already: back in the pool this process would wait for work, and
+    # once a sibling idle worker has died of the same SIGTERM the pool is broken and sends no
+    # shutdown, so the runner's join would wait out STOP_WAIT_S (60 s after every failed stage).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(stopped.exit_code)
 
 
 def _travels(err: BaseException) -> bool:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 import torch
 from rich.console import Console
 
+from lightning_privgan.pipeline import concurrent_stages
 from lightning_privgan.pipeline.concurrent_stages import StagePrefixedLines, parallel_stages
 from lightning_privgan.pipeline.runner import Pipeline
 from tests.helpers.side_by_side_stages import make_stages
@@ -54,10 +56,15 @@ def test_independent_stages_run_side_by_side_with_the_records_of_one_after_anoth
 
 def test_a_failing_stage_is_named_and_the_stage_beside_it_is_left_to_resume(cpu_cfg, monkeypatch):
     monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    # The stopped gan worker must leave by itself once its records are written: it once sat in the
+    # broken pool until the runner's join gave up (then 60 s after every failed stage).
+    monkeypatch.setattr(concurrent_stages, "STOP_WAIT_S", 600)
     cfg = cpu_cfg({"trainer": {"parallel_stages": 2}})
     pipe = Pipeline(cfg, make_stages(fail="identity", slow="gan"), console=Console(quiet=True))
+    start = time.monotonic()
     with pytest.raises(ValueError, match="identity refuses its input"):
         pipe.run()
+    assert time.monotonic() - start < 300, "the runner waited out STOP_WAIT_S for a stopped worker"
     assert pipe.current_stage == "identity"
     # gan was stopped beside it, not recorded as done; a rerun resumes both.
     gan = pipe.run_dir / "gan"
