@@ -97,7 +97,7 @@ def trainer_precision(trainer_cfg) -> str:
 
 def use_channels_last(trainer_cfg) -> bool:
     """trainer.channels_last, with null resolved by device: on a CPU, where oneDNN convolves in a
-    blocked NHWC layout and reorders every NCHW activation into it and back (the GAN step 1.25x
+    blocked NHWC layout and reorders every NCHW activation into it and back (the GAN step 1.3x
     faster in NHWC on the demo: benchmarks/bench_memory_layout.py); off on a GPU, where cuDNN in
     float32 gains little from it and the GPU kit measures it under 16-mixed."""
     setting = trainer_cfg.channels_last
