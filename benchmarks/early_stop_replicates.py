@@ -15,13 +15,13 @@ from 0), beside the accuracy's own seed std (the spread of one run's three downs
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from lightning_privgan.replicate.statistics import t_interval
+from lightning_privgan.stages.outputs import RunFolder
+from lightning_privgan.walk.paths import pair_steps_taken
 
 FIGURES = {  # report/table.csv column: what it is
     "acc_mean": "accuracy (mean of 3 seeds)",
@@ -35,7 +35,9 @@ FIGURES = {  # report/table.csv column: what it is
 
 
 def _cell(replicate: Path) -> Path | None:
-    """The replicate's one finished cell (its report written), or None."""
+    """The replicate's one finished cell (its report written), or None (none, or no such folder)."""
+    if not replicate.is_dir():
+        return None
     cells = [c for c in sorted(replicate.iterdir()) if (c / "report" / "table.csv").is_file()]
     if len(cells) > 1:
         raise SystemExit(f"{replicate} holds {len(cells)} finished cells; give sweeps of one cell each")
@@ -48,9 +50,9 @@ def _figures(cell: Path) -> dict:
         raise SystemExit(f"{cell / 'report' / 'table.csv'} has no PLAN row")
     row = {key: float(table.loc["plan", key]) for key in FIGURES}
     row["acc_std"] = float(table.loc["plan", "acc_std"])
-    paths = torch.load(cell / "walk" / "paths.pt", weights_only=False)
-    row["pair_steps"] = sum(step.get("active_pairs", 0) for log in paths["losses"]["plan"] if log for step in log)
-    row["walk_s"] = json.loads((cell / "walk" / "stage.json").read_text())["seconds"]
+    walk = RunFolder(cell).stage("walk")
+    row["pair_steps"] = pair_steps_taken(walk.paths()["losses"]["plan"])
+    row["walk_s"] = walk.read_json("stage.json")["seconds"]
     return row
 
 
@@ -61,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = {}
     for replicate in sorted(p for p in args.early.iterdir() if p.is_dir() and p.name.startswith("r")):
-        early, fixed = _cell(replicate), (args.fixed / replicate.name).is_dir() and _cell(args.fixed / replicate.name)
+        early, fixed = _cell(replicate), _cell(args.fixed / replicate.name)
         if early and fixed:
             rows[replicate.name] = (_figures(early), _figures(fixed))
     if len(rows) < 2:

@@ -34,7 +34,7 @@ from lightning_privgan.metrics.distances import distance_kind, nearest_real
 from lightning_privgan.models.components.channel_adapter import expected_channels, match_channels
 from lightning_privgan.stages.outputs import RunFolder
 from lightning_privgan.walk.losses import kl_uniform_per_image
-from lightning_privgan.walk.paths import walk
+from lightning_privgan.walk.paths import pair_steps_taken, walk
 
 
 def _inputs(run_dir: Path, pairs: int):
@@ -86,7 +86,7 @@ def _walk(cfg, nets, w_a, w_b, labels, steps: int, patience: int, rel_tol: float
     paths = walk(nets["G"], w_a, w_b, labels, walk_cfg, nets["id"], nets["cls"], method="plan", progress=False,
                  log_fn=lambda step, terms: log.append({"step": step, **terms}))
     return {"paths": paths, "seconds": time.perf_counter() - start,
-            "pair_steps": int(sum(r["active_pairs"] for r in log)), "last_step": len(log)}
+            "pair_steps": pair_steps_taken([log]), "last_step": len(log)}
 
 
 @torch.no_grad()

@@ -18,7 +18,7 @@ from torchvision.utils import save_image
 from ..core.atomic import atomic_path, torch_save_atomic
 from ..core.world import World
 from ..pipeline.stage import Stage, StageContext
-from ..walk.paths import walk
+from ..walk.paths import pair_steps_taken, walk
 from ..walk.sampling import synthesize
 from .outputs import WalkOutputs
 
@@ -90,7 +90,7 @@ def run(ctx: StageContext) -> None:
         if logs:
             final = [log[-1]["loss"] for log in logs]
             # The steps the pairs took (each pair stops once converged: walk.early_stop_patience).
-            taken = sum(row.get("active_pairs", 0) for log in logs for row in log)
+            taken = pair_steps_taken(logs)
             ctx.console.print(f"[bold]walk[/] {method}: {len(pairs)} paths, final loss {sum(final) / len(final):.4f} "
                               f"(mean over chunks), {taken} of {len(pairs) * cfg.walk.optim_steps} pair-steps taken, "
                               f"the last pair stopped at step {max(len(log) for log in logs)}")

@@ -15,12 +15,12 @@ from rich.progress import Progress
 from torch import nn
 
 from ..config.sections.walk import WalkConfig
+from ..core.device_settings import channels_last_weights
 from ..models.components.channel_adapter import expected_channels, match_channels
 from ..models.latent_generator import LatentGenerator
 from .batchnorm_folding import with_batchnorm_folded
 from .heap_reuse import reused_heap
 from .losses import REFERENCE_CHUNK
-from ..core.device_settings import channels_last_weights
 from .objective import PlanObjective
 
 LogFn = Callable[[int, dict], None]
@@ -114,6 +114,12 @@ def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch
                 reused_heap(enabled=heap_reuse and w_a.device.type == "cpu"):
             inner = _optimise(objective, w_a, inner, w_b, cfg, progress, log_fn)
     return torch.cat([w_a.unsqueeze(1), inner, w_b.unsqueeze(1)], dim=1)
+
+
+def pair_steps_taken(logs: list[list[dict]]) -> int:
+    """Σ over the optimiser steps of the pairs still walking, from the step logs of one or more
+    chunks (log_fn's rows): with the early stop, what a walk cost against pairs × optim_steps."""
+    return int(sum(row.get("active_pairs", 0) for log in logs if log for row in log))
 
 
 def folded_classifiers(G: LatentGenerator, id_net: nn.Module, class_net: nn.Module,

@@ -8,6 +8,8 @@ import pandas as pd
 import torch
 from tests.helpers.benchmarks import as_make_does
 
+from lightning_privgan.pipeline.run_format import FORMAT_KEY, RUN_FORMAT_VERSION, write_run_format
+
 FIGURES = ("acc_mean", "acc_std", "auditor_near_duplicate_rate", "l2_near_duplicate_rate", "ssim_near_duplicate_rate",
            "auditor_mean_min", "l2_mean_min", "attack_auc")
 
@@ -21,7 +23,8 @@ def _cell(folder: Path, replicate: str, acc: float, active: list[int], seconds: 
                                                                                  index=False)
     logs = [[{"step": i, "loss": 1.0, "active_pairs": a} for i, a in enumerate(active)]]
     torch.save({"losses": {"plan": logs}}, cell / "walk" / "paths.pt")
-    (cell / "walk" / "stage.json").write_text(json.dumps({"seconds": seconds}))
+    (cell / "walk" / "stage.json").write_text(json.dumps({FORMAT_KEY: RUN_FORMAT_VERSION, "seconds": seconds}))
+    write_run_format(cell)  # the runner's stamp: the script reads the cells as run folders
 
 
 def _bin(tmp_path: Path) -> Path:
