@@ -122,7 +122,9 @@ WALK_FOREVER = textwrap.dedent("""
         a, b = torch.randn(4, G.w_dim), torch.randn(4, G.w_dim)
         ctx.out.mkdir(parents=True, exist_ok=True)
         (ctx.out / "walking").write_text("")
-        walk(G, a, b, torch.tensor([0, 1, 0, 1]), WalkConfig(n_steps=6, optim_steps=10**7), id_net, class_net,
+        # early stop off: the fake networks' loss settles within a second, and the walk must not end
+        walk(G, a, b, torch.tensor([0, 1, 0, 1]), WalkConfig(n_steps=6, optim_steps=10**7, early_stop_patience=0),
+             id_net, class_net,
              progress=True)
 
     stages.load_stages = lambda: [Stage(name="walk", run=endless_walk)]
