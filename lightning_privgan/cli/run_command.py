@@ -12,12 +12,8 @@ from ..config.errors import ConfigError
 from ..config.load import load_experiment
 from ..core.disk_full import disk_full_error
 from ..core.distributed import is_global_zero
-from ..core.process_group import leave_process_group
 from ..pipeline.cluster import check_slurm_layout
 from ..pipeline.interrupts import RunInterrupted, exit_code as interrupt_exit_code, interrupted_line
-from ..pipeline.run_log import RunLog
-from ..pipeline.runner import Pipeline
-from ..stages import load_stages
 from .messages import error_paragraph
 
 
@@ -25,6 +21,13 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     cfg = load_experiment(args.experiment, args.overrides, base=args.base)
     check_slurm_layout(cfg)
+    # Lightning and the stages (3 s of imports) only once the experiment is known to be valid: a
+    # typo in an override is answered at once.
+    from ..core.process_group import leave_process_group
+    from ..pipeline.run_log import RunLog
+    from ..pipeline.runner import Pipeline
+    from ..stages import load_stages
+
     # Lightning's launcher needs the per-node process count to compute ranks of its children.
     os.environ.setdefault("PRIVGAN_DEVICES", str(cfg.trainer.devices))
     pipeline = Pipeline(cfg, load_stages(), console=console)
@@ -60,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def list_stages(args: argparse.Namespace) -> int:
+    from ..stages import load_stages
+
     for stage in load_stages():
         needs = ", ".join(stage.needs) or "-"
         print(f"{stage.name:<11} needs {needs:<40} {stage.description}")

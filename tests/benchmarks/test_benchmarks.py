@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.helpers.benchmarks import as_make_does
+from tests.helpers.benchmarks import as_make_does, helps_as_make_does
 
 REPO = Path(__file__).resolve().parents[2]
 # Scripts, not the modules they share (paper_reference.py is imported by bench_walker and the tests).
@@ -31,9 +31,14 @@ def test_every_make_bench_script_has_a_smallest_setting():
     assert sorted(s for s in SCRIPTS if s.startswith("bench_")) == sorted(SMALLEST)
 
 
+@pytest.fixture(scope="module")
+def helps(tmp_path_factory) -> dict:
+    return helps_as_make_does(SCRIPTS, tmp_path_factory.mktemp("helps"))
+
+
 @pytest.mark.parametrize("script", SCRIPTS)
-def test_benchmark_help_runs_from_the_repository_root(script, tmp_path):
-    result = as_make_does(script, "--help", tmp_path=tmp_path)
+def test_benchmark_help_runs_from_the_repository_root(script, helps):
+    result = helps[script]
     assert result.returncode == 0, result.stderr[-2000:]
     assert "usage:" in result.stdout
 

@@ -30,6 +30,15 @@ def test_bad_override_exits_2():
     assert result.returncode == 2 and "gan.kimg" in result.stderr and "command line" in result.stderr
 
 
+def test_a_configuration_error_is_answered_before_lightning_and_the_stages_are_imported():
+    probe = ("import sys; from lightning_privgan import cli; code = cli.main(['run', 'experiments/demo.yaml', "
+             "'gan.kimg=many']); print(code, sorted(m for m in ('torch', 'pytorch_lightning', "
+             "'lightning_privgan.stages') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120,
+                            env=dict(os.environ, NO_ALBUMENTATIONS_UPDATE="1", WANDB_MODE="offline"))
+    assert result.stdout.split("\n")[-2] == "2 []", result.stdout + result.stderr[-2000:]
+
+
 def test_dry_run_prints_config_and_plan_without_running(tmp_path):
     result = privgan("run", "experiments/demo.yaml", f"runs_root={tmp_path}", "--dry-run")
     assert result.returncode == 0, result.stderr

@@ -40,13 +40,13 @@ def test_a_stage_prints_its_lines_and_results_and_lightning_goes_to_the_log(tmp_
 
 def test_an_error_is_one_paragraph_and_the_log_path(tmp_path, monkeypatch, capsys):
     from lightning_privgan import cli
-    from lightning_privgan.cli import run_command
+    from lightning_privgan import stages
     from lightning_privgan.pipeline.stage import Stage
 
     def boom(ctx):
         raise RuntimeError("the disk\n   is on fire")
 
-    monkeypatch.setattr(run_command, "load_stages", lambda: [Stage(name="boom", run=boom)])
+    monkeypatch.setattr(stages, "load_stages", lambda: [Stage(name="boom", run=boom)])
     monkeypatch.delenv("PRIVGAN_DEBUG", raising=False)
     before = {n: list(logging.getLogger(n).handlers) for n in ("", "pytorch_lightning", "lightning_fabric")}
     code = cli.main(["run", str(_experiment(tmp_path)), "--base", str(REPO / "experiments" / "base.yaml")])

@@ -194,7 +194,7 @@ def test_a_full_disk_under_the_run_log_is_one_line(tmp_path, monkeypatch, capsys
             f.write("x")
             f.flush()
 
-    monkeypatch.setattr("lightning_privgan.cli.run_command.load_stages", lambda: [Stage(name="data", run=stage_on_full_disk)])
+    monkeypatch.setattr("lightning_privgan.stages.load_stages", lambda: [Stage(name="data", run=stage_on_full_disk)])
     monkeypatch.delenv("PRIVGAN_DEBUG", raising=False)
     assert cli.main(["run", str(_experiment(tmp_path)), "--base", str(BASE)]) == 1
     err = capsys.readouterr().err
