@@ -86,3 +86,22 @@ def test_installer_pip_never_tries_uv(tmp_path, monkeypatch):
     monkeypatch.setattr(install_venv, "_run", lambda cmd, env=None: ran.append(cmd))
     install_venv.main([str(venv), "--installer", "pip"])
     assert not [cmd for cmd in ran if "uv" in cmd or cmd[0].endswith("/uv")]
+
+
+def test_uv_installs_everything_at_once_with_pips_settings_and_bytecode(tmp_path, monkeypatch):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")
+    ran: list[tuple[list[str], dict | None]] = []
+    monkeypatch.setattr(install_venv, "_run", lambda cmd, env=None: ran.append((cmd, env)))
+    monkeypatch.setattr(install_venv.subprocess, "run",
+                        lambda cmd, **kw: subprocess.CompletedProcess(cmd, 0, THIS_MACHINE, ""))
+    assert install_venv.main([str(venv)]) == 0
+    python = str(venv / "bin" / "python")
+    (pip_uv, _), (uv, env) = ran
+    assert pip_uv == [python, "-m", "pip", "install", "-q", "uv"]
+    assert uv[:3] == [str(venv / "bin" / "uv"), "pip", "install"]
+    # Where PYTHONDONTWRITEBYTECODE is set nothing else would write torch's bytecode: every import
+    # would compile it again (pip compiles at install; uv only when asked).
+    assert "--compile-bytecode" in uv and "--constraint" in uv and uv[-4:] == [*install_venv.TORCH, *install_venv.PACKAGE]
+    assert env["SSL_CERT_FILE"] == "/etc/ssl/certs/ca-certificates.crt"
