@@ -17,7 +17,6 @@ command resumes it.
 from __future__ import annotations
 
 import io
-import multiprocessing
 import os
 import pickle
 import sys
@@ -31,6 +30,7 @@ from .interrupts import RunInterrupted, signals_raise_run_interrupted
 from .parallel_fits import cpu_processes
 from .run_log import RunLog
 from .stage import Stage
+from .worker_processes import start_worker, worker_context, worker_start_args
 
 # "Pipeline" and "PlannedStage" below are runner.py's; not imported, since runner imports this module.
 
@@ -66,8 +66,8 @@ def run_side_by_side(pipeline: "Pipeline", planned: list["PlannedStage"], tokens
             for p in ready[:slots - len(running)]:
                 pending.remove(p)
                 if pool is None:
-                    pool = ProcessPoolExecutor(slots, mp_context=multiprocessing.get_context("spawn"),
-                                               initializer=torch.set_num_threads, initargs=(threads,))
+                    pool = ProcessPoolExecutor(slots, mp_context=worker_context(), initializer=start_worker,
+                                               initargs=worker_start_args(threads))
                 running[pool.submit(_stage_in_worker, type(pipeline), worker_cfg, pipeline.stages, p.stage.name,
                                     dict(tokens), p.fresh)] = p
             names = [p.stage.name for p in running.values()]

@@ -9,7 +9,6 @@ what the stage itself would, so an interrupted stage resumes the same way.
 """
 from __future__ import annotations
 
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -20,6 +19,7 @@ from rich.console import Console
 
 from ..core.world import local_device
 from .stage import StageContext
+from .worker_processes import start_worker, worker_context, worker_start_args
 
 # work(ctx, item, cache) -> result; `cache` lives as long as the process that runs the work (what
 # several items can share: a loaded generator, a gate), and must be picklable by reference.
@@ -42,7 +42,7 @@ def parallel_fits(cfg: DictConfig) -> int:
 
 
 def run_each(work: Work, ctx: StageContext, items: Sequence, processes: int) -> list:
-    """[work(ctx, item, cache) for item in items], in order, over `processes` spawned processes
+    """[work(ctx, item, cache) for item in items], in order, over `processes` worker processes
     that split this process's threads; in this process when one is enough."""
     processes = min(processes, len(items))
     if processes <= 1:
@@ -51,9 +51,9 @@ def run_each(work: Work, ctx: StageContext, items: Sequence, processes: int) -> 
     threads = max(1, torch.get_num_threads() // processes)
     # One line per event from each worker reads well; several live progress bars would not.
     cfg = OmegaConf.merge(ctx.cfg, {"trainer": {"progress_bar": False}})
-    spawn = multiprocessing.get_context("spawn")  # fork would copy this process's thread pools and locks
-    with ProcessPoolExecutor(processes, mp_context=spawn, initializer=torch.set_num_threads,
-                             initargs=(threads,)) as pool:
+    # Not fork: that would copy this process's thread pools and locks (worker_processes.py).
+    with ProcessPoolExecutor(processes, mp_context=worker_context(), initializer=start_worker,
+                             initargs=worker_start_args(threads)) as pool:
         futures = [pool.submit(_run_in_worker, work, cfg, ctx.run_dir, ctx.name, ctx.needs, ctx.outputs_of, item)
                    for item in items]
         try:

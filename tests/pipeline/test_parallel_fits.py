@@ -1,7 +1,8 @@
-"""Independent fits over spawned processes: same results, in order, as one after another."""
+"""Independent fits over worker processes: same results, in order, as one after another."""
 from __future__ import annotations
 
 import os
+import sys
 
 import pandas as pd
 import pytest
@@ -10,8 +11,9 @@ from rich.console import Console
 
 from lightning_privgan.pipeline.parallel_fits import parallel_fits, run_each
 from lightning_privgan.pipeline.stage import StageContext
+from lightning_privgan.pipeline.worker_processes import worker_context
 from tests.helpers.fabricated_run import RES, fabricate_upstream
-from tests.helpers.parallel_work import fail_on_three, pid_and_square
+from tests.helpers.parallel_work import environment_seen, fail_on_three, pid_and_square
 
 
 def test_items_run_in_two_worker_processes_in_order_with_split_threads(cpu_cfg, tmp_path, monkeypatch):
@@ -24,6 +26,20 @@ def test_items_run_in_two_worker_processes_in_order_with_split_threads(cpu_cfg, 
     assert {r["threads"] for r in results} == {2} and {r["stage"] for r in results} == {"downstream"}
     assert not any(r["progress_bar"] for r in results)  # workers print lines, not live bars
     assert max(r["seen"] for r in results) > 1  # a worker's cache outlives one item
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fork server on Windows: spawn")
+def test_workers_come_from_the_fork_server_with_the_parents_state_of_the_moment(cpu_cfg, tmp_path, monkeypatch):
+    assert worker_context().get_start_method() == "forkserver"
+    ctx = StageContext(cpu_cfg(), tmp_path, "downstream", console=Console(quiet=True))
+    run_each(environment_seen, ctx, [0, 1], processes=2)  # the fork server starts, if not yet
+    # Set after the server started: a spawned worker would see them, so a forked one must too.
+    monkeypatch.setenv("PRIVGAN_WORKER_PROBE", "set later")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend("privgan-probe-path")
+    seen = run_each(environment_seen, ctx, [0, 1], processes=2)
+    assert {s["probe"] for s in seen} == {"set later"} and {s["cwd"] for s in seen} == {str(tmp_path)}
+    assert all(s["path_mark"] for s in seen) and os.getpid() not in {s["pid"] for s in seen}
 
 
 def test_one_process_runs_in_this_one_with_one_cache(cpu_cfg, tmp_path):
