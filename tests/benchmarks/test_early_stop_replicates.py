@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from tests.helpers.benchmarks import as_make_does
+from tests.helpers.benchmarks import run_script_here
 
 from lightning_privgan.pipeline.run_format import FORMAT_KEY, RUN_FORMAT_VERSION, write_run_format
 
@@ -27,18 +27,13 @@ def _cell(folder: Path, replicate: str, acc: float, active: list[int], seconds: 
     write_run_format(cell)  # the runner's stamp: the script reads the cells as run folders
 
 
-def _bin(tmp_path: Path) -> Path:
-    (tmp_path / "bin").mkdir()
-    return tmp_path / "bin"
-
-
-def test_fixed_minus_early_per_replicate_with_an_interval_over_replicates(tmp_path):
+def test_fixed_minus_early_per_replicate_with_an_interval_over_replicates(tmp_path, capsys, monkeypatch):
     early, fixed = tmp_path / "early", tmp_path / "fixed"
     for replicate, acc_early, acc_fixed in (("r00", 0.70, 0.74), ("r01", 0.72, 0.74), ("r02", 0.71, 0.75)):
         _cell(early, replicate, acc_early, [4, 4, 2], 10.0)
         _cell(fixed, replicate, acc_fixed, [4, 4, 4, 4], 20.0)
     (early / "r03").mkdir()  # unfinished in one sweep: left out, not an error
-    result = as_make_does("early_stop_replicates.py", str(early), str(fixed), tmp_path=_bin(tmp_path))
+    result = run_script_here("early_stop_replicates.py", str(early), str(fixed), capsys=capsys, monkeypatch=monkeypatch)
     assert result.returncode == 0, result.stderr[-2000:]
     rows = {line.split("|")[1].strip(): line for line in result.stdout.splitlines() if line.startswith("| ")}
     assert "10 / 16" in rows["pair-steps taken"] and "+6.0000 [+6.0000, +6.0000] *" in rows["pair-steps taken"]
@@ -48,9 +43,9 @@ def test_fixed_minus_early_per_replicate_with_an_interval_over_replicates(tmp_pa
     assert "+0.0000 [+0.0000, +0.0000]" in rows["near-duplicate rate, L2"]
 
 
-def test_one_replicate_in_both_is_refused(tmp_path):
+def test_one_replicate_in_both_is_refused(tmp_path, capsys, monkeypatch):
     _cell(tmp_path / "early", "r00", 0.7, [1], 1.0)
     _cell(tmp_path / "fixed", "r00", 0.7, [1], 1.0)
-    result = as_make_does("early_stop_replicates.py", str(tmp_path / "early"), str(tmp_path / "fixed"),
-                          tmp_path=_bin(tmp_path))
+    result = run_script_here("early_stop_replicates.py", str(tmp_path / "early"), str(tmp_path / "fixed"),
+                             capsys=capsys, monkeypatch=monkeypatch)
     assert result.returncode != 0 and "needs at least 2" in result.stderr

@@ -10,11 +10,11 @@ from omegaconf import OmegaConf
 
 from lightning_privgan.models.classifier_io import export_classifier
 from lightning_privgan.models.components.image_classifier import ImageClassifier
-from tests.helpers.benchmarks import as_make_does
+from tests.helpers.benchmarks import run_script_here
 from tests.helpers.fabricated_run import RES, fabricate_upstream
 
 
-def test_why_plan_reports_the_guides_view_of_a_finished_run(cpu_cfg, tmp_path):
+def test_why_plan_reports_the_guides_view_of_a_finished_run(cpu_cfg, tmp_path, capsys, monkeypatch):
     run = tmp_path / "run"
     fabricate_upstream(run)
     shutil.copytree(run / "auditor", run / "identity")  # a φ_id: one class per training patient
@@ -22,8 +22,7 @@ def test_why_plan_reports_the_guides_view_of_a_finished_run(cpu_cfg, tmp_path):
     torch.manual_seed(1)
     export_classifier(ImageClassifier("compact", 1, RES, 2, width=4), run / "class_guide" / "model.pt")
     OmegaConf.save(cpu_cfg({"walk": {"lambda_priv": 0.5}}), run / "config.yaml")
-    (tmp_path / "bin").mkdir()
-    result = as_make_does("why_plan.py", str(run), "--pairs", "4", tmp_path=tmp_path / "bin")
+    result = run_script_here("why_plan.py", str(run), "--pairs", "4", capsys=capsys, monkeypatch=monkeypatch)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
     assert "λ_priv 0.5" in out and "12 identities in φ_id" in out

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +60,21 @@ def helps_as_make_does(scripts: list[str], tmp_path: Path) -> dict[str, subproce
     return {s: subprocess.CompletedProcess([s, "--help"], int((out / f"{s}.code").read_text()),
                                            (out / f"{s}.out").read_text(), (out / f"{s}.err").read_text())
             for s in scripts}
+
+
+def run_script_here(script: str, *args: str, capsys, monkeypatch) -> subprocess.CompletedProcess:
+    """`python benchmarks/<script>.py ARGS` in this process: argv, the script's folder first on the
+    path, its exit status and output as a script's. For a script's behaviour; how it starts from
+    the repository root is `helps_as_make_does`'s test, which every script passes."""
+    monkeypatch.setattr(sys, "argv", [f"benchmarks/{script}", *args])
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    capsys.readouterr()
+    code = 0
+    try:
+        runpy.run_path(str(REPO / "benchmarks" / script), run_name="__main__")
+    except SystemExit as stop:
+        if isinstance(stop.code, str):  # what the interpreter does with SystemExit("message")
+            print(stop.code, file=sys.stderr)
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    printed = capsys.readouterr()
+    return subprocess.CompletedProcess([script, *args], code, printed.out, printed.err)

@@ -1,4 +1,4 @@
-"""Work items for the process-pool tests: module-level, so that a spawned worker can import them."""
+"""Work items for the process-pool tests: module-level, so that a worker process can import them."""
 from __future__ import annotations
 
 import os

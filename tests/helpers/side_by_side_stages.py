@@ -1,4 +1,4 @@
-"""Stand-in stages for the side-by-side runner: module-level, so a spawned worker can import
+"""Stand-in stages for the side-by-side runner: module-level, so a worker process can import
 them. Each records where and when it ran (pid, threads, start, end) beside its result."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import torch
 from lightning_privgan.core.atomic import write_text_atomic
 from lightning_privgan.pipeline.stage import Stage
 
-SECONDS = 1.5  # long enough that two stages started together overlap whatever the spawn cost
+SECONDS = 1.0  # long enough that two stages started together overlap whatever a worker's start costs
 
 
 def _record(ctx) -> None:
@@ -25,7 +25,7 @@ def _record(ctx) -> None:
 
 def _fail(ctx) -> None:
     (ctx.out / "partial.txt").write_text("started")
-    # Once gan runs beside it (a spawned worker may still be importing), so that its stop is seen.
+    # Once gan runs beside it (its worker may still be starting), so that its stop is seen.
     deadline = time.time() + 120
     while not (ctx.run_dir / "gan" / "partial.txt").exists() and time.time() < deadline:
         time.sleep(0.05)

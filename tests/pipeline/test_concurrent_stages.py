@@ -13,7 +13,7 @@ from rich.console import Console
 from lightning_privgan.pipeline import concurrent_stages
 from lightning_privgan.pipeline.concurrent_stages import StagePrefixedLines, parallel_stages
 from lightning_privgan.pipeline.runner import Pipeline
-from tests.helpers.side_by_side_stages import make_stages
+from tests.helpers.side_by_side_stages import SECONDS, make_stages
 
 
 def _ran(pipe: Pipeline, name: str) -> dict:
@@ -37,7 +37,7 @@ def test_independent_stages_run_side_by_side_with_the_records_of_one_after_anoth
     assert ran["gan"]["start"] < ran["identity"]["end"] and ran["identity"]["start"] < ran["gan"]["end"]  # overlap
     assert ran["auditor"]["start"] >= min(ran["gan"]["end"], ran["identity"]["end"])  # two slots: the third waits
     assert ran["walk"]["start"] >= max(ran[n]["end"] for n in ("gan", "identity", "auditor"))  # after its inputs
-    assert ran["gan"]["end"] - ran["data"]["end"] < 3 * 1.5 + 30  # not one after another plus spawn
+    assert ran["gan"]["end"] - ran["data"]["end"] < 3 * SECONDS + 30  # not one after another plus a worker's start
 
     one = Pipeline(cpu_cfg({"name": "one", "trainer": {"parallel_stages": 1}}), make_stages(), console=Console(quiet=True))
     one.run()
