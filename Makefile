@@ -30,13 +30,15 @@ $(VENV)/.installed: pyproject.toml scripts/install_venv.py
 install: $(VENV)/.installed ## create .venv and install the package (editable, with dev extra); INSTALLER=pip to skip uv
 
 # One pytest worker per core (each test runs torch on one thread); a file's tests stay on one
-# worker, so its module-scoped fixtures are built once.
+# worker, so its module-scoped fixtures are built once. Files are handed out in collection order,
+# where tests/conftest.py puts the heavy ones first (xdist would otherwise order them by test count).
 TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: install ## run the fast test suite
-	$(PY) -m pytest -m "not slow" -q -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -m "not slow" -q $(XDIST)
 
 test-all: install ## run every test, slow ones included
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -q $(XDIST)
 
 demo: install ## run the demo experiment end to end on embedded phantoms and print the table
 	$(VENV)/bin/privgan run experiments/demo.yaml $(OVERRIDES)

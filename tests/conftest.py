@@ -20,6 +20,14 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("PRIVGAN_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
+def pytest_collection_modifyitems(config, items):
+    """The files marked heavy (seconds a test: trainings, launched ranks and workers) first, each
+    file's tests in their order. pytest-xdist hands files out in this order, so the long ones start
+    early and the two workers finish together instead of one running the last long file alone."""
+    heavy = {item.path for item in items if item.get_closest_marker("heavy")}
+    items.sort(key=lambda item: item.path not in heavy)  # stable: every other order kept
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """../shared/data, or skip the test when it is absent."""

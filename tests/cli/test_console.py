@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.heavy  # seconds a test: started first (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parents[2]
 BANNERS = ("GPU available", "TPU available", "Tip:", "Loading `train_dataloader`", "`Trainer.fit` stopped")
 

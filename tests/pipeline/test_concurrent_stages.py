@@ -15,6 +15,8 @@ from lightning_privgan.pipeline.concurrent_stages import StagePrefixedLines, par
 from lightning_privgan.pipeline.runner import Pipeline
 from tests.helpers.side_by_side_stages import SECONDS, make_stages
 
+pytestmark = pytest.mark.heavy  # seconds a test: started first (tests/conftest.py)
+
 
 def _ran(pipe: Pipeline, name: str) -> dict:
     return json.loads((pipe.run_dir / name / "ran.json").read_text())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import torch
 from rich.console import Console
 
@@ -12,6 +13,8 @@ from lightning_privgan.config.load import config_from_dict
 from lightning_privgan.pipeline.runner import Pipeline
 from lightning_privgan.stages import load_stages
 from tests.helpers.experiments import TINY
+
+pytestmark = pytest.mark.heavy  # seconds a test: started first (tests/conftest.py)
 
 
 def _without_seconds(value):

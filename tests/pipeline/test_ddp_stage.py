@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.heavy  # seconds a test: started first (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parents[2]
 
 

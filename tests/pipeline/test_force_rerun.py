@@ -1,6 +1,7 @@
 """--force re-runs a stage from nothing; a plain rerun after an interruption still resumes."""
 from __future__ import annotations
 
+import pytest
 import pytorch_lightning as pl
 import torch
 from torch import nn
@@ -10,6 +11,8 @@ from lightning_privgan.core.atomic import write_text_atomic
 from lightning_privgan.pipeline.runner import Pipeline
 from lightning_privgan.pipeline.stage import Stage
 from lightning_privgan.training.trainer import fit_resumable, make_trainer
+
+pytestmark = pytest.mark.heavy  # seconds a test: started first (tests/conftest.py)
 
 
 class ResultOutputs(StageOutputs):

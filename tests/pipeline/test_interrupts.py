@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.heavy  # seconds a test: started first (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parents[2]
 linux_proc = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the run's process under /proc (Linux)")
 BASE = REPO / "experiments" / "base.yaml"

@@ -15,6 +15,8 @@ from lightning_privgan.pipeline.worker_processes import worker_context
 from tests.helpers.fabricated_run import RES, fabricate_upstream
 from tests.helpers.parallel_work import environment_seen, fail_on_three, pid_and_square
 
+pytestmark = pytest.mark.heavy  # seconds a test: started first (tests/conftest.py)
+
 
 def test_items_run_in_two_worker_processes_in_order_with_split_threads(cpu_cfg, tmp_path, monkeypatch):
     monkeypatch.setattr(torch, "get_num_threads", lambda: 4)  # the parent's threads, split over the workers

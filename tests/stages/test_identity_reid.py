@@ -17,6 +17,8 @@ from lightning_privgan.config.load import load_experiment
 from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.stages import data, identity
 
+pytestmark = pytest.mark.heavy  # seconds a test: started first (tests/conftest.py)
+
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 EXPERIMENT_OF = {"phantom_cxr": "demo.yaml", "phantom_fundus": "phantom_fundus.yaml"}
 

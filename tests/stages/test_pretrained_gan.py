@@ -18,6 +18,8 @@ from lightning_privgan.stages import load_stages
 from tests.helpers.nvidia_pickle_standin import write_network_pickle
 from tests.helpers.experiments import TINY  # the fast CPU settings of every stage, at 16 px
 
+pytestmark = pytest.mark.heavy  # seconds a test: started first (tests/conftest.py)
+
 
 def _cfg(tmp_path, pkl, gan: dict | None = None):
     return config_from_dict({**TINY, "name": "pretrained", "runs_root": str(tmp_path / "runs"),

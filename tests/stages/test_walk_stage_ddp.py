@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
+pytestmark = pytest.mark.heavy  # seconds a test: started first (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from lightning_privgan.config.load import config_from_dict
 from lightning_privgan.pipeline.runner import Pipeline
 from lightning_privgan.stages import load_stages
 from tests.helpers.experiments import TINY
+
+pytestmark = pytest.mark.heavy  # seconds a test: started first (tests/conftest.py)
 
 
 def _logged_images(run_dir: Path) -> list[Path]:

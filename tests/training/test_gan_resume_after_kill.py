@@ -10,12 +10,15 @@ import textwrap
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import torch
 
 from tests.helpers.gan_phantom_data import write_phantom_data
 from lightning_privgan.config.load import config_from_dict
 from lightning_privgan.pipeline.stage import StageContext
 from tests.helpers.gan_phantom_data import FAST_GAN
+
+pytestmark = pytest.mark.heavy  # seconds a test: started first (tests/conftest.py)
 
 REPO = Path(__file__).resolve().parents[2]
 # 21 train images, batch 8: 2 batches per epoch. Checkpoints after batches 3 and 6; the

@@ -16,6 +16,8 @@ from lightning_privgan.models.generator_io import load_generator
 from lightning_privgan.pipeline.stage import StageContext
 from tests.helpers.gan_phantom_data import FAST_GAN
 
+pytestmark = pytest.mark.heavy  # seconds a test: started first (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parents[2]
 
 
