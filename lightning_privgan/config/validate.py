@@ -35,6 +35,8 @@ CHOICES = {
     "stream.refresh": ("fresh", "cache"),
     "logger.wandb.mode": ("offline", "online", "disabled"),
     "walk.autocast": AUTOCAST,
+    "gan.projection.autocast": AUTOCAST,
+    "stream.autocast": AUTOCAST,
     "trainer.precision": ("32-true", "16-mixed", "bf16-mixed"),
     "audit.path_distance": ("auditor", "ssim", "l2", "lpips"),
 }

@@ -31,6 +31,8 @@ import torch
 from torch import nn
 
 REDUCED_CPU_PRECISIONS = ("16-mixed", "bf16-mixed")  # trainer.precision values that autocast on a CPU
+# walk.autocast and gan.projection.autocast: name -> the dtype G (and the classifiers) render in
+AUTOCAST = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 _DTYPE_NAMES = {torch.bfloat16: "bfloat16", torch.float16: "float16"}
 _warned: set[str] = set()
 
@@ -73,6 +75,17 @@ def cpu_reduced_precision(dtype: torch.dtype, setting: str) -> bool:
             f"(17x measured on AVX2); running in float32 instead. Set the key to its float32 value to silence this.",
             ReducedPrecisionFallback, stacklevel=3)
     return False
+
+
+def autocast_dtype(mode: str, device: torch.device, setting: str) -> torch.dtype | None:
+    """The dtype that the `setting` key's `mode` (an AUTOCAST name) renders in on `device`: None for
+    'none', and None on a CPU that would emulate the reduced type (with the fallback warning)."""
+    if mode not in AUTOCAST:
+        raise ValueError(f"{setting.split('=')[0]} must be one of {', '.join(AUTOCAST)}, got {mode!r}")
+    dtype = AUTOCAST[mode]
+    if dtype is None or device.type != "cpu":
+        return dtype
+    return dtype if cpu_reduced_precision(dtype, setting) else None
 
 
 def runs_on_cpu(accelerator: str) -> bool:

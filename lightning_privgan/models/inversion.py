@@ -10,6 +10,11 @@ metric, so when no trained network is given we stay in pixel / gradient space, w
 weighs structure (edges, coarse shapes) as well as intensities. Pass `feature_net`
 (e.g. the discriminator's `features`, or the offline FD encoder) to use its features
 instead. Noise maps are not optimised (the walker renders with the const noise).
+
+cfg.autocast ('bf16' | 'fp16') renders G in that type inside the optimisation loop, where a
+CPU with native bf16 (AVX512-BF16/AMX) does the projector's G forward and backward about 1.9x
+faster (benchmarks/bench_memory_layout.py shapes); w, the loss, Adam and the final reconstruction
+error stay float32. A CPU that would emulate the type projects in float32, with a warning.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ import torch.nn.functional as F
 from rich.progress import Progress
 
 from ..config.sections.gan import ProjectionConfig
+from ..core.device_settings import autocast_dtype
 from .latent_generator import LatentGenerator
 
 
@@ -75,6 +81,7 @@ def project(G: LatentGenerator, images: torch.Tensor, labels: torch.Tensor | Non
     if G.c_dim > 0 and (labels is None or len(labels) != len(images)):
         raise ValueError("a conditional generator needs one label per image to project")
     dev = G.device
+    render_dtype = autocast_dtype(str(cfg.autocast), dev, f"gan.projection.autocast={cfg.autocast}")
     ws, errors = [], []
     bs = int(cfg.batch_size)
     with Progress(disable=not progress, transient=True) as bar:
@@ -82,14 +89,15 @@ def project(G: LatentGenerator, images: torch.Tensor, labels: torch.Tensor | Non
         for start in range(0, len(images), bs):
             target = images[start:start + bs].to(dev).float()
             lab = None if labels is None else labels[start:start + bs].to(dev)
-            w, err = _project_batch(G, target, lab, cfg, w_plus, seed + start, feature_net, lambda k: bar.advance(task, k))
+            w, err = _project_batch(G, target, lab, cfg, w_plus, seed + start, feature_net, render_dtype,
+                                    lambda k: bar.advance(task, k))
             ws.append(w.cpu())
             errors.append(err.cpu())
     mse = torch.cat(errors)
     return ProjectionResult(w=torch.cat(ws), recon_error=mse, psnr=psnr_from_mse(mse))
 
 
-def _project_batch(G, target, labels, cfg, w_plus: bool, seed: int, feature_net, advance):
+def _project_batch(G, target, labels, cfg, w_plus: bool, seed: int, feature_net, render_dtype, advance):
     n = len(target)
     w_start, w_std = mean_w(G, labels if G.c_dim else None, seed=seed)
     w_start = w_start.expand(n, -1) if G.c_dim == 0 else w_start
@@ -107,7 +115,10 @@ def _project_batch(G, target, labels, cfg, w_plus: bool, seed: int, feature_net,
             group["lr"] = lr
         noise_scale = w_std * 0.05 * max(0.0, 1.0 - t / 0.75) ** 2
         w_in = w + torch.randn(w.shape, generator=gen, device=w.device) * noise_scale
-        img = G.synthesize(w_in, noise_mode="const").float()
+        with torch.autocast(device_type=w.device.type, dtype=render_dtype or torch.bfloat16,
+                            enabled=render_dtype is not None):
+            img = G.synthesize(w_in, noise_mode="const")
+        img = img.float()
         loss_each = (img - target).square().mean(dim=[1, 2, 3])
         if cfg.feature_weight > 0:
             if target_feats is None:

@@ -17,7 +17,7 @@ from torch import nn
 from ..config.sections.walk import WalkConfig
 from ..models.components.channel_adapter import expected_channels, match_channels
 from ..models.latent_generator import LatentGenerator
-from ..core.device_settings import cpu_reduced_precision
+from ..core import device_settings
 from .losses import cross_entropy_per_image, equal_spacing, inner_point_weights, kl_uniform_per_image
 from .chunk_parallel import default_workers, map_chunks
 from .chunk_budget import chunk_size_for_budget, device_budget_mb, saved_bytes_per_image
@@ -26,7 +26,7 @@ from .chunk_budget import chunk_size_for_budget, device_budget_mb, saved_bytes_p
 # bf16 autocast roughly doubled the image throughput on an AVX512-bf16 CPU
 # (measured 60-78 -> 126 img/s, tiny preset, 1 thread); the losses stay in float32. Where torch
 # emulates bf16 (AVX2, no AVX512-BF16/AMX) it was 17x slower, so such a CPU walks in float32.
-AUTOCAST = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+AUTOCAST = device_settings.AUTOCAST
 
 
 @dataclass(frozen=True)
@@ -41,14 +41,6 @@ class PlanWeights:
         return cls(float(walk_cfg.lambda_priv), float(walk_cfg.lambda_eq), float(walk_cfg.lambda_cls))
 
 
-def cpu_autocast(autocast: str, device: torch.device) -> str:
-    """`autocast`, or 'none' on a CPU that would emulate it (with a warning that says why:
-    emulated bf16 made the walk 17x slower than float32 on an AVX2 CPU)."""
-    if device.type != "cpu" or autocast not in AUTOCAST or AUTOCAST[autocast] is None:
-        return autocast
-    return autocast if cpu_reduced_precision(AUTOCAST[autocast], f"walk.autocast={autocast}") else "none"
-
-
 class PlanObjective:
     """The paper's PLAN loss for P paths of n points; only the n − 2 inner points are rendered.
 
@@ -61,7 +53,7 @@ class PlanObjective:
         space, autocast, memory_budget_mb = cfg.space, cfg.autocast, cfg.memory_budget_mb
         if space not in ("w", "w+"):
             raise ValueError(f"space must be 'w' or 'w+', got {space!r}")
-        if autocast not in AUTOCAST:
+        if autocast not in AUTOCAST:  # the walk's own message (tests/walk/test_paths.py)
             raise ValueError(f"autocast must be one of {', '.join(AUTOCAST)}, got {autocast!r}")
         if memory_budget_mb is not None and memory_budget_mb <= 0:
             raise ValueError(f"memory_budget_mb must be positive or null (sized from the device), got {memory_budget_mb}")
@@ -74,7 +66,8 @@ class PlanObjective:
         self.point_weight = inner_point_weights(cfg.n_steps, loss_chunk)
         self.memory_budget_mb = memory_budget_mb
         self.chunk: int | None = None
-        self.autocast_dtype = AUTOCAST[cpu_autocast(autocast, labels.device)]
+        # a CPU that would emulate the reduced type walks in float32, with a warning that says why
+        self.autocast_dtype = device_settings.autocast_dtype(autocast, labels.device, f"walk.autocast={autocast}")
         self.workers = workers if workers is not None else default_workers(labels.device)
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1, got {self.workers}")

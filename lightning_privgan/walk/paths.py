@@ -79,7 +79,7 @@ def walk(G: LatentGenerator, w_a: torch.Tensor, w_b: torch.Tensor, labels: torch
     cfg.memory_budget_mb=None sizes the image chunks from the device (walk/chunk_budget.py).
     cfg.autocast='bf16' | 'fp16' renders G and the classifiers in reduced precision (faster,
     not bit-exact); the latents, the losses and Adam stay in the latents' dtype. A CPU that would
-    emulate the reduced type walks in float32 instead, with a warning (objective.cpu_autocast).
+    emulate the reduced type walks in float32 instead, with a warning (core/device_settings.autocast_dtype).
     cfg.channels_last runs the networks' convolutions in NHWC (same result, faster).
     The keyword arguments below are not config settings: none of them can change a path
     (loss_chunk is the paper's fixed group of 4 images, not a knob).

@@ -15,20 +15,11 @@ from lightning_privgan.pipeline.stage import StageContext
 from lightning_privgan.training.trainer import make_trainer
 from lightning_privgan.config.sections.walk import WalkConfig
 from lightning_privgan.walk.paths import walk
+from tests.helpers.cpu_precision import cpu_has_native  # noqa: F401
 from tests.helpers.fake_networks import fake_trio, single_thread  # noqa: F401
 
 # the warning's category (a plain UserWarning before this check existed, so the old code fails on behaviour)
 ReducedPrecisionFallback = getattr(device_settings, "ReducedPrecisionFallback", UserWarning)
-
-
-@pytest.fixture
-def cpu_has_native(monkeypatch):
-    """cpu_has_native(False) makes torch report a CPU without native bf16/fp16 (an AVX2 machine)."""
-    def set_native(native: bool) -> None:
-        for probe in ("_is_mkldnn_bf16_supported", "_is_mkldnn_fp16_supported"):
-            monkeypatch.setattr(torch.ops.mkldnn, probe, lambda: native)
-        monkeypatch.setattr(device_settings, "_warned", set(), raising=False)  # each test sees its own first warning
-    return set_native
 
 
 def _walk(mode: str) -> torch.Tensor:

@@ -3,12 +3,15 @@ image into the generator's latent space (models/inversion.py, the projector the 
 and score it by how well G reconstructs it. A generator that memorised an image can render it
 almost exactly; a new patient it can only approximate. Score = −(per-image pixel MSE of the
 best reconstruction): higher = member. Projection costs `steps` forward/backward passes per
-batch, so the caller projects a subsample (audit.attack_samples per side).
+batch, so the caller projects a subsample (audit.attack_samples per side). The projection always
+runs in float32, whatever gan.projection.autocast says for the anchors: a reduced-precision
+render reconstructs less exactly, and a speed setting must not weaken the audit's attack.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
+from omegaconf import OmegaConf
 
 from ...config.sections.gan import ProjectionConfig
 from ...models.inversion import project
@@ -21,5 +24,6 @@ def reconstruction_scores(G: LatentGenerator, images: torch.Tensor, labels: torc
     as an attacker who knows the image's label would give it)."""
     if len(images) == 0:
         raise ValueError("the reconstruction attack needs images to project")
-    result = project(G, images, labels if G.c_dim else None, projection, seed=seed, progress=False)
+    full_precision = OmegaConf.merge(projection, {"autocast": "none"})
+    result = project(G, images, labels if G.c_dim else None, full_precision, seed=seed, progress=False)
     return -result.recon_error.double().numpy()

@@ -12,6 +12,7 @@ class ProjectionConfig:
     batch_size: int = field(default=64, metadata={"help": "images projected together"})
     w_plus: bool = field(default=False, metadata={"help": "optimise one w per layer (W+) instead of W"})
     feature_weight: float = field(default=0.5, metadata={"help": "weight of the multi-scale + image-gradient loss (or of feature_net features) next to the pixel MSE"})
+    autocast: str = field(default="none", metadata={"help": "none | bf16 | fp16: render G in reduced precision while projecting the anchors (not bit-exact; the loss, Adam and the reported PSNR stay float32); the audit's reconstruction attack always projects in float32, so a speed setting cannot weaken it. On a CPU without native support: float32, with a warning"})
 
 
 @dataclass

@@ -50,3 +50,4 @@ class StreamConfig:
     gate: bool = field(default=False, metadata={"help": "privacy gate: reject samples whose auditor distance to the nearest real train image is below gate_threshold"})
     gate_threshold: Optional[float] = field(default=None, metadata={"help": "the gate's threshold (null = the audit's near-duplicate threshold: auditor distance, audit.near_duplicate_quantile of other-patient distances); a number needs stream.gate: true"})
     num_workers: int = field(default=0, metadata={"help": "workers handing out seeds"})
+    autocast: str = field(default="none", metadata={"help": "none | bf16 | fp16: G renders the stream's batches in reduced precision (the images come out float32; not bit-exact); the audit renders its samples in float32 whatever this says. On a CPU without native support: float32, with a warning"})
