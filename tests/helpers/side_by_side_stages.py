@@ -2,6 +2,7 @@
 them. Each records where and when it ran (pid, threads, start, end) beside its result."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -14,10 +15,10 @@ from lightning_privgan.pipeline.stage import Stage
 SECONDS = 1.0  # long enough that two stages started together overlap whatever a worker's start costs
 
 
-def _record(ctx) -> None:
+def _record(ctx, pause: float = SECONDS) -> None:
     start = time.time()
     (ctx.out / "partial.txt").write_text("started")
-    time.sleep(SECONDS)
+    time.sleep(pause)
     write_text_atomic(ctx.out / "result.txt", f"{ctx.name}:{ctx.seed()}")
     write_text_atomic(ctx.out / "ran.json", json.dumps({"pid": os.getpid(), "threads": torch.get_num_threads(),
                                                         "start": start, "end": time.time()}))
@@ -38,11 +39,17 @@ def _wait_then_record(ctx) -> None:  # long, so that a sibling's failure finds i
     _record(ctx)
 
 
-def make_stages(fail: str | None = None, slow: str | None = None) -> list[Stage]:
+def make_stages(fail: str | None = None, slow: str | None = None, pause: float = SECONDS) -> list[Stage]:
     """data -> (gan, identity, auditor) -> walk (needs all three); `fail` raises in that
-    stage, `slow` makes that one run four times longer."""
+    stage, `slow` makes that one run four times longer. The three that can run side by side
+    take `pause` seconds each (0: a run whose timing nothing checks); data and walk none."""
     def body(name):
-        return _fail if name == fail else _wait_then_record if name == slow else _record
+        if name == fail:
+            return _fail
+        if name == slow:
+            return _wait_then_record
+        # a partial of a module-level function: a worker process unpickles it by name
+        return functools.partial(_record, pause=pause if name in ("gan", "identity", "auditor") else 0.0)
 
     return [
         Stage("data", body("data"), needs=(), config_keys=("data",)),

@@ -41,7 +41,8 @@ def test_independent_stages_run_side_by_side_with_the_records_of_one_after_anoth
     assert ran["walk"]["start"] >= max(ran[n]["end"] for n in ("gan", "identity", "auditor"))  # after its inputs
     assert ran["gan"]["end"] - ran["data"]["end"] < 3 * SECONDS + 30  # not one after another plus a worker's start
 
-    one = Pipeline(cpu_cfg({"name": "one", "trainer": {"parallel_stages": 1}}), make_stages(), console=Console(quiet=True))
+    one = Pipeline(cpu_cfg({"name": "one", "trainer": {"parallel_stages": 1}}), make_stages(pause=0),
+                   console=Console(quiet=True))
     one.run()
     assert _results(side) == _results(one)
     # The same records: a rerun of either finds every stage current, whichever way it ran.
@@ -51,7 +52,7 @@ def test_independent_stages_run_side_by_side_with_the_records_of_one_after_anoth
 
     # Cached stages feed the ones that run; a stage that runs alone runs here.
     changed = Pipeline(cpu_cfg({"name": "side", "trainer": {"parallel_stages": 2}, "gan": {"kimg": 1.0}}),
-                       make_stages(), console=Console(quiet=True))
+                       make_stages(pause=0), console=Console(quiet=True))
     assert [p.action for p in changed.run()] == ["cached", "run", "cached", "cached", "run"]
     assert _ran(changed, "identity") == ran["identity"] and _ran(changed, "gan")["pid"] == os.getpid()
 
@@ -74,7 +75,7 @@ def test_a_failing_stage_is_named_and_the_stage_beside_it_is_left_to_resume(cpu_
     planned = {p.stage.name: p for p in Pipeline(cfg, make_stages()).plan()}
     assert planned["data"].action == "cached"
     assert planned["gan"].reason == planned["identity"].reason == "resume interrupted run"
-    Pipeline(cfg, make_stages(), console=Console(quiet=True)).run()
+    Pipeline(cfg, make_stages(pause=0), console=Console(quiet=True)).run()
     assert [p.action for p in Pipeline(cfg, make_stages()).plan()] == ["cached"] * 5
 
 
