@@ -16,21 +16,10 @@ from lightning_privgan.config.load import config_from_dict
 from lightning_privgan.config.sections.gan import ProjectionConfig
 from lightning_privgan.core import device_settings
 from lightning_privgan.models.inversion import project
-from lightning_privgan.models.latent_generator import one_hot
-from lightning_privgan.models.stylegan2.networks import Generator
+from tests.helpers.generated_images import generated  # noqa: F401
 from tests.helpers.cpu_precision import cpu_has_native  # noqa: F401
 
 SETTINGS = {"steps": 40, "lr": 0.2, "batch_size": 4}
-
-
-@pytest.fixture
-def generated():
-    torch.manual_seed(0)
-    G = Generator(64, 2, 64, 16, 1, mapping_layers=2, channel_base=512, channel_max=64).eval()
-    labels = torch.tensor([0, 1, 0, 1])
-    with torch.no_grad():
-        images = G.synthesis(G.mapping(torch.randn(4, 64), one_hot(labels, 2)), noise_mode="const").clamp(-1, 1)
-    return G, images, labels
 
 
 def _render_dtypes(G) -> list[torch.dtype]:
