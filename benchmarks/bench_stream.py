@@ -74,7 +74,8 @@ def main() -> None:
     labels = torch.arange(2).repeat(args.pairs)
     pairs = torch.stack([torch.arange(0, 2 * args.pairs, 2), torch.arange(2, 2 * args.pairs + 2, 2) % (2 * args.pairs)], 1)
     stream = OmegaConf.create(dict(samples_per_epoch=args.images, batch_size=args.batch, pairs_per_batch=8,
-                                   refresh="cache", interpolate=True, gate_threshold=None, num_workers=0))
+                                   refresh="cache", interpolate=True, gate_threshold=None, num_workers=0,
+                                   autocast="none"))
     walk = paper_walk_config(16, args.walk_steps, memory_budget_mb=512)
     given = None if args.walk_steps else linear_paths(anchor_w[pairs[:, 0]], anchor_w[pairs[:, 1]], 16)
     dm = WalkerDataModule(G, anchor_w, labels, pairs, stream, walk, seed=0, id_net=id_net, class_net=class_net,

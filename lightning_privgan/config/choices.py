@@ -16,5 +16,5 @@ RESNETS = BACKBONES[1:]
 HEADS = ("linear", "cosine")
 # models/stylegan2/presets.py: PRESETS
 GAN_PRESETS = ("tiny", "small", "paper")
-# core/device_settings.py: AUTOCAST (name -> dtype), walk.autocast and gan.projection.autocast
+# core/device_settings.py: AUTOCAST (name -> dtype): walk.autocast, gan.projection.autocast, stream.autocast
 AUTOCAST = ("none", "bf16", "fp16")

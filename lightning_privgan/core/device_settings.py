@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 REDUCED_CPU_PRECISIONS = ("16-mixed", "bf16-mixed")  # trainer.precision values that autocast on a CPU
-# walk.autocast and gan.projection.autocast: name -> the dtype G (and the classifiers) render in
+# walk.autocast, gan.projection.autocast, stream.autocast: name -> the dtype G (and the classifiers) render in
 AUTOCAST = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 _DTYPE_NAMES = {torch.bfloat16: "bfloat16", torch.float16: "float16"}
 _warned: set[str] = set()
@@ -77,15 +77,20 @@ def cpu_reduced_precision(dtype: torch.dtype, setting: str) -> bool:
     return False
 
 
-def autocast_dtype(mode: str, device: torch.device, setting: str) -> torch.dtype | None:
-    """The dtype that the `setting` key's `mode` (an AUTOCAST name) renders in on `device`: None for
-    'none', and None on a CPU that would emulate the reduced type (with the fallback warning)."""
+def autocast_dtype(key: str, mode: str, device: torch.device) -> torch.dtype | None:
+    """The dtype that config key `key` set to `mode` (an AUTOCAST name) renders in on `device`: None
+    for 'none', and None on a CPU that would emulate the reduced type (with the fallback warning)."""
     if mode not in AUTOCAST:
-        raise ValueError(f"{setting.split('=')[0]} must be one of {', '.join(AUTOCAST)}, got {mode!r}")
+        raise ValueError(f"{key} must be one of {', '.join(AUTOCAST)}, got {mode!r}")
     dtype = AUTOCAST[mode]
     if dtype is None or device.type != "cpu":
         return dtype
-    return dtype if cpu_reduced_precision(dtype, setting) else None
+    return dtype if cpu_reduced_precision(dtype, f"{key}={mode}") else None
+
+
+def render_autocast(device: torch.device, dtype: torch.dtype | None):
+    """torch.autocast in `dtype` on `device` (an autocast_dtype answer), or a no-op for None."""
+    return torch.autocast(device_type=device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
 
 
 def runs_on_cpu(accelerator: str) -> bool:

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from rich.progress import Progress
 
 from ..config.sections.gan import ProjectionConfig
-from ..core.device_settings import autocast_dtype
+from ..core.device_settings import autocast_dtype, render_autocast
 from .latent_generator import LatentGenerator
 
 
@@ -81,7 +81,7 @@ def project(G: LatentGenerator, images: torch.Tensor, labels: torch.Tensor | Non
     if G.c_dim > 0 and (labels is None or len(labels) != len(images)):
         raise ValueError("a conditional generator needs one label per image to project")
     dev = G.device
-    render_dtype = autocast_dtype(str(cfg.autocast), dev, f"gan.projection.autocast={cfg.autocast}")
+    render_dtype = autocast_dtype("gan.projection.autocast", str(cfg.autocast), dev)
     ws, errors = [], []
     bs = int(cfg.batch_size)
     with Progress(disable=not progress, transient=True) as bar:
@@ -115,8 +115,7 @@ def _project_batch(G, target, labels, cfg, w_plus: bool, seed: int, feature_net,
             group["lr"] = lr
         noise_scale = w_std * 0.05 * max(0.0, 1.0 - t / 0.75) ** 2
         w_in = w + torch.randn(w.shape, generator=gen, device=w.device) * noise_scale
-        with torch.autocast(device_type=w.device.type, dtype=render_dtype or torch.bfloat16,
-                            enabled=render_dtype is not None):
+        with render_autocast(w.device, render_dtype):
             img = G.synthesize(w_in, noise_mode="const")
         img = img.float()
         loss_each = (img - target).square().mean(dim=[1, 2, 3])

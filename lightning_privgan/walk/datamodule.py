@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from ..core.device_settings import autocast_dtype
+from ..core.device_settings import autocast_dtype, render_autocast
 from ..core.seeds import derive_seed
 from ..data.transforms import augment_images
 from ..models.latent_generator import LatentGenerator
@@ -59,7 +59,6 @@ class WalkerDataModule(pl.LightningDataModule):
         self.train_transform = train_transform
         self._cache: dict[int, torch.Tensor] = {} if paths is None else {i: p for i, p in enumerate(paths.cpu())}
         self._folded: dict[torch.device, tuple[nn.Module, nn.Module]] = {}
-        self._render_dtype: dict[torch.device, torch.dtype | None] = {}
         self.rank, self.world_size = 0, 1
         self.served_pairs: set[int] = set()
         self.batches_made = 0
@@ -156,12 +155,8 @@ class WalkerDataModule(pl.LightningDataModule):
 
     def _render(self, w: torch.Tensor, batch: int) -> torch.Tensor:
         """G's images of latents w, in the stream's autocast type (stream.autocast), handed on in w's dtype."""
-        device = w.device
-        if device not in self._render_dtype:
-            mode = str(getattr(self.cfg, "autocast", "none"))  # the schema default where a partial config lacks it
-            self._render_dtype[device] = autocast_dtype(mode, device, f"stream.autocast={mode}")
-        dtype = self._render_dtype[device]
-        with torch.autocast(device_type=device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+        # the fallback warning is said once per process (core/device_settings), so resolving per batch is free
+        with render_autocast(w.device, autocast_dtype("stream.autocast", str(self.cfg.autocast), w.device)):
             images = synthesize(self.G, w, noise_mode=self.walk_cfg.noise_mode, batch=batch)
         return images.to(w.dtype)
 

@@ -7,7 +7,7 @@ from lightning_privgan.data.sources import SOURCE_BUILDERS
 from lightning_privgan.models.components.backbones import _RESNETS
 from lightning_privgan.models.components.cosine_head import build_head
 from lightning_privgan.models.stylegan2.presets import PRESETS
-from lightning_privgan.walk.objective import AUTOCAST
+from lightning_privgan.core.device_settings import AUTOCAST
 
 
 def test_every_registry_keys_by_its_list_of_choices():

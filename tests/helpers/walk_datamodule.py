@@ -24,5 +24,5 @@ WALK = WalkConfig(n_steps=5, optim_steps=2, lr=0.05, lambda_priv=0.1, memory_bud
 
 def stream_cfg(**kw):
     base = dict(samples_per_epoch=32, batch_size=8, pairs_per_batch=2, refresh="cache", interpolate=True,
-                gate_threshold=None, num_workers=0)
+                gate_threshold=None, num_workers=0, autocast="none")
     return OmegaConf.create({**base, **kw})
