@@ -14,6 +14,7 @@ from typing import Optional
 import numpy as np
 
 from .roc import FPR_TARGETS, fpr_target, point_figures, roc_auc, roc_curve
+from .weighted_roc import resampled_aucs, resampled_point_figures
 
 
 def _round_robin(patients: np.ndarray, chosen: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -46,22 +47,32 @@ def balance_by_patient(member_patients, nonmember_patients, seed: int, cap: Opti
     return _round_robin(members, chosen_m, count, rng), _round_robin(nonmembers, chosen_n, count, rng)
 
 
-def _patient_groups(patients: np.ndarray, side: np.ndarray) -> list[np.ndarray]:
-    side_idx = np.flatnonzero(side)
-    codes, inverse = np.unique(patients[side_idx], return_inverse=True)
-    return [side_idx[inverse == c] for c in range(len(codes))]
-
-
-def patient_resamples(patients, is_member, resamples: int, seed: int):
-    """Index vectors, one per resample: patients drawn with replacement within each side."""
+def patient_weights(patients, is_member, resamples: int, seed: int) -> np.ndarray:
+    """[resamples, images]: how often each image is in each resample, patients drawn with
+    replacement within each side (members, non-members), as many as the side has."""
     patients, is_member = np.asarray(patients).astype(str), np.asarray(is_member, dtype=bool)
-    groups = [_patient_groups(patients, is_member), _patient_groups(patients, ~is_member)]
+    if is_member.all() or not is_member.any():
+        raise ValueError("a patient bootstrap needs both members and non-members")
+    sides = []
+    for side in (is_member, ~is_member):
+        index = np.flatnonzero(side)
+        _, patient_of_image = np.unique(patients[index], return_inverse=True)
+        sides.append((index, patient_of_image.ravel(), int(patient_of_image.max()) + 1))
     rng = np.random.default_rng(seed)
+    # Members, then non-members, one draw each per resample: the order the intervals were published with.
+    draws = [[], []]
     for _ in range(resamples):
-        yield np.concatenate([side[j] for side in groups for j in rng.integers(0, len(side), len(side))])
+        for drawn, (_, _, count) in zip(draws, sides):
+            drawn.append(rng.integers(0, count, count))
+    weights = np.zeros((resamples, len(patients)), dtype=np.int32)  # counts: at most the patients
+    for drawn, (index, patient_of_image, count) in zip(draws, sides):
+        rows = np.asarray(drawn).reshape(resamples, count) + count * np.arange(resamples)[:, None]
+        times_drawn = np.bincount(rows.ravel(), minlength=resamples * count).reshape(resamples, count)
+        weights[:, index] = times_drawn[:, patient_of_image]
+    return weights
 
 
-def _interval(values: list[float], level: float) -> tuple[float, float]:
+def _interval(values: np.ndarray, level: float) -> tuple[float, float]:
     tail = 100 * (1 - level) / 2
     low, high = np.percentile(np.asarray(values), [tail, 100 - tail])
     return float(low), float(high)
@@ -76,10 +87,7 @@ def bootstrap_figures(scores, is_member, patients, resamples: int, seed: int, le
         raise ValueError(f"a bootstrap interval needs at least 100 resamples, got {resamples}")
     fpr_at = tuple(fpr_target(t, int((~is_member).sum())) for t in targets)
     point = point_figures(scores, is_member, fpr_at)
-    draws = {name: [] for name in point}
-    for idx in patient_resamples(patients, is_member, resamples, seed):
-        for name, value in point_figures(scores[idx], is_member[idx], fpr_at).items():
-            draws[name].append(value)
+    draws = resampled_point_figures(scores, is_member, patient_weights(patients, is_member, resamples, seed), fpr_at)
     fpr, tpr = roc_curve(scores, is_member)
     out = {name: {"value": value, **dict(zip(("low", "high"), _interval(draws[name], level)))}
            for name, value in point.items()}
@@ -99,8 +107,8 @@ def paired_auc_difference(scores_a, scores_b, is_member, patients, resamples: in
     is_member = np.asarray(is_member, dtype=bool)
     if scores_a.shape != scores_b.shape:
         raise ValueError("a paired AUC difference needs both sources' scores on the same images")
-    diffs = [roc_auc(scores_b[i], is_member[i]) - roc_auc(scores_a[i], is_member[i])
-             for i in patient_resamples(patients, is_member, resamples, seed)]
+    weights = patient_weights(patients, is_member, resamples, seed)
+    diffs = resampled_aucs(scores_b, is_member, weights) - resampled_aucs(scores_a, is_member, weights)
     low, high = _interval(diffs, level)
     return {"difference": roc_auc(scores_b, is_member) - roc_auc(scores_a, is_member), "low": low, "high": high,
             "resamples": int(resamples), "level": level}
