@@ -62,6 +62,14 @@ def write_json_atomic(path: str | Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def hard_link_atomic(source: str | Path, path: str | Path) -> None:
+    """`path` becomes another name of the file `source` (same bytes, no copy), replaced atomically.
+    OSError where the file system has no hard links."""
+    with atomic_path(path) as tmp:
+        tmp.unlink()  # os.link does not overwrite
+        os.link(source, tmp)
+
+
 def torch_save_atomic(obj: Any, path: str | Path) -> None:
     # Through a Python file object: torch.save(obj, <path>) on a full disk raises an opaque
     # RuntimeError from its zip writer, a file object's write the OSError that names ENOSPC.

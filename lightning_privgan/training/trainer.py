@@ -12,6 +12,7 @@ from ..core.device_settings import (ChannelsLast, apply_matmul_precision, traine
                                     use_cudnn_benchmark)
 from .context import TrainingContext
 from .loggers import stage_loggers
+from .stage_checkpoint import StageCheckpoint
 
 
 def make_trainer(
@@ -31,7 +32,7 @@ def make_trainer(
     t = ctx.cfg.trainer
     root = ctx.out / subdir if subdir else ctx.out
     ckpt_dir = root / "checkpoints"
-    checkpoint = ModelCheckpoint(
+    checkpoint = StageCheckpoint(  # last.ckpt a hard link to best.ckpt when they hold the same step
         dirpath=str(ckpt_dir),
         filename="best",
         monitor=monitor,
