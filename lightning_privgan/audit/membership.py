@@ -121,7 +121,7 @@ def split_holdout_patients(patient_ids: Sequence, seed: int) -> tuple[torch.Tens
 
 
 # -- the shadow-model attack (Shokri et al. 2017), attack model in plain torch --
-# Shadow classifiers are trained like the target (same `train_fn`) on disjoint parts of
+# Shadow classifiers are trained like the target (same training function) on disjoint parts of
 # data the target never saw; on each part, half of the *patients* are the shadow's members and
 # half not. The split is by patient, as the target's is (members = the train split's patients):
 # split per image, a member's other scans would count as non-members, and the attack would
@@ -130,6 +130,15 @@ def split_holdout_patients(patient_ids: Sequence, seed: int) -> tuple[torch.Tens
 # sorted descending, so it does not depend on the class, plus the loss) and is then asked
 # about the target's real members and non-members.
 TrainFn = Callable[[torch.Tensor, torch.Tensor, int], nn.Module]  # (images, labels, seed) -> trained model
+ShadowJob = tuple[torch.Tensor, torch.Tensor, int]  # (images, labels, seed) of one shadow
+# [jobs] -> their trained models, in order: the shadows are independent, so a trainer may fit
+# several at once (training/shadow_training.py does on a CPU).
+TrainShadowsFn = Callable[[list[ShadowJob]], list[nn.Module]]
+
+
+def one_by_one(train_fn: TrainFn) -> TrainShadowsFn:
+    """Shadows trained one after another by a per-shadow training function."""
+    return lambda jobs: [train_fn(*job) for job in jobs]
 
 
 def attack_features(loss: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
@@ -185,7 +194,7 @@ def shadow_splits(patient_ids: Sequence, num_shadows: int, seed: int) -> list[tu
 
 
 def fit_shadow_attack(
-    shadow_pool: tuple[torch.Tensor, torch.Tensor], train_fn: TrainFn, num_shadows: int = 2, seed: int = 0,
+    shadow_pool: tuple[torch.Tensor, torch.Tensor], train_shadows: TrainShadowsFn, num_shadows: int = 2, seed: int = 0,
     batch_size: int = 256, patient_ids: Optional[Sequence] = None,
 ) -> tuple[LogisticAttack, float]:
     """Train the shadows and the attack model once: (attack, its balanced accuracy on the shadows' data).
@@ -202,8 +211,11 @@ def fit_shadow_attack(
     if len(patient_ids) != len(images):
         raise ValueError(f"{len(patient_ids)} patient ids for a shadow pool of {len(images)} images")
     feats, is_in = [], []
-    for k, (inside, outside) in enumerate(shadow_splits(patient_ids, num_shadows, seed)):
-        shadow = train_fn(images[inside], labels[inside], seed * 1000 + k)
+    splits = shadow_splits(patient_ids, num_shadows, seed)
+    shadows = train_shadows([(images[inside], labels[inside], seed * 1000 + k) for k, (inside, _) in enumerate(splits)])
+    if len(shadows) != len(splits):
+        raise ValueError(f"the shadow trainer returned {len(shadows)} models for {len(splits)} shadows")
+    for shadow, (inside, outside) in zip(shadows, splits):
         for idx, flag in ((inside, 1.0), (outside, 0.0)):
             loss, probs = per_sample_outputs(shadow, images[idx], labels[idx], batch_size)
             feats.append(attack_features(loss, probs))
@@ -232,7 +244,7 @@ def shadow_model_attack(
     members: tuple[torch.Tensor, torch.Tensor],
     nonmembers: tuple[torch.Tensor, torch.Tensor],
     shadow_pool: tuple[torch.Tensor, torch.Tensor],
-    train_fn: TrainFn,
+    train_shadows: TrainShadowsFn,
     num_shadows: int = 2,
     seed: int = 0,
     batch_size: int = 256,
@@ -242,7 +254,7 @@ def shadow_model_attack(
 
     `shadow_pool` must be disjoint from both `members` and `nonmembers`; `patient_ids` are its images'.
     """
-    attack, shadow_acc = fit_shadow_attack(shadow_pool, train_fn, num_shadows, seed, batch_size, patient_ids)
+    attack, shadow_acc = fit_shadow_attack(shadow_pool, train_shadows, num_shadows, seed, batch_size, patient_ids)
     return {**apply_attack(attack, target, members, nonmembers, batch_size), "shadow_train_balanced_accuracy": shadow_acc}
 
 

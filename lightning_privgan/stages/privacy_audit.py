@@ -31,11 +31,11 @@ from ..metrics.fd_features import choose_fd_features
 from ..metrics.fd_kid import MIN_SAMPLES, DistributionMetrics, equal_sample_size, feature_net
 from ..metrics.lpips import load_lpips
 from ..pipeline.stage import Stage, StageContext
-from ..training.shadow_training import shadow_trainer
 from ..walk.gate import build_gate
 from ..walk.synthetic_sources import gated_synthetic_source, synthetic_source
 from .outputs import AuditOutputs, load_walk_artifacts
 from .release_attacks import attack_summary, run_release_attacks
+from .shadow_models import shadow_trainer
 
 
 def _write_csv(df: pd.DataFrame, path) -> None:
@@ -214,7 +214,7 @@ def _membership(ctx: StageContext, data, train, holdout, val, skipped: list[str]
         skipped.append(why)
     elif acfg.shadow_models > 0:
         epochs = acfg.shadow_epochs  # null: the downstream budget, as the targets
-        attack, shadow_acc = fit_shadow_attack(pool, shadow_trainer(ctx, data, epochs), acfg.shadow_models,
+        attack, shadow_acc = fit_shadow_attack(pool, shadow_trainer(ctx, epochs), acfg.shadow_models,
                                                ctx.seed("shadow"), acfg.batch_size, patient_ids=pool_patients)
     mia_runs = attack_downstream_models(ctx.input("downstream").models(), members, nonmembers, attack,
                                         ctx.seed("mia"), ctx.device, acfg.batch_size)

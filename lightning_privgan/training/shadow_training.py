@@ -1,7 +1,7 @@
-"""The shadow models of the membership audit, trained like the downstream models they imitate."""
+"""One shadow model of the membership audit, trained like the downstream models it imitates."""
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 from omegaconf import OmegaConf
@@ -16,24 +16,19 @@ from .diagnostic_training import train_diagnostic
 from .loaders import make_loader
 
 
-def shadow_trainer(ctx: TrainingContext, data: RealData,
-                   epochs: Optional[int]) -> Callable[[torch.Tensor, torch.Tensor, int], nn.Module]:
-    """(images, labels, seed) -> trained shadow network. Shadows train like the targets: the
-    downstream budget (steps x batch, standard augmentation, class weights), or `epochs`
-    epochs over their own data when audit.shadow_epochs is set."""
+def train_shadow(ctx: TrainingContext, data: RealData, images: torch.Tensor, labels: torch.Tensor, seed: int,
+                 epochs: Optional[int]) -> nn.Module:
+    """A shadow network trained like the targets: the downstream budget (steps x batch, standard
+    augmentation, class weights), or `epochs` epochs over its own data when audit.shadow_epochs is set."""
     budget = training_budget(ctx.cfg)
     clf_cfg = OmegaConf.merge(ctx.cfg.classifier, {"epochs": epochs or budget.epochs})
-
-    def train(images, labels, seed):
-        transform = build_train_transform(ctx.cfg.data.augment, data.channels, seed, clf_cfg.augment)
-        dataset = ImageDataset(images, labels, transform)
-        loader = (make_loader(dataset, clf_cfg.batch_size, True, 0, seed) if epochs
-                  else budget_loader(dataset, budget, 0, seed))
-        # No data is left to choose a checkpoint on: the shadow's own training set serves,
-        # which favours the most fitted checkpoint (a conservative, stronger attack).
-        val = make_loader(ImageDataset(images, labels), clf_cfg.batch_size, False, 0, seed)
-        net, _ = train_diagnostic(ctx, loader, val, clf_cfg, data.num_classes, data.channels, data.resolution,
-                                  subdir=f"shadows/{seed}")
-        return net
-
-    return train
+    transform = build_train_transform(ctx.cfg.data.augment, data.channels, seed, clf_cfg.augment)
+    dataset = ImageDataset(images, labels, transform)
+    loader = (make_loader(dataset, clf_cfg.batch_size, True, 0, seed) if epochs
+              else budget_loader(dataset, budget, 0, seed))
+    # No data is left to choose a checkpoint on: the shadow's own training set serves,
+    # which favours the most fitted checkpoint (a conservative, stronger attack).
+    val = make_loader(ImageDataset(images, labels), clf_cfg.batch_size, False, 0, seed)
+    net, _ = train_diagnostic(ctx, loader, val, clf_cfg, data.num_classes, data.channels, data.resolution,
+                              subdir=f"shadows/{seed}")
+    return net

@@ -6,7 +6,8 @@ import torch
 from torch import nn
 
 from lightning_privgan.audit.membership import (balanced_accuracy, best_threshold, cross_fitted_threshold_accuracy,
-                                                loss_threshold_attack, roc_auc, shadow_model_attack)
+                                                loss_threshold_attack, one_by_one, roc_auc,
+                                                shadow_model_attack)
 
 
 @pytest.fixture(autouse=True)
@@ -89,12 +90,12 @@ def test_memorising_model_leaks_and_independent_model_does_not():
 def test_shadow_attack_detects_memorisation_only_when_present():
     members, nonmembers, pool = _data(60, 4), _data(60, 5), _data(160, 6)
     target = _memorise(*members, seed=0)
-    leak = shadow_model_attack(target, members, nonmembers, pool, _memorise, num_shadows=2, seed=0)
+    leak = shadow_model_attack(target, members, nonmembers, pool, one_by_one(_memorise), num_shadows=2, seed=0)
     assert leak["shadow_train_balanced_accuracy"] > 0.75
     assert leak["balanced_accuracy"] > 0.75 and leak["auc"] > 0.8
 
     independent = _memorise(*_data(60, 7), seed=0)
-    none = shadow_model_attack(independent, _data(300, 11), _data(300, 12), pool, _memorise, num_shadows=2, seed=0)
+    none = shadow_model_attack(independent, _data(300, 11), _data(300, 12), pool, one_by_one(_memorise), num_shadows=2, seed=0)
     assert abs(none["balanced_accuracy"] - 0.5) < 0.1 and abs(none["auc"] - 0.5) < 0.1
 
 
@@ -103,7 +104,7 @@ def test_attack_inputs_are_checked():
     with pytest.raises(ValueError, match="two members"):
         loss_threshold_attack(net, _data(1, 0), _data(5, 1))
     with pytest.raises(ValueError, match="too small"):
-        shadow_model_attack(net, _data(4, 0), _data(4, 1), _data(5, 2), lambda x, y, s: net, num_shadows=2)
+        shadow_model_attack(net, _data(4, 0), _data(4, 1), _data(5, 2), one_by_one(lambda x, y, s: net), num_shadows=2)
 
 
 def test_shadow_members_and_non_members_are_split_by_patient():
@@ -124,7 +125,7 @@ def test_shadow_members_and_non_members_are_split_by_patient():
         trained_on.append(x)
         return _train(x, y, seed, steps=1)
 
-    fit_shadow_attack((images, labels), record, num_shadows=2, seed=0, patient_ids=patients)
+    fit_shadow_attack((images, labels), one_by_one(record), num_shadows=2, seed=0, patient_ids=patients)
     pixel_patient = {float(img.sum()): p for img, p in zip(images, patients)}
     for members in trained_on:  # every scan of a member patient is a member: 4 per patient
         member_patients = [pixel_patient[float(img.sum())] for img in members]

@@ -18,7 +18,7 @@ class TrainerConfig:
     tf32: bool = field(default=True, metadata={"help": "TF32 in CUDA matmuls/convolutions (Ampere+; no effect on CPU)"})
     cudnn_benchmark: bool = field(default=True, metadata={"help": "cudnn picks convolution algorithms by timing (off under deterministic)"})
     channels_last: Optional[bool] = field(default=None, metadata={"help": "channels-last (NHWC) weights and activations in the training stages, the projector and rendering; null = on a CPU (oneDNN convolves NHWC natively: benchmarks/bench_memory_layout.py), off on a GPU, where it pays mostly with 16-mixed/bf16-mixed"})
-    parallel_fits: Optional[int] = field(default=None, metadata={"help": "independent fits of one stage trained at once on a CPU, one process each, splitting the run's threads (the downstream sources and seeds); null = one per thread, 1 = one after another; a GPU run or DDP trains one at a time"})
+    parallel_fits: Optional[int] = field(default=None, metadata={"help": "independent fits of one stage trained at once on a CPU, one process each, splitting the run's threads (the downstream sources and seeds, the audit's shadow models); null = one per thread, 1 = one after another; a GPU run or DDP trains one at a time"})
     parallel_stages: Optional[int] = field(default=1, metadata={"help": "independent stages run at once on a CPU, one process each, splitting the run's threads (gan beside identity, auditor and class_guide, then anchors); a stage with none beside it runs alone with every thread; 1 = one after another (the default: on a 2-core CPU two threads a stage already pay as much, docs/performance.md), null = one per thread; a GPU run or DDP runs one at a time"})
 
 
