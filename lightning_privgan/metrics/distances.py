@@ -14,6 +14,7 @@ Kinds (all 0 for identical images, larger = further away):
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
@@ -69,6 +70,26 @@ def embed_images(net: nn.Module, images: torch.Tensor, batch_size: int = 256) ->
     return torch.cat(feats) if feats else torch.empty(0)
 
 
+def remembering(features: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor]:
+    """`features` that returns what it computed before for the very same, unmodified tensor.
+
+    The audit measures each source's images under every kind and then attacks the same tensors
+    (stages/release_attacks.py); a network's embedding of them is the same batches through the
+    same network, so it is looked up, not computed again. A tensor counts as the same only while
+    it lives (a weak reference) and has not been written to since (its version counter)."""
+    seen: dict[int, tuple[weakref.ref, int, torch.Tensor]] = {}
+
+    def features_of(x: torch.Tensor) -> torch.Tensor:
+        hit = seen.get(id(x))
+        if hit is not None and hit[0]() is x and hit[1] == x._version:
+            return hit[2]
+        f = features(x)
+        seen[id(x)] = (weakref.ref(x, lambda _, key=id(x): seen.pop(key, None)), x._version, f)
+        return f
+
+    return features_of
+
+
 def distance_kind(name: str, auditor: Optional[nn.Module] = None, lpips: Optional[nn.Module] = None, batch_size: int = 256) -> DistanceKind:
     """The feature map and pairwise distance of distance `name`."""
     if name == "l2":
@@ -78,12 +99,13 @@ def distance_kind(name: str, auditor: Optional[nn.Module] = None, lpips: Optiona
     if name == "auditor":
         if auditor is None:
             raise ValueError("the 'auditor' distance needs the auditor network (stage 'auditor')")
-        return DistanceKind(name, lambda x: embed_images(auditor, x, batch_size), pairwise_cosine_distance)
+        return DistanceKind(name, remembering(lambda x: embed_images(auditor, x, batch_size)), pairwise_cosine_distance)
     if name == "lpips":
         if lpips is None:
             raise ValueError("the 'lpips' distance needs a LPIPS network built from local weights (metrics/lpips.py)")
         # LPIPS = ||Φ(a) - Φ(b)||² for the flattened, weighted features Φ (see lpips.py).
-        return DistanceKind(name, lambda x: embed_images(lpips, x, batch_size), lambda a, b: _euclidean(a, b) ** 2)
+        return DistanceKind(name, remembering(lambda x: embed_images(lpips, x, batch_size)),
+                            lambda a, b: _euclidean(a, b) ** 2)
     raise ValueError(f"unknown distance {name!r}; distances are {DISTANCE_KINDS}")
 
 

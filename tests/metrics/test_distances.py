@@ -112,3 +112,40 @@ def test_bad_inputs_are_named():
     with pytest.raises(ValueError, match="single patient"):
         kind = distance_kind("l2")
         near_duplicate_threshold(_images(3, 0), ["a"] * 3, kind, 0.01)
+
+
+def test_a_network_kind_embeds_the_same_unmodified_tensor_once():
+    import gc
+
+    from lightning_privgan.metrics.distances import remembering
+
+    calls = []
+    features = remembering(lambda x: calls.append(len(x)) or x.flatten(1) * 2)
+    a = torch.rand(5, 1, 4, 4)
+    first = features(a)
+    assert features(a) is first and calls == [5]  # looked up
+    assert torch.equal(features(a.clone()), first) and calls == [5, 5]  # an equal copy is another tensor
+    a.add_(1.0)  # written to: its old features no longer hold
+    assert torch.equal(features(a), a.flatten(1) * 2) and calls == [5, 5, 5]
+    del a, first
+    gc.collect()
+    b = torch.rand(3, 1, 4, 4)  # may reuse a's id: must not get a's features
+    assert torch.equal(features(b), b.flatten(1) * 2) and calls[-1] == 3
+
+
+def test_the_auditor_kind_remembers_its_embeddings():
+    from lightning_privgan.metrics.distances import distance_kind
+
+    class Counting(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.calls = torch.nn.Linear(16, 3), 0
+
+        def embed(self, x):
+            self.calls += 1
+            return self.lin(x.flatten(1))
+
+    net = Counting()
+    kind = distance_kind("auditor", auditor=net, batch_size=4)
+    images = torch.rand(10, 1, 4, 4)
+    assert torch.equal(kind.features(images), kind.features(images)) and net.calls == 3  # 3 batches, once
