@@ -42,7 +42,11 @@ def reidentification(
     The holdout reference is `confident_share(auditor_probabilities(auditor, holdout), confidence)`,
     computed once per audit.
     """
-    probs = auditor_probabilities(auditor, images, batch_size)
+    return reidentification_of(auditor_probabilities(auditor, images, batch_size), confidence, identities)
+
+
+def reidentification_of(probs: torch.Tensor, confidence: float, identities: Sequence[str]) -> dict:
+    """`reidentification` from the auditor's softmax outputs [N, identities] on the images."""
     if probs.shape[1] != len(identities):
         raise ValueError(f"the auditor has {probs.shape[1]} outputs but {len(identities)} identities were given")
     confident = probs.max(1).values >= confidence

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import weakref
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence, TypeVar
 
 import numpy as np
 import torch
@@ -25,6 +25,7 @@ from torch import nn
 from .ssim import pairwise_ssim
 
 DISTANCE_KINDS = ("auditor", "ssim", "l2", "lpips")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,16 +71,16 @@ def embed_images(net: nn.Module, images: torch.Tensor, batch_size: int = 256) ->
     return torch.cat(feats) if feats else torch.empty(0)
 
 
-def remembering(features: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor]:
+def remembering(features: Callable[[torch.Tensor], T]) -> Callable[[torch.Tensor], T]:
     """`features` that returns what it computed before for the very same, unmodified tensor.
 
     The audit measures each source's images under every kind and then attacks the same tensors
     (stages/release_attacks.py); a network's embedding of them is the same batches through the
     same network, so it is looked up, not computed again. A tensor counts as the same only while
     it lives (a weak reference) and has not been written to since (its version counter)."""
-    seen: dict[int, tuple[weakref.ref, int, torch.Tensor]] = {}
+    seen: dict[int, tuple[weakref.ref, int, T]] = {}
 
-    def features_of(x: torch.Tensor) -> torch.Tensor:
+    def features_of(x: torch.Tensor) -> T:
         hit = seen.get(id(x))
         if hit is not None and hit[0]() is x and hit[1] == x._version:
             return hit[2]

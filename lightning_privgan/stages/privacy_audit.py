@@ -13,16 +13,19 @@ roc_*.png.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import torch
 from rich.progress import Progress
 
+from ..audit.auditor_readings import AuditorReadings
 from ..audit.membership import attack_downstream_models, fit_shadow_attack, split_holdout_patients, summarize_membership
 from ..audit.path_comparison import compare_path_curves
 from ..audit.path_curve import plot_path_curves
 from ..audit.real_image_guard import may_publish
-from ..audit.reid import auditor_probabilities, confident_share, reidentification
+from ..audit.reid import confident_share, reidentification_of
 from ..audit.source_audit import audit_distances, build_reference
 from ..core.atomic import atomic_path, torch_save_atomic, write_json_atomic
 from ..core.device_settings import use_channels_last
@@ -56,18 +59,21 @@ def run(ctx: StageContext) -> None:
     lpips = _lpips_if_asked(ctx, names, skipped)
     ref = build_reference(train.images, train.patient_ids, names, acfg.near_duplicate_quantile, auditor, lpips,
                           batch_size=acfg.batch_size, device=device)
+    # One trunk pass per image set gives both its embeddings and its re-identification.
+    readings = AuditorReadings(auditor, acfg.batch_size)
+    if "auditor" in ref.kinds:
+        ref.kinds["auditor"] = replace(ref.kinds["auditor"], features=readings.embeddings)
     art = load_walk_artifacts(ctx.input("gan"), ctx.input("anchors"), ctx.input("walk"), device,
                               channels_last=use_channels_last(cfg.trainer))
     fd_extractor, fd_features = choose_fd_features(cfg.gan.fd_features, acfg.inception_weights,
                                                    ctx.input("gan").fd_encoder(), auditor)
 
     # Confident "re-identifications" of patients the auditor never saw are false alarms by construction.
-    false_alarm = confident_share(auditor_probabilities(auditor, holdout.images, acfg.batch_size), acfg.reid_confidence) \
-        if len(holdout) else None
+    false_alarm = confident_share(readings.probabilities(holdout.images), acfg.reid_confidence) if len(holdout) else None
     # The stream's gate, built as the downstream stage built it: with it on, linear/PLAN are audited
     # as released, i.e. the gated samples the downstream classifiers trained on.
     gate = build_gate(cfg, auditor, train.images, train.patient_ids, device) if cfg.stream.gate else None
-    sources, csvs, grids, source_images = _audit_sources(ctx, holdout, art, ref, auditor, identities, gate, len(names))
+    sources, csvs, grids, source_images = _audit_sources(ctx, holdout, art, ref, readings, identities, gate, len(names))
     fd_n, metrics = _distribution_metrics(ctx, sources, source_images, train, fd_extractor, skipped)
 
     if "ksame" not in sources:  # the report shows the k-same anchors even when they are not a compared source
@@ -136,7 +142,8 @@ def _lpips_if_asked(ctx: StageContext, names: list[str], skipped: list[str]):
     return lpips
 
 
-def _audit_sources(ctx: StageContext, holdout, art, ref, auditor, identities, gate, num_distances: int):
+def _audit_sources(ctx: StageContext, holdout, art, ref, readings: AuditorReadings, identities, gate,
+                   num_distances: int):
     """Per downstream source: nearest-real distances, re-identification and a sample grid.
     (sources, csvs, grids, the images audited per source)."""
     cfg, acfg = ctx.cfg, ctx.cfg.audit
@@ -159,7 +166,7 @@ def _audit_sources(ctx: StageContext, holdout, art, ref, auditor, identities, ga
                 raise ValueError(f"audit: source {source!r} has no images to audit")
             summary, per_sample = audit_distances(images, ref, on_kind_done=lambda _: progress.advance(task))
             csvs[f"nearest_{source}.csv"] = per_sample
-            reid = reidentification(auditor, images, acfg.reid_confidence, identities, batch_size=acfg.batch_size)
+            reid = reidentification_of(readings.probabilities(images), acfg.reid_confidence, identities)
             source_images[source] = images
             sources[source] = {"origin": origin, "num_samples": int(len(images)), "distances": summary, "reid": reid,
                                "gate": gate_record}
