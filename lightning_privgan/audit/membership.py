@@ -48,6 +48,11 @@ def loss_threshold_attack(
     """{'balanced_accuracy', 'auc', 'member_loss', 'nonmember_loss'} of the loss-threshold attack."""
     loss_in, _ = per_sample_outputs(model, *members, batch_size=batch_size)
     loss_out, _ = per_sample_outputs(model, *nonmembers, batch_size=batch_size)
+    return loss_threshold_figures(loss_in, loss_out, seed)
+
+
+def loss_threshold_figures(loss_in: torch.Tensor, loss_out: torch.Tensor, seed: int = 0) -> dict:
+    """`loss_threshold_attack` from the model's per-sample losses on members and non-members."""
     if len(loss_in) < 2 or len(loss_out) < 2:
         raise ValueError("membership inference needs at least two members and two non-members")
     scores = -torch.cat([loss_in, loss_out])  # low loss -> member
@@ -233,7 +238,13 @@ def apply_attack(
     batch_size: int = 256,
 ) -> dict:
     """{'balanced_accuracy', 'auc'} of a fitted attack model asked about `target`'s members and non-members."""
-    target_feats = [attack_features(*per_sample_outputs(target, *s, batch_size=batch_size)) for s in (members, nonmembers)]
+    return attack_figures(attack, *(per_sample_outputs(target, *s, batch_size=batch_size) for s in (members, nonmembers)))
+
+
+def attack_figures(attack: LogisticAttack, members_out: tuple[torch.Tensor, torch.Tensor],
+                   nonmembers_out: tuple[torch.Tensor, torch.Tensor]) -> dict:
+    """`apply_attack` from the target's (losses, probabilities) on its members and non-members."""
+    target_feats = [attack_features(*outputs) for outputs in (members_out, nonmembers_out)]
     p = attack.member_probability(torch.cat(target_feats))
     truth = torch.cat([torch.ones(len(target_feats[0])), torch.zeros(len(target_feats[1]))]).bool()
     return {"balanced_accuracy": balanced_accuracy(p >= 0.5, truth), "auc": roc_auc(p, truth)}
@@ -277,10 +288,12 @@ def attack_downstream_models(
     for source, run_seed, path in models:
         net = load_classifier(path, map_location=device)
         row = {"source": source, "seed": run_seed}
-        for key, value in loss_threshold_attack(net, members, nonmembers, seed=seed, batch_size=batch_size).items():
+        # One pass over each set serves both attacks: the losses and the softmax of the same forward.
+        outputs = [per_sample_outputs(net, *s, batch_size=batch_size) for s in (members, nonmembers)]
+        for key, value in loss_threshold_figures(outputs[0][0], outputs[1][0], seed).items():
             row[f"threshold_{key}"] = value
         if shadow_attack is not None:
-            for key, value in apply_attack(shadow_attack, net, members, nonmembers, batch_size).items():
+            for key, value in attack_figures(shadow_attack, *outputs).items():
                 row[f"shadow_{key}"] = value
         rows.append(row)
     return pd.DataFrame(rows)

@@ -132,3 +132,21 @@ def test_shadow_members_and_non_members_are_split_by_patient():
         assert all(member_patients.count(p) == 4 for p in set(member_patients))
     with pytest.raises(ValueError, match="holds 3 patients; 2 shadow models need at least 4"):
         shadow_splits(np.repeat(["a", "b", "c"], 4), num_shadows=2, seed=0)
+
+
+def test_every_downstream_model_gets_both_attacks_from_one_pass_with_unchanged_figures(tmp_path):
+    from lightning_privgan.audit.membership import (apply_attack, attack_downstream_models, fit_shadow_attack,
+                                                    loss_threshold_attack)
+    from lightning_privgan.models.classifier_io import export_classifier, load_classifier
+    from lightning_privgan.models.components.image_classifier import ImageClassifier
+
+    torch.manual_seed(0)
+    path = tmp_path / "model.pt"
+    export_classifier(ImageClassifier("compact", 1, 6, 2, width=4), path)
+    members, nonmembers, pool = _data(20, 1), _data(20, 2), _data(40, 3)
+    attack, _ = fit_shadow_attack(pool, one_by_one(lambda x, y, s: _train(x, y, s, steps=5)), num_shadows=2, seed=0)
+    row = attack_downstream_models([("real", 0, path)], members, nonmembers, attack, seed=4, batch_size=7).iloc[0]
+    net = load_classifier(path)
+    separate = {**{f"threshold_{k}": v for k, v in loss_threshold_attack(net, members, nonmembers, 4, 7).items()},
+                **{f"shadow_{k}": v for k, v in apply_attack(attack, net, members, nonmembers, 7).items()}}
+    assert {k: row[k] for k in separate} == separate
