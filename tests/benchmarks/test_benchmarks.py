@@ -24,6 +24,7 @@ SMALLEST = {
                            "--variants", "fp32"],
     "bench_data_memory.py": ["--sizes", "16", "32", "--resolution", "32", "--source", "phantom_cxr"],
     "bench_memory_layout.py": ["--res", "16", "--repeats", "1"],
+    "bench_patient_bootstrap.py": ["--images", "40", "--resamples", "100", "--repeats", "1"],
 }
 
 
