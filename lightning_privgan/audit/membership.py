@@ -137,7 +137,7 @@ def split_holdout_patients(patient_ids: Sequence, seed: int) -> tuple[torch.Tens
 TrainFn = Callable[[torch.Tensor, torch.Tensor, int], nn.Module]  # (images, labels, seed) -> trained model
 ShadowJob = tuple[torch.Tensor, torch.Tensor, int]  # (images, labels, seed) of one shadow
 # [jobs] -> their trained models, in order: the shadows are independent, so a trainer may fit
-# several at once (training/shadow_training.py does on a CPU).
+# several at once (stages/shadow_models.py does on a CPU).
 TrainShadowsFn = Callable[[list[ShadowJob]], list[nn.Module]]
 
 

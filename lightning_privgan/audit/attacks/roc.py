@@ -27,7 +27,7 @@ class FprTarget:
     resolved: bool  # True when fpr == requested
 
 
-def _checked(scores, is_member) -> tuple[np.ndarray, np.ndarray]:
+def checked_scores(scores, is_member) -> tuple[np.ndarray, np.ndarray]:
     scores, is_member = np.asarray(scores, dtype=np.float64).ravel(), np.asarray(is_member, dtype=bool).ravel()
     if len(scores) != len(is_member):
         raise ValueError(f"{len(scores)} scores but {len(is_member)} membership labels")
@@ -40,7 +40,7 @@ def _checked(scores, is_member) -> tuple[np.ndarray, np.ndarray]:
 
 def roc_auc(scores, is_member) -> float:
     """P(a random member scores above a random non-member), ties counting one half."""
-    scores, is_member = _checked(scores, is_member)
+    scores, is_member = checked_scores(scores, is_member)
     pos, neg = int(is_member.sum()), int((~is_member).sum())
     u = rankdata(scores)[is_member].sum() - pos * (pos + 1) / 2
     return float(u / (pos * neg))
@@ -48,7 +48,7 @@ def roc_auc(scores, is_member) -> float:
 
 def roc_curve(scores, is_member) -> tuple[np.ndarray, np.ndarray]:
     """(fpr, tpr) from (0, 0) to (1, 1), one point per distinct score (predict member at score >= t)."""
-    scores, is_member = _checked(scores, is_member)
+    scores, is_member = checked_scores(scores, is_member)
     order = np.argsort(-scores, kind="stable")
     s, m = scores[order], is_member[order]
     last_of_tie = np.r_[s[1:] != s[:-1], True]  # a threshold can only fall between distinct scores

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .roc import FprTarget
+from .roc import FprTarget, checked_scores
 
 # Rows per block: a block's arrays are [rows, images] int64, at most ~32 MB each.
 _BLOCK_CELLS = 4_000_000
@@ -55,13 +55,10 @@ def _blocks(weights: np.ndarray):
 
 
 def _checked(scores, is_member, weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    scores, is_member = np.asarray(scores, dtype=np.float64).ravel(), np.asarray(is_member, dtype=bool).ravel()
+    scores, is_member = checked_scores(scores, is_member)
     weights = np.asarray(weights)
-    if weights.ndim != 2 or weights.shape[1] != len(scores) or len(is_member) != len(scores):
-        raise ValueError(f"weights of shape {weights.shape} do not match {len(scores)} scores "
-                         f"and {len(is_member)} membership labels")
-    if not np.isfinite(scores).all():
-        raise ValueError("membership scores must be finite")
+    if weights.ndim != 2 or weights.shape[1] != len(scores):
+        raise ValueError(f"weights of shape {weights.shape} do not match {len(scores)} scores")
     if (weights[:, is_member].sum(1) == 0).any() or (weights[:, ~is_member].sum(1) == 0).any():
         raise ValueError("every resample needs both members and non-members")
     return scores, is_member, weights
